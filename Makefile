@@ -1,0 +1,40 @@
+# One entry point for setup, tests and the demo. Nothing needs to be pre-installed
+# beyond Python 3.10+: every target creates the virtualenv it needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install test lint typecheck pytest demo docs clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+## make test: lint, type-check and run the whole test suite
+test: lint typecheck pytest
+
+## make demo: a synthetic inbox on a local emulator, loaded twice with `meltano run`
+demo: $(STAMP)
+	bash scripts/demo.sh
+
+## make docs: regenerate the README settings table from `--about --format=markdown`
+docs: $(STAMP)
+	$(BIN)/python scripts/update_readme_settings.py
+
+clean:
+	rm -rf $(VENV) .venv-meltano .meltano .demo output dist build

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# make demo: a synthetic inbox served by the LinkupAPI v2 emulator on 127.0.0.1, extracted
+# twice with `meltano run tap-linkedin-messages target-jsonl`: a full sync, then an
+# incremental run that finds nothing new. No network beyond PyPI (to install Meltano).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+MELTANO_VENV=.venv-meltano
+DEMO=.demo
+export MELTANO_SEND_ANONYMOUS_USAGE_STATS=false
+export MELTANO_DISABLE_TRACKING=true
+
+if [ ! -x "$MELTANO_VENV/bin/meltano" ]; then
+  echo "==> Installing Meltano into $MELTANO_VENV"
+  python3 -m venv "$MELTANO_VENV"
+  "$MELTANO_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+  "$MELTANO_VENV/bin/python" -m pip install --quiet --disable-pip-version-check "meltano>=4,<5"
+fi
+MELTANO="$MELTANO_VENV/bin/meltano"
+
+rm -rf "$DEMO"
+mkdir -p "$DEMO/output"
+
+echo "==> Starting the LinkupAPI v2 emulator (25 conversations x 8 messages)"
+.venv/bin/python -m tests.emulators linkup --conversations 25 --messages 8 --url-file "$DEMO/url" &
+EMULATOR_PID=$!
+trap 'kill $EMULATOR_PID 2>/dev/null || true' EXIT
+for _ in $(seq 50); do [ -s "$DEMO/url" ] && break; sleep 0.1; done
+API_URL=$(cat "$DEMO/url")
+echo "    listening on $API_URL"
+
+export TAP_LINKEDIN_MESSAGES_PROVIDER=linkup
+export TAP_LINKEDIN_MESSAGES_API_URL="$API_URL"
+export TAP_LINKEDIN_MESSAGES_API_KEY=test-linkup-key
+export TAP_LINKEDIN_MESSAGES_ACCOUNT_ID=acc_test123
+export TARGET_JSONL_DESTINATION_PATH="$DEMO/output"
+
+echo "==> meltano install (plugins defined in meltano.yml; no Meltano Hub needed)"
+"$MELTANO" --log-level=warning install
+
+count() { if [ -f "$1" ]; then wc -l < "$1" | tr -d ' '; else echo 0; fi; }
+report() {
+  echo "    $DEMO/output/conversations.jsonl: $(count "$DEMO/output/conversations.jsonl") conversations"
+  echo "    $DEMO/output/messages.jsonl:      $(count "$DEMO/output/messages.jsonl") messages"
+}
+
+echo "==> Run 1: meltano run tap-linkedin-messages target-jsonl (full sync)"
+"$MELTANO" --log-level=warning run --full-refresh tap-linkedin-messages target-jsonl
+report
+before_conversations=$(count "$DEMO/output/conversations.jsonl")
+before_messages=$(count "$DEMO/output/messages.jsonl")
+
+echo "==> Run 2: the same command again (incremental, from the saved state)"
+"$MELTANO" --log-level=warning run tap-linkedin-messages target-jsonl
+new_conversations=$(( $(count "$DEMO/output/conversations.jsonl") - before_conversations ))
+new_messages=$(( $(count "$DEMO/output/messages.jsonl") - before_messages ))
+echo "    run 2 emitted $new_conversations new conversations and $new_messages new messages"
+echo "    state: $("$MELTANO" state get dev:tap-linkedin-messages-to-target-jsonl 2>/dev/null | tr -d '\n' | cut -c1-300)"
+
+echo "==> The same tap outside Meltano: tap-linkedin-messages --config c.json | target-jsonl"
+cat > "$DEMO/config.json" <<JSON
+{"provider": "linkup", "api_url": "$API_URL", "api_key": "test-linkup-key", "account_id": "acc_test123"}
+JSON
+mkdir -p "$DEMO/pipe"
+echo "{\"destination_path\": \"$DEMO/pipe\", \"do_timestamp_file\": false}" > "$DEMO/target.json"
+.venv/bin/tap-linkedin-messages --config "$DEMO/config.json" 2>/dev/null \
+  | .meltano/loaders/target-jsonl/venv/bin/target-jsonl --config "$DEMO/target.json" > /dev/null
+echo "    $DEMO/pipe/messages.jsonl: $(count "$DEMO/pipe/messages.jsonl") messages"
+
+if [ "$new_messages" -ne 0 ] || [ "$before_messages" -eq 0 ]; then
+  echo "demo FAILED: expected messages in run 1 and none new in run 2" >&2
+  exit 1
+fi
+echo "==> Done. Output is in $DEMO/output; the emulator is stopped."

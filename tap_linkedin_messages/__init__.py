@@ -1,0 +1,1 @@
+"""Singer tap for LinkedIn inbox conversations and messages."""

@@ -1,0 +1,287 @@
+"""The shared base of both streams: the SDK's HTTP machinery driven by a provider adapter.
+
+Sessions, retries with backoff, timeouts and request metrics are the SDK's
+(`RESTStream`); this module only wires them to the adapter the `provider` setting names,
+and adds what every provider shares: the incremental cutoff and the early stop of
+newest-first paging.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import random
+from abc import abstractmethod
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import pendulum
+from singer_sdk import RESTStream, SchemaDirectory, StreamSchema
+from singer_sdk.authenticators import SimpleAuthenticator
+from singer_sdk.exceptions import RetriableAPIError
+from singer_sdk.pagination import BaseAPIPaginator
+from singer_sdk.streams.rest import HTTPRequest
+
+from tap_linkedin_messages.normalize import datetime_to_rfc3339
+from tap_linkedin_messages.providers import ProviderError, build_provider
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Generator, Iterable
+    from datetime import datetime
+
+    import requests
+    from singer_sdk.helpers.types import Context
+    from singer_sdk.streams.rest import PageContext
+
+    from tap_linkedin_messages.providers import ApiRequest, Page, Provider
+
+SCHEMAS = SchemaDirectory(importlib.resources.files("tap_linkedin_messages") / "schemas")
+
+
+@dataclass(frozen=True)
+class Cutoff:
+    """Where an incremental read stops: records at or before `value` were emitted already.
+
+    A bookmark is exclusive (its record was emitted by the run that set it); a bare
+    `start_date` is inclusive ("nothing older is emitted").
+    """
+
+    value: str
+    inclusive: bool
+
+    def admits(self, timestamp: str) -> bool:
+        """Is a record with this (normalised RFC 3339) timestamp new?"""
+        return timestamp >= self.value if self.inclusive else timestamp > self.value
+
+
+class CursorPaginator(BaseAPIPaginator[str | None]):
+    """Follows a provider's cursor to its end, or until a page reaches the cutoff.
+
+    Providers list newest first, so once the oldest record of a page is not new, no
+    later page can hold a new one: asking for it would only cost credits.
+    """
+
+    def __init__(
+        self,
+        page_of: Callable[[requests.Response], Page],
+        replication_key: str,
+        cutoff: Cutoff | None,
+    ) -> None:
+        super().__init__(None)
+        self._page_of = page_of
+        self._replication_key = replication_key
+        self._cutoff = cutoff
+
+    def has_more(self, response: requests.Response) -> bool:
+        """False at the provider's end, or when this page already reached the cutoff."""
+        page = self._page_of(response)
+        if not page.next_cursor or not page.records:
+            return False
+        if self._cutoff is None:
+            return True
+        times = [record[self._replication_key] for record in page.records]
+        return all(times) and self._cutoff.admits(min(times))
+
+    def get_next(self, response: requests.Response) -> str | None:
+        """The provider's cursor for the next (older) page."""
+        return self._page_of(response).next_cursor
+
+
+class InboxStream(RESTStream[str | None]):
+    """Base of `conversations` and `messages`: one provider adapter behind the SDK."""
+
+    schema: ClassVar[StreamSchema] = StreamSchema(SCHEMAS)
+    # Providers list newest first: the SDK keeps the running maximum in progress markers
+    # and promotes it to the bookmark (capped at the sync's start) only when the sync ends,
+    # so a run that dies half-way leaves the previous bookmark in place.
+    is_sorted = False
+    # One bookmark per stream and account, however many conversations there are.
+    state_partitioning_keys: ClassVar[tuple[str, ...]] = ("account_id",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._partition: Context = {}
+        self._cutoff: Cutoff | None = None
+        self._last_response: tuple[requests.Response, Any, Page | None] | None = None
+
+    # --- the adapter and its transport settings ----------------------------------------
+
+    @cached_property
+    def provider(self) -> Provider:
+        """The adapter the `provider` setting names."""
+        return build_provider(self.config)
+
+    @property
+    def url_base(self) -> str:
+        """The provider's base URL (the `api_url` setting, or the provider's public host)."""
+        return self.provider.api_url
+
+    @property
+    def path(self) -> str:  # type: ignore[override]
+        """A label for request metrics: the adapter builds the real URLs."""
+        return f"{self.provider.name}/{self.name}"
+
+    @cached_property
+    def authenticator(self) -> SimpleAuthenticator:
+        """The adapter's auth headers, added to each request right before it is sent."""
+        return SimpleAuthenticator(auth_headers=self.provider.auth_headers())
+
+    @property
+    def timeout(self) -> int:
+        """Seconds to wait for one response (`request_timeout`)."""
+        return int(self.config["request_timeout"])
+
+    def backoff_max_tries(self) -> int:
+        """The first attempt plus `max_retries` retries."""
+        return int(self.config["max_retries"]) + 1
+
+    def backoff_wait_generator(self) -> Generator[float, Any, None]:
+        """Exponential waits from `backoff_base_seconds`; a `Retry-After` header wins."""
+        base = float(self.config["backoff_base_seconds"])
+        exception = yield  # type: ignore[misc]
+        attempt = 0
+        while True:
+            retry_after = _retry_after_seconds(exception)
+            exception = yield retry_after if retry_after is not None else base * 2**attempt
+            attempt += 1
+
+    def backoff_jitter(self, value: float) -> float:
+        """Up to a quarter more than `value`, so parallel jobs do not retry in lockstep."""
+        return value + random.uniform(0, value / 4)  # jitter only, not security
+
+    def backoff_handler(self, details: Any) -> None:
+        """Log each retry with its reason (never the request, which carries the key)."""
+        exception = details.get("exception")
+        self.logger.warning(
+            "Retrying %s request %d after %.2fs: %s",
+            self.name,
+            details.get("tries", 0),
+            details.get("wait", 0.0),
+            self.provider.redact(str(exception) or type(exception).__name__),
+        )
+
+    def validate_response(self, response: requests.Response) -> None:
+        """The adapter decides what is retriable, fatal or fine, and decodes the body once."""
+        self._last_response = (response, self.provider.check_response(response), None)
+
+    # --- pages ---------------------------------------------------------------------------
+
+    @abstractmethod
+    def request_for(self, *, cursor: str | None, page_size: int) -> ApiRequest:
+        """The adapter's request for the page at `cursor` of the current partition."""
+
+    @abstractmethod
+    def read_page(self, payload: Any) -> Page:
+        """The adapter's reading of one decoded response body."""
+
+    def page_of(self, response: requests.Response) -> Page:
+        """The page a response holds, read once however often it is asked for."""
+        if self._last_response is None or self._last_response[0] is not response:
+            msg = "page_of() called for a response that was not validated"
+            raise RuntimeError(msg)
+        _, payload, page = self._last_response
+        if page is None:
+            page = self.read_page(payload)
+            self._last_response = (response, payload, page)
+        return page
+
+    def get_http_request(self, *, page: PageContext) -> HTTPRequest:
+        """The adapter's request, on the SDK's session, headers and auth."""
+        request = self.request_for(
+            cursor=page.next_page_token,
+            page_size=int(self.config["page_size"]),
+        )
+        return HTTPRequest(
+            url=self.url_base + request.path,
+            method=request.method,
+            params=request.params,
+            headers=self.http_headers,
+            data=request.json,
+        )
+
+    def get_new_paginator(self) -> CursorPaginator:
+        """A cursor paginator that stops at the cutoff of the partition being read."""
+        return CursorPaginator(self.page_of, str(self.replication_key), self._cutoff)
+
+    def parse_response(self, response: requests.Response) -> Iterable[dict]:
+        """The records of one page."""
+        yield from self.page_of(response).records
+
+    def calculate_sync_cost(
+        self,
+        request: requests.PreparedRequest,
+        response: requests.Response,
+        context: Context | None,
+    ) -> dict[str, int]:
+        """Requests and provider credits, totalled by the SDK and logged at the end."""
+        return {"requests": 1, "credits": self.page_of(response).credits}
+
+    # --- incremental reads ---------------------------------------------------------------
+
+    def incremental_cutoff(self, context: Context | None) -> Cutoff | None:
+        """Records at or before this were emitted by an earlier run (or precede `start_date`)."""
+        start = self.get_starting_timestamp(context)
+        if start is None:
+            return None
+        start_date = self.config.get("start_date")
+        from_start_date = bool(start_date) and start == pendulum.parse(str(start_date))
+        return Cutoff(datetime_to_rfc3339(start), inclusive=from_start_date)
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """Read one partition (an account's inbox category, or one conversation)."""
+        self._partition = context or {}
+        self._cutoff = self.incremental_cutoff(context)
+        # The SDK writes the "never past the sync's start" cap only for the context a
+        # stream's sync() was called with; inbox partitions need it written per partition.
+        self.state_manager.write_replication_key_signpost(
+            self.get_replication_key_signpost(context), context=context
+        )
+        yield from super().get_records(context)
+
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        """Add what every record carries, reject unkeyable records, drop what is not new."""
+        row["account_id"] = (context or {}).get("account_id")
+        row["provider"] = self.provider.name
+        replication_key = str(self.replication_key)
+        missing = [key for key in (*self.primary_keys, replication_key) if not row.get(key)]
+        if missing:
+            where = ", ".join(
+                f"{key}={value}"
+                for key, value in (context or {}).items()
+                if key in ("account_id", "conversation_id", "category")
+            )
+            msg = (
+                f"{self.provider.name}: a {self.name} record has no {', '.join(missing)} "
+                f"({where}); the provider's answer cannot be keyed, stopping"
+            )
+            raise ProviderError(msg)
+        if self._cutoff is not None and not self._cutoff.admits(row[replication_key]):
+            return None
+        return row
+
+    @property
+    def newer_than(self) -> datetime | None:
+        """The cutoff as a datetime, for adapters that filter by time on their side."""
+        if self._cutoff is None:
+            return None
+        return pendulum.parse(self._cutoff.value)  # type: ignore[return-value]
+
+
+def _retry_after_seconds(exception: BaseException | None) -> float | None:
+    """Seconds a `Retry-After` header (seconds or an HTTP date) asks us to wait."""
+    response = getattr(exception, "response", None)
+    if not isinstance(exception, RetriableAPIError) or response is None:
+        return None
+    header = response.headers.get("Retry-After")
+    if not header:
+        return None
+    try:
+        return max(0.0, float(header))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (moment - pendulum.now("UTC")).total_seconds())

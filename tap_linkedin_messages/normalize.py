@@ -1,0 +1,66 @@
+"""Pure helpers that make every provider's values look the same in our records."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+# LinkedIn's thread id is the `2-...` token at the end of every URN form
+# (`urn:li:msg_conversation:(urn:li:fsd_profile:X,2-...)`, `urn:li:messagingThread:2-...`)
+# and the bare id itself.
+_THREAD_ID = re.compile(r"(?:^|[,:(])(2-[^,():\s]+)\)?$")
+
+
+def ms_to_rfc3339(epoch_ms: int | float | str | None) -> str | None:
+    """Epoch milliseconds to an RFC 3339 UTC string that keeps the milliseconds.
+
+    Integer arithmetic, not float seconds, so `...641366` stays `.366` exactly.
+    """
+    if epoch_ms is None or epoch_ms == "":
+        return None
+    millis = int(epoch_ms)
+    moment = _EPOCH + timedelta(milliseconds=millis)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{millis % 1000:03d}Z"
+
+
+def datetime_to_rfc3339(moment: datetime) -> str:
+    """A datetime in the same string form as `ms_to_rfc3339` (so strings compare in time order)."""
+    utc = moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
+
+
+def rfc3339_to_ms(value: str) -> int:
+    """The inverse of `ms_to_rfc3339` for any ISO-8601 string with an offset or `Z`."""
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
+
+
+def iso_to_rfc3339(value: str | None) -> str | None:
+    """An ISO-8601 timestamp from a provider to our millisecond UTC form."""
+    if not value:
+        return None
+    return ms_to_rfc3339(rfc3339_to_ms(value))
+
+
+def thread_id_from_urn(conversation_id: str | None) -> str | None:
+    """LinkedIn's `2-...` thread id out of any conversation URN form, or None."""
+    if not conversation_id:
+        return None
+    match = _THREAD_ID.search(conversation_id.strip())
+    return match.group(1) if match else None
+
+
+def profile_key(profile_url: str | None) -> str | None:
+    """A profile URL reduced to what identifies the member, for equality tests.
+
+    Providers disagree on trailing slashes, scheme and case (`.../in/jane-doe-42` vs
+    `.../in/jane-doe-42/`).
+    """
+    if not profile_url:
+        return None
+    key = profile_url.strip().lower().split("?", 1)[0].rstrip("/")
+    return key.removeprefix("https://").removeprefix("http://").removeprefix("www.")

@@ -1,0 +1,136 @@
+"""The one small interface every provider adapter implements.
+
+The streams speak only this interface: they ask an adapter for the request of a page
+(given a cursor), hand it the decoded response body, and get back our records, the next
+cursor and what the page cost. HTTP itself (sessions, retries, backoff, timeouts) stays
+in the streams, shared by every adapter through the SDK's machinery.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from singer_sdk.exceptions import FatalAPIError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from datetime import datetime
+
+    import requests
+
+Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    """One HTTP request, relative to the provider's `api_url`."""
+
+    method: str
+    path: str
+    params: dict[str, Any] = field(default_factory=dict)
+    json: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a listing, already turned into our records (newest first)."""
+
+    records: list[Record]
+    next_cursor: str | None
+    credits: int
+
+
+class ProviderError(FatalAPIError):
+    """A provider answer that retrying cannot fix; its text is the one line users see."""
+
+
+def credits_per_items(item_count: int, billing_unit: int) -> int:
+    """Credits for a page billed per started block of `billing_unit` items (0 items: free)."""
+    return math.ceil(item_count / billing_unit)
+
+
+class Provider(ABC):
+    """A LinkedIn messaging API: its requests, cursors, payload shapes and error codes."""
+
+    #: The value of the `provider` setting that selects this adapter.
+    name: ClassVar[str]
+    #: Public base URL, or None where each customer has their own (the setting is then required).
+    default_api_url: ClassVar[str | None]
+    #: Settings this provider cannot run without (checked before any request).
+    required_settings: ClassVar[tuple[str, ...]]
+    #: Items per credit, as the provider bills them.
+    billing_unit: ClassVar[int] = 10
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        """Keep the tap's (validated) config."""
+        self.config = config
+
+    @property
+    def api_url(self) -> str:
+        """The base URL requests go to."""
+        url = self.config.get("api_url") or self.default_api_url
+        if not url:
+            msg = f"{self.name}: the `api_url` setting is required for this provider"
+            raise ProviderError(msg)
+        return str(url).rstrip("/")
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Values that must never appear in a log line or an error message."""
+        return tuple(
+            str(self.config[key])
+            for key in ("api_key", "login_token", "access_token")
+            if self.config.get(key)
+        )
+
+    def redact(self, text: str) -> str:
+        """`text` with every secret value replaced, for anything we log or raise."""
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    @abstractmethod
+    def auth_headers(self) -> dict[str, str]:
+        """Headers that authenticate a request."""
+
+    @abstractmethod
+    def conversations_request(
+        self, *, account_id: str, category: str, cursor: str | None, page_size: int
+    ) -> ApiRequest:
+        """The request for one page of the inbox, newest activity first."""
+
+    @abstractmethod
+    def conversations_page(self, payload: Any, *, category: str) -> Page:
+        """Our conversation records, next cursor and cost from one inbox response body."""
+
+    @abstractmethod
+    def messages_request(
+        self,
+        *,
+        account_id: str,
+        conversation_id: str,
+        cursor: str | None,
+        page_size: int,
+        newer_than: datetime | None,
+    ) -> ApiRequest:
+        """The request for one page of a conversation's messages, newest first.
+
+        `newer_than` is a hint for providers that can filter by time on their side;
+        the stream filters again, so adapters without such a filter ignore it.
+        """
+
+    @abstractmethod
+    def messages_page(self, payload: Any) -> Page:
+        """Our message records, next cursor and cost from one conversation response body."""
+
+    @abstractmethod
+    def check_response(self, response: requests.Response) -> Any:
+        """Decode a response body, or raise.
+
+        Raise `singer_sdk.exceptions.RetriableAPIError` for what may pass on retry, and
+        `ProviderError` (one line naming the provider, its error code and the setting to
+        check, never a secret) for what will not.
+        """

@@ -1,0 +1,219 @@
+"""A synthetic LinkedIn inbox that every provider emulator serves in its own wire format.
+
+Everything is generated from a seed: names, profile URLs, thread ids and texts are made
+up, never taken from a real person. Timestamps are unique epoch milliseconds in the past,
+so a sync's start always lies after the newest message.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+# 2025-01-01T00:00:00Z: history runs forward from here, a minute or so per message.
+HISTORY_START_MS = 1_735_689_600_000
+
+FIRST_NAMES = [
+    "Ada",
+    "Bram",
+    "Chloé",
+    "Dmitri",
+    "Eun-ji",
+    "Farah",
+    "Gustav",
+    "Hana",
+    "Ines",
+    "José",
+]
+LAST_NAMES = ["Okafor", "Lindqvist", "Moreau", "Ivanova", "Kim", "Haddad", "Berg", "Sato", "Duarte"]
+PHRASES = [
+    "Thanks for connecting!",
+    "Are you free for a call on Thursday?",
+    "Sharing the deck we discussed.",
+    "Sounds good, talk soon!",
+    "Could you send over the pricing sheet?",
+    "Happy to help 🙂",
+    "Following up on my last note.",
+]
+
+
+@dataclass(frozen=True)
+class Person:
+    """A member (or a company page) of the synthetic network."""
+
+    profile_id: str
+    first_name: str
+    last_name: str
+    headline: str
+    is_organization: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def profile_url(self) -> str:
+        return f"https://www.linkedin.com/in/{self.profile_id}"
+
+    @property
+    def picture_url(self) -> str:
+        return f"https://media.example.invalid/{self.profile_id}.jpg"
+
+
+@dataclass
+class Message:
+    """One message; `sent_at_ms` is unique across the inbox."""
+
+    message_key: str
+    thread_id: str
+    sent_at_ms: int
+    sender: Person
+    text: str
+    message_type: str = "TEXT"
+
+
+@dataclass
+class Conversation:
+    """A thread: the owner plus `participants` (the other side), messages oldest first."""
+
+    thread_id: str
+    participants: list[Person]
+    messages: list[Message] = field(default_factory=list)
+    categories: set[str] = field(default_factory=lambda: {"INBOX"})
+    type: str = "normal"
+    unread: int = 0
+    created_at_ms: int = HISTORY_START_MS
+
+    @property
+    def last_activity_ms(self) -> int:
+        return self.messages[-1].sent_at_ms if self.messages else self.created_at_ms
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+class SyntheticInbox:
+    """The owner's inbox: conversations keyed by thread id, and a clock for new messages."""
+
+    def __init__(self, owner: Person, owner_urn_id: str) -> None:
+        self.owner = owner
+        self.owner_urn_id = owner_urn_id
+        self.conversations: dict[str, Conversation] = {}
+        self._clock_ms = HISTORY_START_MS
+        self._lock = threading.Lock()
+        self._rng = random.Random(0)
+
+    # --- building -------------------------------------------------------------------------
+
+    @classmethod
+    def generate(
+        cls,
+        *,
+        seed: int = 7,
+        conversations: int = 20,
+        messages: int | Callable[[int], int] = 12,
+    ) -> SyntheticInbox:
+        """`conversations` threads of `messages` messages (or `messages(i)` for thread i)."""
+        rng = random.Random(seed)
+        owner = Person("owner-" + _digest(seed, "owner"), "Olive", "Owner", "Head of Sales")
+        inbox = cls(owner, "ACoAA" + _digest(seed, "urn").upper())
+        inbox._rng = rng
+        for index in range(conversations):
+            other = Person(
+                f"member-{index}-{_digest(seed, index)}",
+                rng.choice(FIRST_NAMES),
+                rng.choice(LAST_NAMES),
+                f"{rng.choice(['CTO', 'Founder', 'Buyer', 'Recruiter'])} at Example {index}",
+            )
+            thread = inbox.add_conversation([other])
+            count = messages(index) if callable(messages) else messages
+            for _ in range(count):
+                inbox.add_message(thread.thread_id)
+        return inbox
+
+    def add_conversation(
+        self,
+        participants: list[Person],
+        *,
+        type_: str = "normal",
+        categories: set[str] | None = None,
+    ) -> Conversation:
+        with self._lock:
+            thread_id = "2-" + _b64(f"thread-{len(self.conversations)}-{self.owner.profile_id}")
+            conversation = Conversation(
+                thread_id,
+                participants,
+                categories=categories or {"INBOX"},
+                type=type_,
+                created_at_ms=self._tick(),
+            )
+            self.conversations[thread_id] = conversation
+            return conversation
+
+    def add_message(
+        self,
+        thread_id: str,
+        *,
+        text: str | None = None,
+        sender: Person | None = None,
+        message_type: str = "TEXT",
+    ) -> Message:
+        """Append a message, newer than everything in the inbox so far."""
+        with self._lock:
+            conversation = self.conversations[thread_id]
+            sent_at = self._tick()
+            if sender is None:
+                sender = self._rng.choice([self.owner, *conversation.participants])
+            if text is None:
+                text = self._rng.choice(PHRASES)
+            message = Message(
+                message_key="2-" + _b64(f"msg-{sent_at}-{thread_id[-12:]}"),
+                thread_id=thread_id,
+                sent_at_ms=sent_at,
+                sender=sender,
+                text=text,
+                message_type=message_type,
+            )
+            conversation.messages.append(message)
+            if sender is not self.owner:
+                conversation.unread += 1
+            return message
+
+    def _tick(self) -> int:
+        self._clock_ms += 60_000 + self._rng.randrange(1, 1000)
+        return self._clock_ms
+
+    # --- reading --------------------------------------------------------------------------
+
+    def conversation_urn(self, thread_id: str) -> str:
+        return f"urn:li:msg_conversation:(urn:li:fsd_profile:{self.owner_urn_id},{thread_id})"
+
+    def message_urn(self, message: Message) -> str:
+        return f"urn:li:msg_message:(urn:li:fsd_profile:{self.owner_urn_id},{message.message_key})"
+
+    def thread_id_of(self, conversation_id: str) -> str | None:
+        """The thread a conversation URN (or bare thread id) names, if it exists."""
+        thread_id = conversation_id.rsplit(",", 1)[-1].rstrip(")")
+        return thread_id if thread_id in self.conversations else None
+
+    def newest_first(self, category: str = "INBOX") -> list[Conversation]:
+        """The category's conversations, most recent activity first (a snapshot)."""
+        with self._lock:
+            listed = [
+                c
+                for c in self.conversations.values()
+                if category in c.categories or (category == "UNREAD" and c.unread)
+            ]
+        return sorted(listed, key=lambda c: (-c.last_activity_ms, c.thread_id))
+
+    def message_count(self) -> int:
+        return sum(len(c.messages) for c in self.conversations.values())
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:10]

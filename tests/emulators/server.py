@@ -1,0 +1,192 @@
+"""A real HTTP server on 127.0.0.1 that provider emulators build on.
+
+It counts requests and credits, can add latency, and can answer the next requests with
+injected faults (a status and body, a delay longer than the client's timeout, a body cut
+off half-way), so retries and timeouts are exercised over a real socket.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from typing_extensions import Self
+
+
+@dataclass
+class Reply:
+    """What the emulator answers: status, JSON body (or raw bytes) and headers."""
+
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None
+    credits: int = 0
+
+    def encoded(self) -> bytes:
+        if self.raw is not None:
+            return self.raw
+        return json.dumps(self.body).encode()
+
+
+@dataclass
+class Fault:
+    """An injected answer for one upcoming request (optionally only for one route)."""
+
+    reply: Reply | None = None
+    delay: float = 0.0
+    truncate: bool = False
+    route: str | None = None
+
+
+@dataclass
+class Call:
+    """One request the emulator saw."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    body: Any
+    headers: dict[str, str]
+    route: str = ""
+    status: int = 0
+    credits: int = 0
+
+
+class EmulatorServer:
+    """Base class: subclasses implement `route(call)` and `answer(call)`."""
+
+    def __init__(self, *, latency: float = 0.0) -> None:
+        self.latency = latency
+        self.calls: list[Call] = []
+        self.faults: deque[Fault] = deque()
+        self.credits = 0
+        self._lock = threading.Lock()
+        emulator = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                # Headers and body go out in two writes; without this, Nagle's algorithm
+                # and delayed ACKs add ~40 ms to every keep-alive request.
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+            def _handle(self) -> None:
+                emulator._serve(self)
+
+            do_GET = _handle  # noqa: N815
+            do_POST = _handle  # noqa: N815
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    def start(self) -> Self:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- what tests read ------------------------------------------------------------------
+
+    def count(self, route: str | None = None) -> int:
+        return sum(1 for call in self.calls if route is None or call.route == route)
+
+    def routes(self) -> Counter[str]:
+        return Counter(call.route for call in self.calls)
+
+    def reset_counters(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self.credits = 0
+
+    def inject(self, *faults: Fault) -> None:
+        self.faults.extend(faults)
+
+    # --- subclass hooks -------------------------------------------------------------------
+
+    def route(self, call: Call) -> str:
+        raise NotImplementedError
+
+    def answer(self, call: Call) -> Reply:
+        raise NotImplementedError
+
+    # --- serving --------------------------------------------------------------------------
+
+    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+        parts = urlsplit(handler.path)
+        length = int(handler.headers.get("Content-Length") or 0)
+        raw_body = handler.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw_body) if raw_body else None
+        except ValueError:
+            body = None
+        call = Call(
+            method=handler.command,
+            path=parts.path,
+            query=parse_qs(parts.query),
+            body=body,
+            headers={k.lower(): v for k, v in handler.headers.items()},
+        )
+        call.route = self.route(call)
+        fault = self._next_fault(call.route)
+        if self.latency:
+            time.sleep(self.latency)
+        if fault is not None and fault.delay:
+            time.sleep(fault.delay)
+        reply = fault.reply if fault is not None and fault.reply is not None else self.answer(call)
+        call.status = reply.status
+        call.credits = reply.credits
+        with self._lock:
+            self.calls.append(call)
+            self.credits += reply.credits
+        payload = reply.encoded()
+        try:
+            handler.send_response(reply.status)
+            handler.send_header("Content-Type", "application/json")
+            for key, value in reply.headers.items():
+                handler.send_header(key, value)
+            handler.send_header("Content-Length", str(len(payload)))
+            handler.end_headers()
+            if fault is not None and fault.truncate:
+                handler.wfile.write(payload[: len(payload) // 2])
+                handler.wfile.flush()
+                handler.close_connection = True
+                return
+            handler.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            handler.close_connection = True
+
+    def _next_fault(self, route: str) -> Fault | None:
+        with self._lock:
+            for index, fault in enumerate(self.faults):
+                if fault.route is None or fault.route == route:
+                    del self.faults[index]
+                    return fault
+        return None

@@ -1,0 +1,90 @@
+"""Bad settings and rejected credentials: one clear line naming the setting, exit code 1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli
+from tests.emulators.linkup import LinkupEmulator
+
+
+def error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if "| ERROR" in line]
+
+
+@pytest.mark.parametrize("missing", ["api_key", "account_id"])
+def test_a_missing_credential_fails_at_start_naming_it(
+    linkup: LinkupEmulator, tmp_path: Path, missing: str
+) -> None:
+    config = linkup.config()
+    del config[missing]
+    run = run_cli(tmp_path, config)
+    assert run.returncode == 1
+    assert any(f"'{missing}' is a required property" in line for line in error_lines(run.stderr))
+    assert run.stdout == ""
+    assert linkup.count() == 0  # before any request
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("provider", "linkedn"),
+        ("api_url", "ftp://example.invalid"),
+        ("start_date", "last tuesday"),
+        ("inbox_categories", ["ARCHIVE"]),
+        ("page_size", 0),
+    ],
+)
+def test_a_malformed_setting_fails_at_start_naming_it(
+    linkup: LinkupEmulator, tmp_path: Path, setting: str, value: object
+) -> None:
+    run = run_cli(tmp_path, linkup.config(**{setting: value}))
+    assert run.returncode == 1
+    assert any(f"config['{setting}']" in line for line in error_lines(run.stderr)), run.stderr
+    assert linkup.count() == 0
+
+
+def test_a_rejected_api_key_stops_with_one_line_and_never_prints_the_key(
+    linkup: LinkupEmulator, tmp_path: Path
+) -> None:
+    wrong_key = "sk-wrong-8f3e0c1d2b"
+    run = run_cli(tmp_path, linkup.config(api_key=wrong_key))
+    assert run.returncode == 1
+    assert "linkup: INVALID_API_KEY (HTTP 403)" in run.stderr
+    explained = [line for line in error_lines(run.stderr) if "INVALID_API_KEY" in line]
+    assert len(explained) == 1
+    assert "check the `api_key` setting" in explained[0]
+    assert "Traceback" not in run.stderr
+    assert wrong_key not in run.stderr + run.stdout
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "setting"),
+    [
+        ("INVALID_ACCOUNT", 404, "`account_id`"),
+        ("ACCOUNT_INACTIVE", 403, "`account_id`"),
+        ("INSUFFICIENT_CREDITS", 402, "credits"),
+    ],
+)
+def test_fatal_provider_codes_name_what_to_check(
+    linkup: LinkupEmulator, tmp_path: Path, code: str, status: int, setting: str
+) -> None:
+    from tests.emulators.linkup import error
+    from tests.emulators.server import Fault
+
+    linkup.inject(Fault(reply=error(status, code, "no")))
+    run = run_cli(tmp_path, linkup.config())
+    assert run.returncode == 1
+    (line,) = [line for line in error_lines(run.stderr) if code in line]
+    assert f"linkup: {code} (HTTP {status})" in line
+    assert setting in line
+    assert linkup.count() == 1  # not retried
+
+
+def test_the_tap_runs_as_a_plain_cli_pipeline(linkup: LinkupEmulator, tmp_path: Path) -> None:
+    run = run_cli(tmp_path, linkup.config())
+    assert run.returncode == 0, run.stderr
+    assert len(run.output.of("messages")) == linkup.inbox.message_count()
+    assert len(run.output.of("conversations")) == len(linkup.inbox.conversations)
