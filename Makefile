@@ -32,9 +32,9 @@ test: lint typecheck pytest
 demo: $(STAMP)
 	bash scripts/demo.sh
 
-## make docs: regenerate the README settings table from `--about --format=markdown`
+## make docs: regenerate the README settings table and meltano.yml settings from tap.py
 docs: $(STAMP)
-	$(BIN)/python scripts/update_readme_settings.py
+	$(BIN)/python scripts/sync_settings_docs.py
 
 clean:
 	rm -rf $(VENV) .venv-meltano .meltano .demo output dist build

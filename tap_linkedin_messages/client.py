@@ -12,6 +12,7 @@ import importlib.resources
 import random
 from abc import abstractmethod
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -28,7 +29,6 @@ from tap_linkedin_messages.providers import ProviderError, build_provider
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterable
-    from datetime import datetime
 
     import requests
     from singer_sdk.helpers.types import Context
@@ -76,12 +76,16 @@ class CursorPaginator(BaseAPIPaginator[str | None]):
     def has_more(self, response: requests.Response) -> bool:
         """False at the provider's end, or when this page already reached the cutoff."""
         page = self._page_of(response)
-        if not page.next_cursor or not page.records:
+        if not page.next_cursor or not page.items:
             return False
-        if self._cutoff is None:
+        if self._cutoff is None or not page.records:
             return True
         times = [record[self._replication_key] for record in page.records]
         return all(times) and self._cutoff.admits(min(times))
+
+    def continue_if_empty(self, response: requests.Response) -> bool:
+        """A page whose items the adapter all skipped is not the end of the listing."""
+        return self.has_more(response)
 
     def get_next(self, response: requests.Response) -> str | None:
         """The provider's cursor for the next (older) page."""
@@ -262,10 +266,12 @@ class InboxStream(RESTStream[str | None]):
 
     @property
     def newer_than(self) -> datetime | None:
-        """The cutoff as a datetime, for adapters that filter by time on their side."""
+        """The cutoff as an exclusive datetime, for adapters that filter by time themselves."""
         if self._cutoff is None:
             return None
-        return pendulum.parse(self._cutoff.value)  # type: ignore[return-value]
+        moment: datetime = pendulum.parse(self._cutoff.value)  # type: ignore[assignment]
+        # An inclusive cutoff (start_date) admits its own millisecond.
+        return moment - timedelta(milliseconds=1) if self._cutoff.inclusive else moment
 
 
 def _retry_after_seconds(exception: BaseException | None) -> float | None:

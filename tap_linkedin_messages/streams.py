@@ -6,8 +6,11 @@ from typing import TYPE_CHECKING, Any
 
 from tap_linkedin_messages.client import InboxStream
 from tap_linkedin_messages.normalize import profile_key
+from tap_linkedin_messages.providers import ConversationGoneError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from singer_sdk.helpers.types import Context
 
     from tap_linkedin_messages.providers import ApiRequest, Page
@@ -29,8 +32,10 @@ class ConversationsStream(InboxStream):
     @property
     def partitions(self) -> list[dict]:
         """One partition per inbox category; state is kept per account only."""
+        # Providers that read a default account without an id file it under "default".
+        account_id = self.config.get("account_id") or "default"
         return [
-            {"account_id": self.config["account_id"], "category": category}
+            {"account_id": account_id, "category": category}
             for category in self.config["inbox_categories"]
         ]
 
@@ -41,6 +46,7 @@ class ConversationsStream(InboxStream):
             category=self._partition["category"],
             cursor=cursor,
             page_size=page_size,
+            newer_than=self.newer_than,
         )
 
     def read_page(self, payload: Any) -> Page:
@@ -96,6 +102,13 @@ class MessagesStream(InboxStream):
     def read_page(self, payload: Any) -> Page:
         """The adapter's message records."""
         return self.provider.messages_page(payload)
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """One conversation's messages; one that vanished since it was listed is skipped."""
+        try:
+            yield from super().get_records(context)
+        except ConversationGoneError as gone:
+            self.logger.warning("Skipping a conversation that no longer exists: %s", gone)
 
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         """Attach the conversation, fill `sender.is_me` where it can be told, drop old ones."""

@@ -12,6 +12,7 @@ from tap_linkedin_messages.providers import PROVIDERS, ProviderError
 from tap_linkedin_messages.streams import ConversationsStream, MessagesStream
 
 INBOX_CATEGORIES = ["INBOX", "UNREAD", "MY_CONNECTIONS", "INMAIL", "STARRED"]
+LINKUP_V1_COUNTRIES = ["US", "UK", "FR", "DE", "NL", "IT", "IL", "CA", "BR", "ES", "IN"]
 
 # A start_date the SDK could not parse fails here, at start, naming the setting.
 _ISO_DATE_TIME = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$"
@@ -29,20 +30,51 @@ class TapLinkedInMessages(Tap):
                 th.StringType(allowed_values=sorted(PROVIDERS)),
                 default="linkup",
                 title="Provider",
-                description="Which API reads the inbox: `linkup` (LinkupAPI v2).",
+                description=(
+                    "Which API reads the inbox: `linkup` (LinkupAPI v2), `linkup_v1` "
+                    "(LinkupAPI v1, cookie-based), `connectsafely` (ConnectSafely) or "
+                    "`unipile` (Unipile)."
+                ),
             ),
             th.Property(
                 "api_key",
                 th.StringType(min_length=1),
                 secret=True,
                 title="API key",
-                description="The provider's API key (LinkupAPI: sent as the `x-api-key` header).",
+                description=(
+                    "The provider's API key (LinkupAPI and Unipile: sent as the `x-api-key` "
+                    "header; ConnectSafely: as a bearer token)."
+                ),
             ),
             th.Property(
                 "account_id",
                 th.StringType(min_length=1),
                 title="Account ID",
-                description="The provider's id of the LinkedIn account whose inbox is read.",
+                description=(
+                    "The provider's id of the LinkedIn account whose inbox is read "
+                    "(required for `linkup` and `unipile`; ConnectSafely uses the default "
+                    "account when it is left out)."
+                ),
+            ),
+            th.Property(
+                "login_token",
+                th.StringType(min_length=1),
+                secret=True,
+                title="Login token",
+                description=(
+                    "LinkupAPI v1 only: the LinkedIn session token from LinkupAPI's "
+                    "login/verify flow."
+                ),
+            ),
+            th.Property(
+                "country",
+                th.StringType(allowed_values=LINKUP_V1_COUNTRIES),
+                default="FR",
+                title="Country",
+                description=(
+                    "LinkupAPI v1 only: country of the proxy LinkupAPI uses "
+                    "(US, UK, FR, DE, NL, IT, IL, CA, BR, ES, IN)."
+                ),
             ),
             th.Property(
                 "api_url",
@@ -50,7 +82,9 @@ class TapLinkedInMessages(Tap):
                 title="API URL",
                 description=(
                     "Base URL of the provider's API. Defaults to the provider's public host "
-                    "(LinkupAPI: https://api.linkupapi.com)."
+                    "(LinkupAPI: https://api.linkupapi.com, ConnectSafely: "
+                    "https://api.connectsafely.ai/linkedin); required for Unipile, whose "
+                    "base URL is your account's DSN (https://apiN.unipile.com:PORT)."
                 ),
             ),
             th.Property(
@@ -65,8 +99,9 @@ class TapLinkedInMessages(Tap):
                 default=["INBOX"],
                 title="Inbox categories",
                 description=(
-                    "Inbox folders to read: INBOX, UNREAD, MY_CONNECTIONS, INMAIL, STARRED. "
-                    "A conversation found in several is read once."
+                    "Inbox folders to read: INBOX, UNREAD, MY_CONNECTIONS, INMAIL, STARRED "
+                    "(ConnectSafely and Unipile: INBOX and UNREAD). A conversation found in "
+                    "several is read once."
                 ),
             ),
             th.Property(
@@ -104,7 +139,7 @@ class TapLinkedInMessages(Tap):
                 ),
             ),
         ).to_dict(),
-        # Which credentials are required depends on the provider.
+        # Which credentials are required, and which categories exist, depend on the provider.
         "allOf": [
             {
                 "if": {
@@ -114,7 +149,12 @@ class TapLinkedInMessages(Tap):
                         {"not": {"required": ["provider"]}} if name == "linkup" else False,
                     ]
                 },
-                "then": {"required": list(provider.required_settings)},
+                "then": {
+                    "required": list(provider.required_settings),
+                    "properties": {
+                        "inbox_categories": {"items": {"enum": list(provider.supported_categories)}}
+                    },
+                },
             }
             for name, provider in PROVIDERS.items()
         ]

@@ -39,12 +39,24 @@ class Page:
     """One page of a listing, already turned into our records (newest first)."""
 
     records: list[Record]
+    #: The cursor of the next (older) page; None at the end.
     next_cursor: str | None
+    #: Credits the provider billed for this page.
     credits: int
+    #: Items the response held (an adapter may skip some, e.g. empty conversations);
+    #: a response with none ends the listing.
+    items: int
 
 
 class ProviderError(FatalAPIError):
     """A provider answer that retrying cannot fix; its text is the one line users see."""
+
+
+class ConversationGoneError(ProviderError):
+    """The conversation being read no longer exists (deleted between listing and reading).
+
+    The run logs it and goes on with the next conversation.
+    """
 
 
 def credits_per_items(item_count: int, billing_unit: int) -> int:
@@ -63,6 +75,14 @@ class Provider(ABC):
     required_settings: ClassVar[tuple[str, ...]]
     #: Items per credit, as the provider bills them.
     billing_unit: ClassVar[int] = 10
+    #: The `inbox_categories` values this provider can list.
+    supported_categories: ClassVar[tuple[str, ...]] = (
+        "INBOX",
+        "UNREAD",
+        "MY_CONNECTIONS",
+        "INMAIL",
+        "STARRED",
+    )
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         """Keep the tap's (validated) config."""
@@ -98,9 +118,18 @@ class Provider(ABC):
 
     @abstractmethod
     def conversations_request(
-        self, *, account_id: str, category: str, cursor: str | None, page_size: int
+        self,
+        *,
+        account_id: str,
+        category: str,
+        cursor: str | None,
+        page_size: int,
+        newer_than: datetime | None,
     ) -> ApiRequest:
-        """The request for one page of the inbox, newest activity first."""
+        """The request for one page of the inbox, newest activity first.
+
+        `newer_than` (exclusive) is a hint, as for `messages_request`.
+        """
 
     @abstractmethod
     def conversations_page(self, payload: Any, *, category: str) -> Page:
@@ -118,8 +147,8 @@ class Provider(ABC):
     ) -> ApiRequest:
         """The request for one page of a conversation's messages, newest first.
 
-        `newer_than` is a hint for providers that can filter by time on their side;
-        the stream filters again, so adapters without such a filter ignore it.
+        `newer_than` (exclusive) is a hint for providers that can filter by time on their
+        side; the stream filters again, so adapters without such a filter ignore it.
         """
 
     @abstractmethod
@@ -130,7 +159,9 @@ class Provider(ABC):
     def check_response(self, response: requests.Response) -> Any:
         """Decode a response body, or raise.
 
-        Raise `singer_sdk.exceptions.RetriableAPIError` for what may pass on retry, and
-        `ProviderError` (one line naming the provider, its error code and the setting to
-        check, never a secret) for what will not.
+        Raise `singer_sdk.exceptions.RetriableAPIError` for what may pass on retry,
+        `ConversationGoneError` when a conversation's messages are asked for and the provider
+        says it does not exist, and `ProviderError` (one line naming the provider, its
+        error code and the setting to check, never a secret) for anything else that will
+        not pass.
         """

@@ -117,9 +117,15 @@ class LinkupProvider(Provider):
         )
 
     def conversations_request(
-        self, *, account_id: str, category: str, cursor: str | None, page_size: int
+        self,
+        *,
+        account_id: str,
+        category: str,
+        cursor: str | None,
+        page_size: int,
+        newer_than: datetime | None,
     ) -> ApiRequest:
-        """`list_inbox`, newest activity first."""
+        """`list_inbox`, newest activity first (no time filter: the stream stops paging)."""
         params: dict[str, Any] = {"count": page_size, "category": category}
         if cursor:
             params["cursor"] = cursor
@@ -130,9 +136,16 @@ class LinkupProvider(Provider):
         data = payload.get("data") or {}
         items = data.get("conversations") or []
         return Page(
-            records=[conversation_record(item, category=category) for item in items],
+            # list_inbox's only activity time is the last message's: a conversation
+            # without one has nothing to read, and no time to bookmark.
+            records=[
+                conversation_record(item, category=category)
+                for item in items
+                if item.get("last_message")
+            ],
             next_cursor=data.get("next_cursor"),
             credits=self._credits(payload, len(items)),
+            items=len(items),
         )
 
     def messages_request(
@@ -159,6 +172,7 @@ class LinkupProvider(Provider):
             records=[message_record(item) for item in items],
             next_cursor=str(cursor) if cursor is not None else None,
             credits=self._credits(payload, len(items)),
+            items=len(items),
         )
 
     def _credits(self, payload: dict[str, Any], item_count: int) -> int:

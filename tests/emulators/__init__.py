@@ -1,1 +1,27 @@
-"""Local emulators of the provider APIs, served over real HTTP on 127.0.0.1."""
+"""Local emulators of the provider APIs, served over real HTTP on 127.0.0.1.
+
+`EMULATORS` maps each `provider` setting value to its emulator class (a
+`tests.emulators.server.ProviderEmulator`), for the contract suite and `make demo`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tests.emulators.server import ProviderEmulator
+
+EMULATORS: dict[str, str] = {
+    "linkup": "tests.emulators.linkup:LinkupEmulator",
+    "linkup_v1": "tests.emulators.linkup_v1:LinkupV1Emulator",
+    "connectsafely": "tests.emulators.connectsafely:ConnectSafelyEmulator",
+    "unipile": "tests.emulators.unipile:UnipileEmulator",
+}
+
+
+def emulator_class(provider: str) -> type[ProviderEmulator]:
+    """The emulator class for a `provider` value."""
+    module, _, name = EMULATORS[provider].partition(":")
+    cls: type[ProviderEmulator] = getattr(importlib.import_module(module), name)
+    return cls

@@ -11,10 +11,8 @@ import signal
 import threading
 from pathlib import Path
 
+from tests.emulators import EMULATORS, emulator_class
 from tests.emulators.inbox import SyntheticInbox
-from tests.emulators.linkup import LinkupEmulator
-
-EMULATORS = {"linkup": LinkupEmulator}
 
 
 def main() -> None:
@@ -29,7 +27,7 @@ def main() -> None:
     inbox = SyntheticInbox.generate(
         seed=args.seed, conversations=args.conversations, messages=args.messages
     )
-    emulator = EMULATORS[args.provider](inbox).start()
+    emulator = emulator_class(args.provider)(inbox).start()
     args.url_file.write_text(emulator.url)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())

@@ -14,13 +14,17 @@ from datetime import datetime, timezone
 from typing import Any
 
 from tests.emulators.inbox import Conversation, Message, SyntheticInbox
-from tests.emulators.server import Call, EmulatorServer, Reply
+from tests.emulators.server import Call, ProviderEmulator, Reply
 
 DEFAULT_COUNT = 10
 
 
-class LinkupEmulator(EmulatorServer):
+class LinkupEmulator(ProviderEmulator):
     """Serves one account's synthetic inbox to one API key."""
+
+    provider = "linkup"
+    inbox_route = "list_inbox"
+    messages_route = "get_conversation"
 
     def __init__(
         self,
@@ -30,15 +34,27 @@ class LinkupEmulator(EmulatorServer):
         account_id: str = "acc_test123",
         latency: float = 0.0,
     ) -> None:
-        super().__init__(latency=latency)
-        self.inbox = inbox
+        super().__init__(inbox, latency=latency)
         self.api_key = api_key
         self.account_id = account_id
 
     def route(self, call: Call) -> str:
         if call.method == "POST" and call.path == "/v2/messages" and isinstance(call.body, dict):
-            return str(call.body.get("action"))
+            action = str(call.body.get("action"))
+            if action == "get_conversation":
+                params = call.body.get("params") or {}
+                call.thread_id = self.inbox.thread_id_of(str(params.get("conversation_id") or ""))
+            return action
         return f"{call.method} {call.path}"
+
+    def bad_credentials(self) -> tuple[dict[str, Any], str]:
+        return self.config(api_key="wrong-key-0000"), "api_key"
+
+    def conversation_id(self, thread_id: str) -> str:
+        return self.inbox.conversation_urn(thread_id)
+
+    def message_id(self, message: Message) -> str:
+        return self.inbox.message_urn(message)
 
     def config(self, **overrides: Any) -> dict[str, Any]:
         """Tap settings that point at this emulator."""

@@ -14,10 +14,13 @@ import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from typing_extensions import Self
+
+if TYPE_CHECKING:
+    from tests.emulators.inbox import Message, SyntheticInbox
 
 
 @dataclass
@@ -58,6 +61,8 @@ class Call:
     route: str = ""
     status: int = 0
     credits: int = 0
+    #: For a request of one conversation's messages: the thread it asked for.
+    thread_id: str | None = None
 
 
 class EmulatorServer:
@@ -120,6 +125,10 @@ class EmulatorServer:
 
     def routes(self) -> Counter[str]:
         return Counter(call.route for call in self.calls)
+
+    def threads_read(self) -> Counter[str]:
+        """How many message requests each conversation (thread id) received."""
+        return Counter(call.thread_id for call in self.calls if call.thread_id)
 
     def reset_counters(self) -> None:
         with self._lock:
@@ -190,3 +199,39 @@ class EmulatorServer:
                     del self.faults[index]
                     return fault
         return None
+
+
+class ProviderEmulator(EmulatorServer):
+    """What the provider contract suite needs from every provider's emulator.
+
+    Subclasses serve a `SyntheticInbox` in their provider's wire format, set
+    `Call.thread_id` in `route()` for message requests, and bill `Reply.credits`.
+    """
+
+    #: The `provider` setting value this emulator stands in for.
+    provider: str
+    #: `Call.route` of an inbox page request and of a messages page request.
+    inbox_route: str
+    messages_route: str
+    #: Whether the provider tells, for every message, if the account owner sent it.
+    tells_is_me: bool = False
+
+    def __init__(self, inbox: SyntheticInbox, *, latency: float = 0.0) -> None:
+        super().__init__(latency=latency)
+        self.inbox = inbox
+
+    def config(self, **overrides: Any) -> dict[str, Any]:
+        """Tap settings that read this emulator's inbox (credentials included)."""
+        raise NotImplementedError
+
+    def bad_credentials(self) -> tuple[dict[str, Any], str]:
+        """Settings with a wrong credential, and the setting the error must name."""
+        raise NotImplementedError
+
+    def conversation_id(self, thread_id: str) -> str:
+        """The `conversation_id` the tap should emit for a thread."""
+        raise NotImplementedError
+
+    def message_id(self, message: Message) -> str:
+        """The `message_id` the tap should emit for a message."""
+        raise NotImplementedError

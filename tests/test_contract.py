@@ -1,0 +1,234 @@
+"""The provider contract: every adapter, against its emulator, passes the same scenarios.
+
+Each scenario builds a `SyntheticInbox`, serves it through one provider's emulator over
+real HTTP, runs the tap, and compares what came out with the inbox itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tap_linkedin_messages.normalize import ms_to_rfc3339
+from tests.conftest import run_cli, run_tap
+from tests.emulators import EMULATORS, emulator_class
+from tests.emulators.inbox import Person, SyntheticInbox
+from tests.emulators.server import ProviderEmulator
+
+PROVIDERS = sorted(EMULATORS)
+
+
+@pytest.fixture(params=PROVIDERS)
+def provider(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def serve(provider: str, inbox: SyntheticInbox) -> ProviderEmulator:
+    return emulator_class(provider)(inbox).start()
+
+
+@pytest.fixture
+def make_emulator(provider: str) -> Iterator[Any]:
+    started: list[ProviderEmulator] = []
+
+    def make(inbox: SyntheticInbox) -> ProviderEmulator:
+        emulator = serve(provider, inbox)
+        started.append(emulator)
+        return emulator
+
+    yield make
+    for emulator in started:
+        emulator.stop()
+
+
+def expected_messages(emulator: ProviderEmulator) -> dict[str, Any]:
+    return {
+        emulator.message_id(message): message
+        for conversation in emulator.inbox.conversations.values()
+        for message in conversation.messages
+    }
+
+
+def check_message(record: dict[str, Any], message: Any, emulator: ProviderEmulator) -> None:
+    """One emitted message against the inbox: ids, time, text, sender as far as known."""
+    inbox = emulator.inbox
+    assert record["thread_id"] == message.thread_id
+    assert record["conversation_id"] == emulator.conversation_id(message.thread_id)
+    assert record["sent_at"] == ms_to_rfc3339(message.sent_at_ms)
+    assert record["text"] == message.text
+    assert record["provider"] == emulator.provider
+    assert record["account_id"]
+    sender = record["sender"]
+    if sender["name"] is not None:
+        assert sender["name"] == message.sender.name
+    is_owner = message.sender is inbox.owner
+    if emulator.tells_is_me or sender["is_me"] is not None:
+        assert sender["is_me"] is is_owner
+
+
+def test_full_sync_emits_everything_exactly_once(make_emulator: Any) -> None:
+    emulator = make_emulator(SyntheticInbox.generate(seed=21, conversations=9, messages=6))
+    output = run_tap(emulator.config(page_size=4))
+
+    expected = expected_messages(emulator)
+    emitted = [r["message_id"] for r in output.of("messages")]
+    assert sorted(emitted) == sorted(expected)
+    for record in output.of("messages"):
+        check_message(record, expected[record["message_id"]], emulator)
+
+    conversations = {r["thread_id"]: r for r in output.of("conversations")}
+    assert len(conversations) == len(output.of("conversations")) == 9
+    for thread_id, conversation in emulator.inbox.conversations.items():
+        record = conversations[thread_id]
+        assert record["conversation_id"] == emulator.conversation_id(thread_id)
+        assert record["last_activity_at"] == ms_to_rfc3339(conversation.last_activity_ms)
+        assert record["provider"] == emulator.provider
+    # Every conversation's messages were asked for, in pages of at most 4.
+    assert set(emulator.threads_read()) == set(emulator.inbox.conversations)
+
+
+def test_incremental_run_emits_only_new_messages(make_emulator: Any) -> None:
+    inbox = SyntheticInbox.generate(seed=22, conversations=10, messages=5)
+    emulator = make_emulator(inbox)
+    first = run_tap(emulator.config(page_size=4))
+    threads = list(inbox.conversations)
+    added = [
+        inbox.add_message(threads[1]),
+        inbox.add_message(threads[6]),
+        inbox.add_message(threads[6]),
+        inbox.add_message(threads[8]),
+    ]
+    emulator.reset_counters()
+
+    second = run_tap(emulator.config(page_size=4), state=first.state)
+
+    assert sorted(r["message_id"] for r in second.of("messages")) == sorted(
+        emulator.message_id(m) for m in added
+    )
+    assert sorted(r["thread_id"] for r in second.of("conversations")) == sorted(
+        {threads[1], threads[6], threads[8]}
+    )
+    assert set(emulator.threads_read()) == {threads[1], threads[6], threads[8]}
+
+    emulator.reset_counters()
+    third = run_tap(emulator.config(page_size=4), state=second.state)
+    assert third.records == {}
+    assert emulator.count(emulator.messages_route) == 0
+
+
+def test_a_conversation_longer_than_several_pages(make_emulator: Any) -> None:
+    inbox = SyntheticInbox.generate(
+        seed=23, conversations=3, messages=lambda i: 23 if i == 1 else 2
+    )
+    emulator = make_emulator(inbox)
+    output = run_tap(emulator.config(page_size=5))
+    long_thread = list(inbox.conversations)[1]
+    emitted = [r for r in output.of("messages") if r["thread_id"] == long_thread]
+    assert len(emitted) == len({r["message_id"] for r in emitted}) == 23
+    assert emulator.threads_read()[long_thread] == 5  # 23 messages in pages of 5
+
+
+def test_an_empty_inbox(make_emulator: Any) -> None:
+    emulator = make_emulator(SyntheticInbox.generate(seed=24, conversations=0))
+    output = run_tap(emulator.config())
+    assert output.records == {}
+    assert emulator.count(emulator.inbox_route) == 1
+    assert emulator.count(emulator.messages_route) == 0
+
+
+def test_a_conversation_with_no_messages(make_emulator: Any) -> None:
+    inbox = SyntheticInbox.generate(seed=25, conversations=3, messages=lambda i: 0 if i == 1 else 3)
+    emulator = make_emulator(inbox)
+    output = run_tap(emulator.config())
+    empty_thread = list(inbox.conversations)[1]
+    assert len(output.of("messages")) == 6
+    assert all(r["thread_id"] != empty_thread for r in output.of("messages"))
+    # Where the provider lists it with an activity time, it is emitted (and read once).
+    for record in output.of("conversations"):
+        if record["thread_id"] == empty_thread:
+            conversation = inbox.conversations[empty_thread]
+            assert record["last_activity_at"] == ms_to_rfc3339(conversation.last_activity_ms)
+
+
+TEXTS = [
+    "Grüße aus Köln — ça va? 你好，世界",  # noqa: RUF001 - a real CJK comma
+    "Emoji 👋🏽🚀 and a family 👨‍👩‍👧 in one line",
+    "Line one\nLine two\r\n\tindented, then a blank line\n\nend",
+    "Quotes \"double\" and 'single', a backslash \\ and a tab\t.",
+    "x" * 1500 + "🙂" + "y" * 1499,  # 3,000 characters
+]
+
+
+def test_text_survives_intact(make_emulator: Any) -> None:
+    inbox = SyntheticInbox.generate(seed=26, conversations=2, messages=1)
+    thread_id = next(iter(inbox.conversations))
+    added = [inbox.add_message(thread_id, text=text) for text in TEXTS]
+    emulator = make_emulator(inbox)
+    output = run_tap(emulator.config(page_size=2))
+    by_id = {r["message_id"]: r for r in output.of("messages")}
+    for message in added:
+        assert by_id[emulator.message_id(message)]["text"] == message.text
+    assert len(TEXTS[-1]) == 3000
+
+
+def test_group_chat_with_several_participants(make_emulator: Any) -> None:
+    inbox = SyntheticInbox.generate(seed=27, conversations=1, messages=2)
+    members = [
+        Person(f"group-member-{i}", first, last, f"Role {i}")
+        for i, (first, last) in enumerate([("Ana", "Lima"), ("Björn", "Ek"), ("Chen", "Wei")])
+    ]
+    group = inbox.add_conversation(members, type_="group")
+    said = [inbox.add_message(group.thread_id, sender=member) for member in members]
+    said.append(inbox.add_message(group.thread_id, sender=inbox.owner))
+    emulator = make_emulator(inbox)
+    output = run_tap(emulator.config())
+
+    by_id = {r["message_id"]: r for r in output.of("messages")}
+    for message in said:
+        check_message(by_id[emulator.message_id(message)], message, emulator)
+    (conversation,) = [r for r in output.of("conversations") if r["thread_id"] == group.thread_id]
+    member_urls = {m.profile_url for m in members}
+    listed = [p["profile_url"] for p in conversation["participants"]]
+    assert listed, "a group chat lists at least one participant"
+    assert all(url is None or url.rstrip("/") in member_urls for url in listed)
+
+
+def test_a_wrong_credential_fails_with_one_line_naming_it(
+    make_emulator: Any, tmp_path: Path
+) -> None:
+    emulator = make_emulator(SyntheticInbox.generate(seed=28, conversations=2, messages=2))
+    config, setting = emulator.bad_credentials()
+    run = run_cli(tmp_path, config)
+    assert run.returncode == 1
+    errors = [line for line in run.stderr.splitlines() if "| ERROR" in line]
+    naming = [line for line in errors if f"`{setting}`" in line]
+    assert len(naming) == 1, run.stderr
+    assert emulator.provider in naming[0]
+    assert "Traceback" not in run.stderr
+    assert run.output.records == {}
+    for key in ("api_key", "login_token"):
+        if config.get(key):
+            assert config[key] not in run.stderr + run.stdout
+
+
+def test_every_provider_gives_the_same_records_for_the_same_inbox() -> None:
+    """Whichever provider read it, a message is the same row (ids aside)."""
+    projections = {}
+    for provider in PROVIDERS:
+        inbox = SyntheticInbox.generate(seed=29, conversations=4, messages=3)
+        emulator = serve(provider, inbox)
+        try:
+            output = run_tap(emulator.config())
+        finally:
+            emulator.stop()
+        projections[provider] = (
+            sorted((r["thread_id"], r["sent_at"], r["text"]) for r in output.of("messages")),
+            sorted((r["thread_id"], r["last_activity_at"]) for r in output.of("conversations")),
+        )
+    reference = projections["linkup"]
+    assert reference[0]
+    for provider, projection in projections.items():
+        assert projection == reference, provider
