@@ -9,13 +9,14 @@ newest-first paging.
 from __future__ import annotations
 
 import importlib.resources
+import math
 import random
 from abc import abstractmethod
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import pendulum
 from singer_sdk import RESTStream, SchemaDirectory, StreamSchema
@@ -24,16 +25,18 @@ from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.pagination import BaseAPIPaginator
 from singer_sdk.streams.rest import HTTPRequest
 
-from tap_linkedin_messages.normalize import datetime_to_rfc3339
+from tap_linkedin_messages.normalize import datetime_to_rfc3339, parse_timestamp
 from tap_linkedin_messages.providers import ProviderError, build_provider
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterable
 
     import requests
+    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
     from singer_sdk.streams.rest import PageContext
 
+    from tap_linkedin_messages.ledger import CreditLedger
     from tap_linkedin_messages.providers import ApiRequest, Page, Provider
 
 SCHEMAS = SchemaDirectory(importlib.resources.files("tap_linkedin_messages") / "schemas")
@@ -103,10 +106,12 @@ class InboxStream(RESTStream[str | None]):
     # One bookmark per stream and account, however many conversations there are.
     state_partitioning_keys: ClassVar[tuple[str, ...]] = ("account_id",)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, tap: Tap, *, ledger: CreditLedger) -> None:
+        super().__init__(tap)
+        self.ledger = ledger
         self._partition: Context = {}
         self._cutoff: Cutoff | None = None
+        self._paginator: CursorPaginator | None = None
         self._last_response: tuple[requests.Response, Any, Page | None] | None = None
 
     # --- the adapter and its transport settings ----------------------------------------
@@ -190,12 +195,25 @@ class InboxStream(RESTStream[str | None]):
             self._last_response = (response, payload, page)
         return page
 
+    def page_size(self) -> int:
+        """Items to ask for in the next request of the partition being read.
+
+        A full sync asks for `page_size`. An incremental read starts at the provider's
+        billing unit, where most reads end (a few new items and the one older item that
+        shows where to stop), and doubles with each further page up to `page_size`, so
+        the page that crosses the bookmark wastes little.
+        """
+        largest = int(self.config["page_size"])
+        if self._cutoff is None or self._cutoff.inclusive:
+            return largest
+        pages_read = self._paginator.count if self._paginator else 0
+        return min(largest, self.provider.billing_unit * 2**pages_read)
+
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
         """The adapter's request, on the SDK's session, headers and auth."""
-        request = self.request_for(
-            cursor=page.next_page_token,
-            page_size=int(self.config["page_size"]),
-        )
+        page_size = self.page_size()
+        self.ledger.authorize(self.name, math.ceil(page_size / self.provider.billing_unit))
+        request = self.request_for(cursor=page.next_page_token, page_size=page_size)
         return HTTPRequest(
             url=self.url_base + request.path,
             method=request.method,
@@ -206,7 +224,8 @@ class InboxStream(RESTStream[str | None]):
 
     def get_new_paginator(self) -> CursorPaginator:
         """A cursor paginator that stops at the cutoff of the partition being read."""
-        return CursorPaginator(self.page_of, str(self.replication_key), self._cutoff)
+        self._paginator = CursorPaginator(self.page_of, str(self.replication_key), self._cutoff)
+        return self._paginator
 
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         """The records of one page."""
@@ -218,19 +237,28 @@ class InboxStream(RESTStream[str | None]):
         response: requests.Response,
         context: Context | None,
     ) -> dict[str, int]:
-        """Requests and provider credits, totalled by the SDK and logged at the end."""
-        return {"requests": 1, "credits": self.page_of(response).credits}
+        """Requests and provider credits: booked in the run's ledger, and totalled by the SDK."""
+        credits = self.page_of(response).credits
+        self.ledger.charge(self.name, credits)
+        return {"requests": 1, "credits": credits}
 
     # --- incremental reads ---------------------------------------------------------------
 
     def incremental_cutoff(self, context: Context | None) -> Cutoff | None:
-        """Records at or before this were emitted by an earlier run (or precede `start_date`)."""
+        """Records at or before this were emitted by an earlier run (or precede `start_date`).
+
+        A bookmark is moved back by `lookback_minutes`, so items a provider indexes late
+        (stamped a little before the bookmark) are still found; `start_date` stays a floor.
+        """
         start = self.get_starting_timestamp(context)
         if start is None:
             return None
-        start_date = self.config.get("start_date")
-        from_start_date = bool(start_date) and start == pendulum.parse(str(start_date))
-        return Cutoff(datetime_to_rfc3339(start), inclusive=from_start_date)
+        floor = self.config.get("start_date")
+        start_date = cast("datetime", pendulum.parse(str(floor))) if floor else None
+        lookback = timedelta(minutes=float(self.config.get("lookback_minutes") or 0))
+        if start_date is not None and start - lookback <= start_date:
+            return Cutoff(datetime_to_rfc3339(start_date), inclusive=True)
+        return Cutoff(datetime_to_rfc3339(start - lookback), inclusive=False)
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """Read one partition (an account's inbox category, or one conversation)."""
@@ -269,7 +297,7 @@ class InboxStream(RESTStream[str | None]):
         """The cutoff as an exclusive datetime, for adapters that filter by time themselves."""
         if self._cutoff is None:
             return None
-        moment: datetime = pendulum.parse(self._cutoff.value)  # type: ignore[assignment]
+        moment = parse_timestamp(self._cutoff.value)
         # An inclusive cutoff (start_date) admits its own millisecond.
         return moment - timedelta(milliseconds=1) if self._cutoff.inclusive else moment
 

@@ -31,12 +31,15 @@ def datetime_to_rfc3339(moment: datetime) -> str:
     return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
 
 
+def parse_timestamp(value: str) -> datetime:
+    """An ISO-8601 timestamp (offset or `Z`; UTC if it has none) as an aware datetime."""
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 def rfc3339_to_ms(value: str) -> int:
     """The inverse of `ms_to_rfc3339` for any ISO-8601 string with an offset or `Z`."""
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return (moment - _EPOCH) // timedelta(milliseconds=1)
+    return (parse_timestamp(value) - _EPOCH) // timedelta(milliseconds=1)
 
 
 def iso_to_rfc3339(value: str | None) -> str | None:

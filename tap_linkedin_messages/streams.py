@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from tap_linkedin_messages.client import InboxStream
-from tap_linkedin_messages.normalize import profile_key
+from tap_linkedin_messages.client import Cutoff, InboxStream
+from tap_linkedin_messages.normalize import datetime_to_rfc3339, parse_timestamp, profile_key
 from tap_linkedin_messages.providers import ConversationGoneError
 
 if TYPE_CHECKING:
@@ -14,6 +15,13 @@ if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
     from tap_linkedin_messages.providers import ApiRequest, Page
+
+
+# Key of the lookback window in each account's `conversations` state.
+LOOKBACK_WINDOW = "lookback_window"
+# A bound on the window kept in memory (the inbox is read newest first, so only the
+# first conversations of a run can fall in it).
+WINDOW_PRUNE_AT = 1000
 
 
 class ConversationsStream(InboxStream):
@@ -28,6 +36,12 @@ class ConversationsStream(InboxStream):
         # Conversation ids already emitted this run: a conversation listed in two
         # categories is read (and paid for) once.
         self._emitted: set[str] = set()
+        # The lookback window: conversations whose activity lies within `lookback_minutes`
+        # of the bookmark, with that activity time. The previous run's copy (from state)
+        # tells an unchanged conversation in the window from a changed one; this run's is
+        # written to state when the run completes.
+        self._window_before: dict[str, str] = {}
+        self._window_seen: dict[str, str] = {}
 
     @property
     def partitions(self) -> list[dict]:
@@ -53,13 +67,26 @@ class ConversationsStream(InboxStream):
         """The adapter's conversation records."""
         return self.provider.conversations_page(payload, category=self._partition["category"])
 
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """One inbox category of one account."""
+        self._window_before = dict(self.get_context_state(context).get(LOOKBACK_WINDOW) or {})
+        yield from super().get_records(context)
+
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         """Drop conversations with no new activity, and repeats from another category."""
         record = super().post_process(row, context)
-        if record is None or record["conversation_id"] in self._emitted:
+        if record is None:
+            return None
+        conversation_id, activity = record["conversation_id"], record["last_activity_at"]
+        if self._window_before.get(conversation_id) == activity or conversation_id in self._emitted:
             return None
         if len(self.config["inbox_categories"]) > 1:
-            self._emitted.add(record["conversation_id"])
+            self._emitted.add(conversation_id)
+        self._window_seen[conversation_id] = activity
+        if len(self._window_seen) > WINDOW_PRUNE_AT:
+            self._window_seen = dict(
+                sorted(self._window_seen.items(), key=lambda item: item[1])[-WINDOW_PRUNE_AT:]
+            )
         return record
 
     def get_child_context(self, record: dict, context: Context | None) -> dict:
@@ -74,11 +101,34 @@ class ConversationsStream(InboxStream):
             "account_id": record["account_id"],
             "conversation_id": record["conversation_id"],
             "thread_id": record.get("thread_id"),
+            # Set when the last run read this conversation up to that time.
+            "previous_activity_at": self._window_before.get(record["conversation_id"]),
             # Participants are "the other side" for every provider; the last message's
             # sender is me exactly when the provider says `is_from_me`.
             "my_profile": sender_key if last_message.get("is_from_me") else None,
             "their_profiles": sorted(key for key in their_profiles if key),
         }
+
+    def finalize_state_progress_markers(self, state: dict | None = None) -> None:
+        """At the end of the run: promote the bookmarks, then keep the new lookback window."""
+        super().finalize_state_progress_markers(state)
+        if state or not self.selected:
+            return
+        lookback = timedelta(minutes=float(self.config.get("lookback_minutes") or 0))
+        for partition in self.partitions:
+            partition_state = self.get_context_state(partition)
+            bookmark = partition_state.get("replication_key_value")
+            if not bookmark:
+                continue
+            since = datetime_to_rfc3339(parse_timestamp(bookmark) - lookback)
+            candidates = {**partition_state.get(LOOKBACK_WINDOW, {}), **self._window_seen}
+            partition_state[LOOKBACK_WINDOW] = {
+                conversation_id: activity
+                for conversation_id, activity in sorted(candidates.items())
+                if activity > since
+            }
+        self._tap.state_writer.write_state(self.tap_state)
+        self.ledger.report(self.logger)
 
 
 class MessagesStream(InboxStream):
@@ -102,6 +152,14 @@ class MessagesStream(InboxStream):
     def read_page(self, payload: Any) -> Page:
         """The adapter's message records."""
         return self.provider.messages_page(payload)
+
+    def incremental_cutoff(self, context: Context | None) -> Cutoff | None:
+        """The stream's cutoff, or later: a conversation the last run read up to a time."""
+        cutoff = super().incremental_cutoff(context)
+        previous = (context or {}).get("previous_activity_at")
+        if previous and (cutoff is None or previous > cutoff.value):
+            return Cutoff(previous, inclusive=False)
+        return cutoff
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """One conversation's messages; one that vanished since it was listed is skipped."""

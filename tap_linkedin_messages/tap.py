@@ -8,6 +8,7 @@ from typing import Any
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 
+from tap_linkedin_messages.ledger import CreditLedger
 from tap_linkedin_messages.providers import PROVIDERS, ProviderError
 from tap_linkedin_messages.streams import ConversationsStream, MessagesStream
 
@@ -112,6 +113,27 @@ class TapLinkedInMessages(Tap):
                 description="Items asked for per request (conversations or messages).",
             ),
             th.Property(
+                "lookback_minutes",
+                th.NumberType(minimum=0),
+                default=10,
+                title="Lookback",
+                description=(
+                    "Minutes before the bookmark that each run looks at again, for messages a "
+                    "provider lists late. Conversations in that window are read again only if "
+                    "their activity changed, so an unchanged inbox costs nothing extra."
+                ),
+            ),
+            th.Property(
+                "max_credits",
+                th.IntegerType(minimum=1),
+                title="Max credits",
+                description=(
+                    "Budget of provider credits for one run. The run stops before a request "
+                    "that could exceed it, having emitted everything read so far and without "
+                    "advancing the bookmarks; exit code 1. Unset: no budget."
+                ),
+            ),
+            th.Property(
                 "request_timeout",
                 th.NumberType(minimum=1),
                 default=60,
@@ -162,8 +184,9 @@ class TapLinkedInMessages(Tap):
     }
 
     def discover_streams(self) -> list[Stream]:
-        """The parent `conversations` and its child `messages`."""
-        return [ConversationsStream(self), MessagesStream(self)]
+        """The parent `conversations` and its child `messages`, sharing one credit ledger."""
+        ledger = CreditLedger(self.config.get("provider", "linkup"), self.config.get("max_credits"))
+        return [ConversationsStream(self, ledger=ledger), MessagesStream(self, ledger=ledger)]
 
     @classmethod
     def invoke(cls, *args: Any, **kwargs: Any) -> None:

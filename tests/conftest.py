@@ -29,6 +29,8 @@ class SyncOutput:
     records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     state: dict[str, Any] = field(default_factory=dict)
     states: list[dict[str, Any]] = field(default_factory=list)
+    #: The tap instance, for in-process runs (its streams share the credit ledger).
+    tap: TapLinkedInMessages | None = None
 
     @classmethod
     def parse(cls, stdout: str) -> SyncOutput:
@@ -52,7 +54,9 @@ def run_tap(config: dict[str, Any], state: dict[str, Any] | None = None) -> Sync
     tap = TapLinkedInMessages(config=config, state=state or {})
     with contextlib.redirect_stdout(buffer):
         tap.sync_all()
-    return SyncOutput.parse(buffer.getvalue())
+    output = SyncOutput.parse(buffer.getvalue())
+    output.tap = tap
+    return output
 
 
 @dataclass

@@ -14,8 +14,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-# 2025-01-01T00:00:00Z: history runs forward from here, a minute or so per message.
+# 2025-01-01T00:00:00Z: history runs forward from here, `spacing_ms` or so per message.
 HISTORY_START_MS = 1_735_689_600_000
+# Half an hour or so between messages: longer than a lookback window, as in a real inbox.
+DEFAULT_SPACING_MS = 30 * 60_000
 
 FIRST_NAMES = [
     "Ada",
@@ -100,8 +102,11 @@ def _b64(text: str) -> str:
 class SyntheticInbox:
     """The owner's inbox: conversations keyed by thread id, and a clock for new messages."""
 
-    def __init__(self, owner: Person, owner_urn_id: str) -> None:
+    def __init__(
+        self, owner: Person, owner_urn_id: str, *, spacing_ms: int = DEFAULT_SPACING_MS
+    ) -> None:
         self.owner = owner
+        self.spacing_ms = spacing_ms
         self.owner_urn_id = owner_urn_id
         self.conversations: dict[str, Conversation] = {}
         self._clock_ms = HISTORY_START_MS
@@ -117,11 +122,12 @@ class SyntheticInbox:
         seed: int = 7,
         conversations: int = 20,
         messages: int | Callable[[int], int] = 12,
+        spacing_ms: int = DEFAULT_SPACING_MS,
     ) -> SyntheticInbox:
         """`conversations` threads of `messages` messages (or `messages(i)` for thread i)."""
         rng = random.Random(seed)
         owner = Person("owner-" + _digest(seed, "owner"), "Olive", "Owner", "Head of Sales")
-        inbox = cls(owner, "ACoAA" + _digest(seed, "urn").upper())
+        inbox = cls(owner, "ACoAA" + _digest(seed, "urn").upper(), spacing_ms=spacing_ms)
         inbox._rng = rng
         for index in range(conversations):
             other = Person(
@@ -162,11 +168,12 @@ class SyntheticInbox:
         text: str | None = None,
         sender: Person | None = None,
         message_type: str = "TEXT",
+        sent_at_ms: int | None = None,
     ) -> Message:
-        """Append a message, newer than everything in the inbox so far."""
+        """Add a message: newer than everything so far, or stamped `sent_at_ms` (a late one)."""
         with self._lock:
             conversation = self.conversations[thread_id]
-            sent_at = self._tick()
+            sent_at = self._tick() if sent_at_ms is None else sent_at_ms
             if sender is None:
                 sender = self._rng.choice([self.owner, *conversation.participants])
             if text is None:
@@ -180,12 +187,13 @@ class SyntheticInbox:
                 message_type=message_type,
             )
             conversation.messages.append(message)
+            conversation.messages.sort(key=lambda m: m.sent_at_ms)
             if sender is not self.owner:
                 conversation.unread += 1
             return message
 
     def _tick(self) -> int:
-        self._clock_ms += 60_000 + self._rng.randrange(1, 1000)
+        self._clock_ms += self.spacing_ms + self._rng.randrange(1, max(2, self.spacing_ms // 2))
         return self._clock_ms
 
     # --- reading --------------------------------------------------------------------------

@@ -1,0 +1,67 @@
+"""The credit ledger: what a run has cost, per stream, against the `max_credits` budget."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+
+from singer_sdk.metrics import get_metrics_logger
+
+from tap_linkedin_messages.providers import ProviderError
+
+
+class CreditBudgetError(ProviderError):
+    """The next request could take the run past `max_credits`."""
+
+
+class CreditLedger:
+    """Credits and requests per stream, shared by both streams of one tap run."""
+
+    def __init__(self, provider: str, max_credits: int | None) -> None:
+        self.provider = provider
+        self.max_credits = max_credits
+        self.credits: Counter[str] = Counter()
+        self.requests: Counter[str] = Counter()
+
+    @property
+    def total(self) -> int:
+        return sum(self.credits.values())
+
+    def charge(self, stream: str, credits: int) -> None:
+        """Book one response."""
+        self.requests[stream] += 1
+        self.credits[stream] += credits
+
+    def authorize(self, stream: str, worst_case: int) -> None:
+        """Refuse a request that could cost more than the budget has left."""
+        if self.max_credits is None or self.total + worst_case <= self.max_credits:
+            return
+        msg = (
+            f"{self.provider}: stopped before a {stream} request that could cost {worst_case} "
+            f"credit(s): {self.total} of `max_credits` ({self.max_credits}) used. Everything "
+            "read so far was emitted and the bookmarks were not advanced; run again (with a "
+            "larger `max_credits`, or after the budget resets) to continue from the same point"
+        )
+        raise CreditBudgetError(msg)
+
+    def report(self, logger: logging.Logger) -> None:
+        """One log line with the totals, and the same as a Singer metric."""
+        per_stream = ", ".join(f"{name} {count}" for name, count in sorted(self.credits.items()))
+        logger.info(
+            "Credits used: %d (%s) in %d requests to %s",
+            self.total,
+            per_stream or "none",
+            sum(self.requests.values()),
+            self.provider,
+        )
+        point = {
+            "type": "counter",
+            "metric": "credits_consumed",
+            "value": self.total,
+            "tags": {
+                "provider": self.provider,
+                **{f"{k}_credits": v for k, v in self.credits.items()},
+            },
+        }
+        get_metrics_logger().info("METRIC: %s", json.dumps(point, separators=(",", ":")))
