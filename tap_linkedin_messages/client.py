@@ -27,6 +27,7 @@ from singer_sdk.streams.rest import HTTPRequest
 
 from tap_linkedin_messages.normalize import datetime_to_rfc3339, parse_timestamp
 from tap_linkedin_messages.providers import ProviderError, build_provider
+from tap_linkedin_messages.redaction import mask_secrets_in_logs
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterable
@@ -62,19 +63,63 @@ class CursorPaginator(BaseAPIPaginator[str | None]):
     """Follows a provider's cursor to its end, or until a page reaches the cutoff.
 
     Providers list newest first, so once the oldest record of a page is not new, no
-    later page can hold a new one: asking for it would only cost credits.
+    later page can hold a new one: asking for it would only cost credits. For the same
+    reason a page holding anything newer than the previous page's oldest record, or one
+    of its records again, means the provider is looping: the run stops rather than
+    paying for and emitting duplicates.
     """
 
     def __init__(
         self,
         page_of: Callable[[requests.Response], Page],
+        *,
+        id_key: str,
         replication_key: str,
         cutoff: Cutoff | None,
+        label: str,
     ) -> None:
         super().__init__(None)
         self._page_of = page_of
+        self._id_key = id_key
         self._replication_key = replication_key
         self._cutoff = cutoff
+        self._label = label
+        self._oldest: str | None = None
+        self._ids_at_oldest: set[str] = set()
+
+    def check(self, page: Page) -> None:
+        """Refuse a page that repeats what this listing already returned."""
+        times = [record[self._replication_key] or "" for record in page.records]
+        if not times:
+            return
+        if self._oldest is not None:
+            repeated = [
+                record[self._id_key]
+                for record in page.records
+                if (record[self._replication_key] or "") > self._oldest
+                or record[self._id_key] in self._ids_at_oldest
+            ]
+            if repeated:
+                msg = (
+                    f"{self._label}: page {self.count + 1} repeats {len(repeated)} item(s) "
+                    f"an earlier page returned (first: {repeated[0]}); stopping rather than "
+                    "emitting duplicates"
+                )
+                raise ProviderError(msg)
+        self._oldest = min(times)
+        self._ids_at_oldest = {
+            record[self._id_key]
+            for record in page.records
+            if record[self._replication_key] == self._oldest
+        }
+
+    def advance(self, response: requests.Response) -> None:
+        """The SDK's advance, whose loop detection (a repeated cursor) ends in one line."""
+        try:
+            super().advance(response)
+        except RuntimeError as loop:
+            msg = f"{self._label}: the provider sent the same cursor twice ({loop})"
+            raise ProviderError(msg) from None
 
     def has_more(self, response: requests.Response) -> bool:
         """False at the provider's end, or when this page already reached the cutoff."""
@@ -112,14 +157,17 @@ class InboxStream(RESTStream[str | None]):
         self._partition: Context = {}
         self._cutoff: Cutoff | None = None
         self._paginator: CursorPaginator | None = None
+        self._position = 0
         self._last_response: tuple[requests.Response, Any, Page | None] | None = None
 
     # --- the adapter and its transport settings ----------------------------------------
 
     @cached_property
     def provider(self) -> Provider:
-        """The adapter the `provider` setting names."""
-        return build_provider(self.config)
+        """The adapter the `provider` setting names (its secrets masked in every log line)."""
+        provider = build_provider(self.config)
+        mask_secrets_in_logs(provider.secrets)
+        return provider
 
     @property
     def url_base(self) -> str:
@@ -224,12 +272,21 @@ class InboxStream(RESTStream[str | None]):
 
     def get_new_paginator(self) -> CursorPaginator:
         """A cursor paginator that stops at the cutoff of the partition being read."""
-        self._paginator = CursorPaginator(self.page_of, str(self.replication_key), self._cutoff)
+        self._paginator = CursorPaginator(
+            self.page_of,
+            id_key=self.primary_keys[-1],
+            replication_key=str(self.replication_key),
+            cutoff=self._cutoff,
+            label=f"{self.provider.name}: {self.name} of {self.describe(self._partition)}",
+        )
         return self._paginator
 
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
-        """The records of one page."""
-        yield from self.page_of(response).records
+        """The records of one page, once it is known not to repeat an earlier one."""
+        page = self.page_of(response)
+        if self._paginator is not None:
+            self._paginator.check(page)
+        yield from page.records
 
     def calculate_sync_cost(
         self,
@@ -263,6 +320,7 @@ class InboxStream(RESTStream[str | None]):
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """Read one partition (an account's inbox category, or one conversation)."""
         self._partition = context or {}
+        self._position = 0
         self._cutoff = self.incremental_cutoff(context)
         # The SDK writes the "never past the sync's start" cap only for the context a
         # stream's sync() was called with; inbox partitions need it written per partition.
@@ -276,21 +334,24 @@ class InboxStream(RESTStream[str | None]):
         row["account_id"] = (context or {}).get("account_id")
         row["provider"] = self.provider.name
         replication_key = str(self.replication_key)
+        self._position += 1
         missing = [key for key in (*self.primary_keys, replication_key) if not row.get(key)]
         if missing:
-            where = ", ".join(
-                f"{key}={value}"
-                for key, value in (context or {}).items()
-                if key in ("account_id", "conversation_id", "category")
-            )
             msg = (
-                f"{self.provider.name}: a {self.name} record has no {', '.join(missing)} "
-                f"({where}); the provider's answer cannot be keyed, stopping"
+                f"{self.provider.name}: {self.name} item #{self._position} of "
+                f"{self.describe(context)} has no {', '.join(missing)}; a target could not "
+                "key it, so the run stops"
             )
             raise ProviderError(msg)
         if self._cutoff is not None and not self._cutoff.admits(row[replication_key]):
             return None
         return row
+
+    @staticmethod
+    def describe(context: Context | None) -> str:
+        """Which partition, in words, for error messages."""
+        keys = ("account_id", "category", "conversation_id")
+        return ", ".join(f"{key} {context[key]}" for key in keys if context and context.get(key))
 
     @property
     def newer_than(self) -> datetime | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import json
 import subprocess
@@ -51,7 +52,8 @@ class SyncOutput:
 def run_tap(config: dict[str, Any], state: dict[str, Any] | None = None) -> SyncOutput:
     """Sync in this process (fast); Singer messages are read back from stdout."""
     buffer = io.StringIO()
-    tap = TapLinkedInMessages(config=config, state=state or {})
+    # The SDK updates the state it is given in place: keep the caller's copy intact.
+    tap = TapLinkedInMessages(config=config, state=copy.deepcopy(state or {}))
     with contextlib.redirect_stdout(buffer):
         tap.sync_all()
     output = SyncOutput.parse(buffer.getvalue())

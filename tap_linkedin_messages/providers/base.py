@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk.exceptions import FatalAPIError
 
+from tap_linkedin_messages.redaction import redact
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from datetime import datetime
@@ -107,10 +109,8 @@ class Provider(ABC):
         )
 
     def redact(self, text: str) -> str:
-        """`text` with every secret value replaced, for anything we log or raise."""
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        return text
+        """`text` with every secret value masked, for anything we log or raise."""
+        return redact(text, self.secrets)
 
     @abstractmethod
     def auth_headers(self) -> dict[str, str]:

@@ -6,6 +6,7 @@ Every timestamp inside `data` is epoch milliseconds.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk.exceptions import RetriableAPIError
@@ -13,6 +14,7 @@ from singer_sdk.exceptions import RetriableAPIError
 from tap_linkedin_messages.normalize import ms_to_rfc3339, thread_id_from_urn
 from tap_linkedin_messages.providers.base import (
     ApiRequest,
+    ConversationGoneError,
     Page,
     Provider,
     ProviderError,
@@ -27,6 +29,9 @@ if TYPE_CHECKING:
 
 # Codes the provider documents as transient; everything else stops the run.
 RETRIABLE_CODES = frozenset({"RATE_LIMITED", "INTERNAL_ERROR"})
+# Not on the error-code page [inferred]: how a conversation deleted since it was listed
+# answers `get_conversation`. INVALID_ACCOUNT (also a 404) is never one of these.
+CONVERSATION_GONE_CODES = frozenset({"NOT_FOUND", "CONVERSATION_NOT_FOUND"})
 
 # What a user should look at for each fatal code.
 SETTING_TO_CHECK = {
@@ -199,6 +204,17 @@ class LinkupProvider(Provider):
             # A cut-off or non-JSON body is a transport fault: ask again.
             reason = code or ("a body that is not JSON" if payload is None else f"HTTP {status}")
             raise RetriableAPIError(f"{self.name}: {reason} (HTTP {status})", response)
-        hint = SETTING_TO_CHECK.get(code or "", "check the tap settings")
         detail = f": {message}" if message else ""
+        if code in CONVERSATION_GONE_CODES and _action_of(response) == "get_conversation":
+            raise ConversationGoneError(f"{self.name}: {code} (HTTP {status}){detail}")
+        hint = SETTING_TO_CHECK.get(code or "", "check the tap settings")
         raise ProviderError(f"{self.name}: {code or 'error'} (HTTP {status}){detail} - {hint}")
+
+
+def _action_of(response: requests.Response) -> str | None:
+    """The action a LinkupAPI request asked for (every action shares one URL)."""
+    try:
+        body = json.loads(response.request.body or b"{}")
+    except (TypeError, ValueError):
+        return None
+    return body.get("action") if isinstance(body, dict) else None

@@ -56,6 +56,25 @@ class LinkupEmulator(ProviderEmulator):
     def message_id(self, message: Message) -> str:
         return self.inbox.message_urn(message)
 
+    def error_reply(
+        self, kind: str, *, retry_after: str | None = None, message: str | None = None
+    ) -> Reply:
+        if kind == "fatal":
+            return error(402, "INSUFFICIENT_CREDITS", message or "Not enough credits")
+        if kind == "rate_limited":
+            reply = error(429, "RATE_LIMITED", "Too many requests")
+            if retry_after is not None:
+                reply.headers["Retry-After"] = retry_after
+            return reply
+        if kind == "server_error":
+            return error(500, "INTERNAL_ERROR", "Internal error")
+        if kind == "unauthorized":
+            return error(403, "INVALID_API_KEY", "Invalid or missing API key")
+        if kind == "conversation_gone":
+            # Not on the error-code page: the shape a deleted conversation is taken to have.
+            return error(404, "NOT_FOUND", "Conversation not found", "get_conversation")
+        raise ValueError(kind)
+
     def config(self, **overrides: Any) -> dict[str, Any]:
         """Tap settings that point at this emulator."""
         return {
@@ -115,7 +134,7 @@ class LinkupEmulator(ProviderEmulator):
     def get_conversation(self, params: dict[str, Any]) -> Reply:
         thread_id = self.inbox.thread_id_of(str(params.get("conversation_id") or ""))
         if thread_id is None:
-            return error(400, "INVALID_PARAMS", "Conversation not found", "get_conversation")
+            return self.error_reply("conversation_gone")
         conversation = self.inbox.conversations[thread_id]
         count = int(params.get("count") or DEFAULT_COUNT)
         newest_first = list(reversed(conversation.messages))

@@ -47,6 +47,8 @@ class Fault:
     delay: float = 0.0
     truncate: bool = False
     route: str | None = None
+    #: Answer with the route's previous reply again (a provider stuck on one page).
+    replay: bool = False
 
 
 @dataclass
@@ -73,6 +75,7 @@ class EmulatorServer:
         self.calls: list[Call] = []
         self.faults: deque[Fault] = deque()
         self.credits = 0
+        self._last_reply: dict[str, Reply] = {}
         self._lock = threading.Lock()
         emulator = self
 
@@ -169,7 +172,13 @@ class EmulatorServer:
             time.sleep(self.latency)
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
-        reply = fault.reply if fault is not None and fault.reply is not None else self.answer(call)
+        if fault is not None and fault.replay and call.route in self._last_reply:
+            reply = self._last_reply[call.route]
+        elif fault is not None and fault.reply is not None:
+            reply = fault.reply
+        else:
+            reply = self.answer(call)
+        self._last_reply[call.route] = reply
         call.status = reply.status
         call.credits = reply.credits
         with self._lock:
@@ -234,4 +243,17 @@ class ProviderEmulator(EmulatorServer):
 
     def message_id(self, message: Message) -> str:
         """The `message_id` the tap should emit for a message."""
+        raise NotImplementedError
+
+    def error_reply(
+        self, kind: str, *, retry_after: str | None = None, message: str | None = None
+    ) -> Reply:
+        """The provider's own answer for a kind of failure (with `message` as its error
+        text where given), as its docs show it:
+
+        `rate_limited` (429, with `Retry-After` when given), `server_error` (5xx),
+        `unauthorized` (a rejected credential), `conversation_gone` (a conversation's
+        messages asked for after it was deleted) and `fatal` (any other error that
+        retrying cannot fix, e.g. `success: false` with a non-transient code).
+        """
         raise NotImplementedError

@@ -1,0 +1,163 @@
+"""Fault injection against every provider's emulator: retry what is transient, stop loudly
+on what is not, skip a conversation that vanished, and never lose or duplicate a message.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.conftest import run_cli
+from tests.emulators import EMULATORS, emulator_class
+from tests.emulators.inbox import SyntheticInbox
+from tests.emulators.server import Fault, ProviderEmulator, Reply
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+@pytest.fixture(params=sorted(EMULATORS))
+def emulator(request: pytest.FixtureRequest) -> Iterator[ProviderEmulator]:
+    inbox = SyntheticInbox.generate(seed=41, conversations=6, messages=5)
+    server = emulator_class(str(request.param))(inbox).start()
+    yield server
+    server.stop()
+
+
+def all_message_ids(emulator: ProviderEmulator) -> list[str]:
+    return sorted(
+        emulator.message_id(m) for c in emulator.inbox.conversations.values() for m in c.messages
+    )
+
+
+def completes_with_everything(emulator: ProviderEmulator, tmp_path: Path, **config: Any) -> str:
+    """Run the CLI; it must exit 0 having emitted every message exactly once."""
+    run = run_cli(tmp_path, emulator.config(page_size=3, **config))
+    assert run.returncode == 0, run.stderr
+    assert sorted(r["message_id"] for r in run.output.of("messages")) == all_message_ids(emulator)
+    return run.stderr
+
+
+def fails_with_one_line(emulator: ProviderEmulator, tmp_path: Path, *expected: str) -> str:
+    run = run_cli(tmp_path, emulator.config(page_size=3))
+    assert run.returncode == 1, run.stderr
+    assert "Traceback" not in run.stderr
+    lines = [
+        line
+        for line in run.stderr.splitlines()
+        if "| ERROR" in line and all(text in line for text in expected)
+    ]
+    assert len(lines) == 1, run.stderr
+    return lines[0]
+
+
+def test_429_without_retry_after_is_retried(emulator: ProviderEmulator, tmp_path: Path) -> None:
+    emulator.inject(
+        Fault(route=emulator.inbox_route, reply=emulator.error_reply("rate_limited")),
+        Fault(route=emulator.messages_route, reply=emulator.error_reply("rate_limited")),
+    )
+    stderr = completes_with_everything(emulator, tmp_path)
+    assert stderr.count("Retrying") == 2
+
+
+def test_429_with_retry_after_waits_as_asked(emulator: ProviderEmulator, tmp_path: Path) -> None:
+    emulator.inject(
+        Fault(
+            route=emulator.messages_route,
+            reply=emulator.error_reply("rate_limited", retry_after="1"),
+        )
+    )
+    started = time.monotonic()
+    completes_with_everything(emulator, tmp_path)
+    assert time.monotonic() - started >= 1.0
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_a_burst_of_server_errors_is_retried(
+    emulator: ProviderEmulator, tmp_path: Path, status: int
+) -> None:
+    burst = emulator.error_reply("server_error")
+    burst.status = status
+    emulator.inject(*[Fault(route=emulator.messages_route, reply=burst) for _ in range(3)])
+    completes_with_everything(emulator, tmp_path)
+    assert sum(1 for call in emulator.calls if call.status == status) == 3
+
+
+def test_a_hanging_response_times_out_and_is_retried(
+    emulator: ProviderEmulator, tmp_path: Path
+) -> None:
+    emulator.inject(Fault(route=emulator.inbox_route, delay=3.0))
+    started = time.monotonic()
+    stderr = completes_with_everything(emulator, tmp_path, request_timeout=1)
+    assert "Retrying" in stderr
+    assert time.monotonic() - started < 10
+
+
+def test_a_cut_off_body_is_retried(emulator: ProviderEmulator, tmp_path: Path) -> None:
+    emulator.inject(
+        Fault(route=emulator.messages_route, truncate=True),
+        Fault(
+            route=emulator.inbox_route, reply=Reply(200, raw=b'{"success": true, "data": {"conv')
+        ),
+    )
+    completes_with_everything(emulator, tmp_path)
+
+
+def test_a_provider_stuck_on_one_page_stops_the_run(
+    emulator: ProviderEmulator, tmp_path: Path
+) -> None:
+    # The second inbox request gets the first page again.
+    emulator.inject(
+        Fault(route=emulator.inbox_route), Fault(route=emulator.inbox_route, replay=True)
+    )
+    line = fails_with_one_line(emulator, tmp_path, emulator.provider)
+    assert "repeats" in line or "same cursor" in line
+
+
+def test_a_rejected_credential_stops_the_run(emulator: ProviderEmulator, tmp_path: Path) -> None:
+    emulator.inject(Fault(reply=emulator.error_reply("unauthorized")))
+    fails_with_one_line(emulator, tmp_path, emulator.provider, "check")
+    assert emulator.count() == 1  # not retried
+
+
+def test_a_non_transient_provider_error_stops_the_run(
+    emulator: ProviderEmulator, tmp_path: Path
+) -> None:
+    emulator.inject(Fault(route=emulator.messages_route, reply=emulator.error_reply("fatal")))
+    fails_with_one_line(emulator, tmp_path, emulator.provider)
+    assert emulator.count(emulator.messages_route) == 1
+
+
+def test_a_conversation_deleted_after_listing_is_skipped(
+    emulator: ProviderEmulator, tmp_path: Path
+) -> None:
+    first_read = emulator.inbox.newest_first()[0]
+    emulator.inject(
+        Fault(route=emulator.messages_route, reply=emulator.error_reply("conversation_gone"))
+    )
+    run = run_cli(tmp_path, emulator.config(page_size=3))
+    assert run.returncode == 0, run.stderr
+    emitted = sorted(r["message_id"] for r in run.output.of("messages"))
+    gone = {emulator.message_id(m) for m in first_read.messages}
+    assert emitted == sorted(set(all_message_ids(emulator)) - gone)
+    assert "no longer exists" in run.stderr
+
+
+def test_secrets_never_reach_the_output_of_a_failing_run(
+    emulator: ProviderEmulator, tmp_path: Path
+) -> None:
+    config = emulator.config(page_size=3)
+    secrets = [str(config[key]) for key in ("api_key", "login_token") if config.get(key)]
+    # A provider that echoes the credentials back in its error text.
+    echo = emulator.error_reply("fatal", message="rejected: " + " and ".join(secrets))
+    assert all(secret.encode() in echo.encoded() for secret in secrets)
+    emulator.inject(Fault(route=emulator.inbox_route, reply=emulator.error_reply("server_error")))
+    emulator.inject(Fault(route=emulator.messages_route, reply=echo))
+    run = run_cli(tmp_path, config)
+    assert run.returncode == 1
+    for secret in secrets:
+        assert secret not in run.stderr
+        assert secret not in run.stdout
