@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from functools import cached_property
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import pendulum
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
     from singer_sdk.streams.rest import PageContext
 
+    from tap_linkedin_messages.concurrency import RequestGate
     from tap_linkedin_messages.ledger import CreditLedger
     from tap_linkedin_messages.providers import ApiRequest, Page, Provider
 
@@ -151,13 +153,15 @@ class InboxStream(RESTStream[str | None]):
     # One bookmark per stream and account, however many conversations there are.
     state_partitioning_keys: ClassVar[tuple[str, ...]] = ("account_id",)
 
-    def __init__(self, tap: Tap, *, ledger: CreditLedger) -> None:
+    def __init__(self, tap: Tap, *, ledger: CreditLedger, gate: RequestGate) -> None:
         super().__init__(tap)
         self.ledger = ledger
+        self.gate = gate
         self._partition: Context = {}
         self._cutoff: Cutoff | None = None
         self._paginator: CursorPaginator | None = None
         self._position = 0
+        self._reserved = 0
         self._last_response: tuple[requests.Response, Any, Page | None] | None = None
 
     # --- the adapter and its transport settings ----------------------------------------
@@ -208,8 +212,14 @@ class InboxStream(RESTStream[str | None]):
         return value + random.uniform(0, value / 4)  # jitter only, not security
 
     def backoff_handler(self, details: Any) -> None:
-        """Log each retry with its reason (never the request, which carries the key)."""
+        """Log each retry with its reason (never the request, which carries the key).
+
+        A rate limit holds back every worker's next request, not only this one.
+        """
         exception = details.get("exception")
+        response = getattr(exception, "response", None)
+        if response is not None and response.status_code == HTTPStatus.TOO_MANY_REQUESTS:
+            self.gate.pause(float(details.get("wait", 0.0)))
         self.logger.warning(
             "Retrying %s request %d after %.2fs: %s",
             self.name,
@@ -217,6 +227,13 @@ class InboxStream(RESTStream[str | None]):
             details.get("wait", 0.0),
             self.provider.redact(str(exception) or type(exception).__name__),
         )
+
+    def _request(
+        self, prepared_request: requests.PreparedRequest, context: Context | None
+    ) -> requests.Response:
+        """The SDK's send (each retry included), within the run's concurrency limit."""
+        with self.gate.slot():
+            return super()._request(prepared_request, context)
 
     def validate_response(self, response: requests.Response) -> None:
         """The adapter decides what is retriable, fatal or fine, and decodes the body once."""
@@ -260,7 +277,9 @@ class InboxStream(RESTStream[str | None]):
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
         """The adapter's request, on the SDK's session, headers and auth."""
         page_size = self.page_size()
-        self.ledger.authorize(self.name, math.ceil(page_size / self.provider.billing_unit))
+        self._reserved = self.ledger.authorize(
+            self.name, math.ceil(page_size / self.provider.billing_unit)
+        )
         request = self.request_for(cursor=page.next_page_token, page_size=page_size)
         return HTTPRequest(
             url=self.url_base + request.path,
@@ -296,7 +315,7 @@ class InboxStream(RESTStream[str | None]):
     ) -> dict[str, int]:
         """Requests and provider credits: booked in the run's ledger, and totalled by the SDK."""
         credits = self.page_of(response).credits
-        self.ledger.charge(self.name, credits)
+        self.ledger.charge(self.name, credits, reserved=self._reserved)
         return {"requests": 1, "credits": credits}
 
     # --- incremental reads ---------------------------------------------------------------
@@ -327,7 +346,11 @@ class InboxStream(RESTStream[str | None]):
         self.state_manager.write_replication_key_signpost(
             self.get_replication_key_signpost(context), context=context
         )
-        yield from super().get_records(context)
+        yield from self.fetch(context)
+
+    def fetch(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """The partition's records from the provider: the SDK's paging loop."""
+        return self.request_records(context)
 
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         """Add what every record carries, reject unkeyable records, drop what is not new."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections import Counter
 
 from singer_sdk.metrics import get_metrics_logger
@@ -23,20 +24,37 @@ class CreditLedger:
         self.max_credits = max_credits
         self.credits: Counter[str] = Counter()
         self.requests: Counter[str] = Counter()
+        # Worker threads book and check concurrently.
+        self._lock = threading.Lock()
+        self._reserved = 0
 
     @property
     def total(self) -> int:
         return sum(self.credits.values())
 
-    def charge(self, stream: str, credits: int) -> None:
-        """Book one response."""
-        self.requests[stream] += 1
-        self.credits[stream] += credits
+    def authorize(self, stream: str, worst_case: int) -> int:
+        """Reserve a request's worst-case cost (returned), or refuse it past the budget.
 
-    def authorize(self, stream: str, worst_case: int) -> None:
-        """Refuse a request that could cost more than the budget has left."""
-        if self.max_credits is None or self.total + worst_case <= self.max_credits:
-            return
+        Reserving, not just checking, keeps concurrent requests from all passing the
+        check before any of them is booked.
+        """
+        if self.max_credits is None:
+            return 0
+        with self._lock:
+            if self.total + self._reserved + worst_case <= self.max_credits:
+                self._reserved += worst_case
+                return worst_case
+        self._refuse(stream, worst_case)
+        return 0  # not reached
+
+    def charge(self, stream: str, credits: int, *, reserved: int = 0) -> None:
+        """Book one response, releasing what `authorize` reserved for it."""
+        with self._lock:
+            self.requests[stream] += 1
+            self.credits[stream] += credits
+            self._reserved -= reserved
+
+    def _refuse(self, stream: str, worst_case: int) -> None:
         msg = (
             f"{self.provider}: stopped before a {stream} request that could cost {worst_case} "
             f"credit(s): {self.total} of `max_credits` ({self.max_credits}) used. Everything "

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from tap_linkedin_messages.client import Cutoff, InboxStream
+from tap_linkedin_messages.concurrency import Prefetcher
 from tap_linkedin_messages.normalize import datetime_to_rfc3339, parse_timestamp, profile_key
 from tap_linkedin_messages.providers import ConversationGoneError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Iterator
 
+    import requests
     from singer_sdk.helpers.types import Context
 
     from tap_linkedin_messages.providers import ApiRequest, Page
@@ -67,19 +70,49 @@ class ConversationsStream(InboxStream):
         """The adapter's conversation records."""
         return self.provider.conversations_page(payload, category=self._partition["category"])
 
+    @property
+    def messages(self) -> MessagesStream:
+        """The child stream."""
+        (child,) = self.child_streams
+        return cast("MessagesStream", child)
+
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """One inbox category of one account."""
         self._window_before = dict(self.get_context_state(context).get(LOOKBACK_WINDOW) or {})
-        yield from super().get_records(context)
+        try:
+            yield from super().get_records(context)
+        finally:
+            self.messages.stop_prefetching()
+
+    def parse_response(self, response: requests.Response) -> Iterable[dict]:
+        """One inbox page; with concurrency on, its changed conversations are announced."""
+        records = list(super().parse_response(response))
+        if self.messages.prefetching:
+            key = str(self.replication_key)
+            changed = [
+                {**record, "account_id": self._partition["account_id"]}
+                for record in records
+                if record.get(key)
+                and (self._cutoff is None or self._cutoff.admits(record[key]))
+                and self._changed(record)
+            ]
+            self.messages.announce([self.get_child_context(r, None) for r in changed])
+        yield from records
+
+    def _changed(self, record: dict) -> bool:
+        """Not seen unchanged by the last run's lookback window, nor earlier in this run."""
+        conversation_id = record["conversation_id"]
+        return (
+            self._window_before.get(conversation_id) != record["last_activity_at"]
+            and conversation_id not in self._emitted
+        )
 
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         """Drop conversations with no new activity, and repeats from another category."""
         record = super().post_process(row, context)
-        if record is None:
+        if record is None or not self._changed(record):
             return None
         conversation_id, activity = record["conversation_id"], record["last_activity_at"]
-        if self._window_before.get(conversation_id) == activity or conversation_id in self._emitted:
-            return None
         if len(self.config["inbox_categories"]) > 1:
             self._emitted.add(conversation_id)
         self._window_seen[conversation_id] = activity
@@ -161,12 +194,51 @@ class MessagesStream(InboxStream):
             return Cutoff(previous, inclusive=False)
         return cutoff
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        workers = int(self.config.get("max_concurrent_requests") or 1)
+        self._prefetcher = Prefetcher(workers, self._fetch_in_worker) if workers > 1 else None
+        self._worker_copies = threading.local()
+
+    @property
+    def prefetching(self) -> bool:
+        """Whether conversations are fetched ahead, several at once."""
+        return self._prefetcher is not None
+
+    def announce(self, contexts: list[Context]) -> None:
+        """Conversations whose messages will be asked for next (in that order)."""
+        if self._prefetcher is not None:
+            self._prefetcher.announce(contexts)
+
+    def stop_prefetching(self) -> None:
+        """End of an inbox partition (or an error): stop the workers."""
+        if self._prefetcher is not None:
+            self._prefetcher.close()
+
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """One conversation's messages; one that vanished since it was listed is skipped."""
         try:
             yield from super().get_records(context)
         except ConversationGoneError as gone:
             self.logger.warning("Skipping a conversation that no longer exists: %s", gone)
+
+    def fetch(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """The SDK's paging loop here, or (concurrency on) in a worker, fetched ahead."""
+        if self._prefetcher is None or context is None:
+            return super().fetch(context)
+        return self._prefetcher.take(context)
+
+    def _fetch_in_worker(self, context: Context) -> Iterator[dict[str, Any]]:
+        """Runs in a worker thread: the SDK's paging loop on this thread's copy of the stream,
+        with the cutoff worked out here, in the main thread's state, when it was submitted.
+        """
+        cutoff = self.incremental_cutoff(context)
+        copy = getattr(self._worker_copies, "stream", None)
+        if copy is None:
+            copy = MessagesStream(self._tap, ledger=self.ledger, gate=self.gate)
+            self._worker_copies.stream = copy
+        copy._partition, copy._position, copy._cutoff = dict(context), 0, cutoff
+        return iter(copy.request_records(context))
 
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         """Attach the conversation, fill `sender.is_me` where it can be told, drop old ones."""

@@ -8,6 +8,7 @@ from typing import Any
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 
+from tap_linkedin_messages.concurrency import RequestGate
 from tap_linkedin_messages.ledger import CreditLedger
 from tap_linkedin_messages.providers import PROVIDERS, ProviderError
 from tap_linkedin_messages.streams import ConversationsStream, MessagesStream
@@ -134,6 +135,17 @@ class TapLinkedInMessages(Tap):
                 ),
             ),
             th.Property(
+                "max_concurrent_requests",
+                th.IntegerType(minimum=1),
+                default=1,
+                title="Max concurrent requests",
+                description=(
+                    "Requests in flight at once. Above 1, the messages of several changed "
+                    "conversations are fetched at the same time (records still come out in "
+                    "the same order); a rate-limit answer holds all of them back."
+                ),
+            ),
+            th.Property(
                 "request_timeout",
                 th.NumberType(minimum=1),
                 default=60,
@@ -186,7 +198,11 @@ class TapLinkedInMessages(Tap):
     def discover_streams(self) -> list[Stream]:
         """The parent `conversations` and its child `messages`, sharing one credit ledger."""
         ledger = CreditLedger(self.config.get("provider", "linkup"), self.config.get("max_credits"))
-        return [ConversationsStream(self, ledger=ledger), MessagesStream(self, ledger=ledger)]
+        gate = RequestGate(int(self.config.get("max_concurrent_requests") or 1))
+        return [
+            ConversationsStream(self, ledger=ledger, gate=gate),
+            MessagesStream(self, ledger=ledger, gate=gate),
+        ]
 
     @classmethod
     def invoke(cls, *args: Any, **kwargs: Any) -> None:

@@ -65,6 +65,8 @@ class Call:
     credits: int = 0
     #: For a request of one conversation's messages: the thread it asked for.
     thread_id: str | None = None
+    #: When the request arrived (time.monotonic()).
+    at: float = 0.0
 
 
 class EmulatorServer:
@@ -167,6 +169,7 @@ class EmulatorServer:
             headers={k.lower(): v for k, v in handler.headers.items()},
         )
         call.route = self.route(call)
+        call.at = time.monotonic()
         fault = self._next_fault(call.route)
         if self.latency:
             time.sleep(self.latency)
