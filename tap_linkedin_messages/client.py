@@ -161,6 +161,7 @@ class InboxStream(RESTStream[str | None]):
         self._cutoff: Cutoff | None = None
         self._paginator: CursorPaginator | None = None
         self._position = 0
+        self._items_read = 0
         self._reserved = 0
         self._last_response: tuple[requests.Response, Any, Page | None] | None = None
 
@@ -265,14 +266,17 @@ class InboxStream(RESTStream[str | None]):
 
         A full sync asks for `page_size`. An incremental read starts at the provider's
         billing unit, where most reads end (a few new items and the one older item that
-        shows where to stop), and doubles with each further page up to `page_size`, so
-        the page that crosses the bookmark wastes little.
+        shows where to stop), and grows with what the partition has read: each page is
+        a tenth of the items read so far (in whole billing units, up to `page_size`).
+        Only the page that crosses the bookmark can return items nobody needed, so the
+        credits wasted stay under a tenth of the credits needed; a long backlog still
+        takes few requests, the pages growing by 10% each.
         """
         largest = int(self.config["page_size"])
         if self._cutoff is None or self._cutoff.inclusive:
             return largest
-        pages_read = self._paginator.count if self._paginator else 0
-        return min(largest, self.provider.billing_unit * 2**pages_read)
+        unit = self.provider.billing_unit
+        return max(unit, min(largest, self._items_read // 10 // unit * unit))
 
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
         """The adapter's request, on the SDK's session, headers and auth."""
@@ -303,6 +307,7 @@ class InboxStream(RESTStream[str | None]):
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         """The records of one page, once it is known not to repeat an earlier one."""
         page = self.page_of(response)
+        self._items_read += page.items
         if self._paginator is not None:
             self._paginator.check(page)
         yield from page.records
@@ -339,7 +344,7 @@ class InboxStream(RESTStream[str | None]):
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """Read one partition (an account's inbox category, or one conversation)."""
         self._partition = context or {}
-        self._position = 0
+        self._position = self._items_read = 0
         self._cutoff = self.incremental_cutoff(context)
         # The SDK writes the "never past the sync's start" cap only for the context a
         # stream's sync() was called with; inbox partitions need it written per partition.

@@ -237,7 +237,8 @@ class MessagesStream(InboxStream):
         if copy is None:
             copy = MessagesStream(self._tap, ledger=self.ledger, gate=self.gate)
             self._worker_copies.stream = copy
-        copy._partition, copy._position, copy._cutoff = dict(context), 0, cutoff
+        copy._partition, copy._cutoff = dict(context), cutoff
+        copy._position = copy._items_read = 0
         return iter(copy.request_records(context))
 
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:

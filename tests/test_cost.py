@@ -25,23 +25,41 @@ def counts_asked(emulator: LinkupEmulator, route: str) -> list[int]:
     return [call.body["params"]["count"] for call in emulator.calls if call.route == route]
 
 
-def test_incremental_pages_start_at_the_billing_unit_and_double(
+def test_incremental_pages_start_at_the_billing_unit_and_grow_slowly(
     linkup: LinkupEmulator, inbox: SyntheticInbox
 ) -> None:
     first = run_tap(linkup.config(page_size=100))
     assert set(counts_asked(linkup, "list_inbox")) == {100}  # a full sync: the largest page
-    thread_id = list(inbox.conversations)[4]
-    added = [inbox.add_message(thread_id) for _ in range(25)]
+    threads = list(inbox.conversations)
+    small = [inbox.add_message(threads[4]) for _ in range(25)]
+    backlog = [inbox.add_message(threads[6]) for _ in range(400)]
     linkup.reset_counters()
 
     second = run_tap(linkup.config(page_size=100), state=first.state)
 
-    assert len(second.of("messages")) == 25
+    assert {r["message_id"] for r in second.of("messages")} == {
+        inbox.message_urn(m) for m in small + backlog
+    }
     assert counts_asked(linkup, "list_inbox") == [10]
-    # 25 new messages + the one older that shows where to stop: pages of 10 and 20.
-    assert counts_asked(linkup, "get_conversation") == [10, 20]
-    assert linkup.credits == 1 + 1 + 2
-    assert {r["message_id"] for r in second.of("messages")} == {inbox.message_urn(m) for m in added}
+
+    def asked(thread_id: str) -> list[int]:
+        return [
+            call.body["params"]["count"]
+            for call in linkup.calls
+            if call.route == "get_conversation" and call.thread_id == thread_id
+        ]
+
+    # 25 new messages + the one older that shows where to stop: 3 pages of 10, 3 credits.
+    assert asked(threads[4]) == [10, 10, 10]
+    # A backlog: pages a tenth of what was read so far, in tens, up to page_size.
+    backlog_pages = asked(threads[6])
+    assert backlog_pages[:13] == [10] * 13  # until 130 items are read
+    assert backlog_pages == sorted(backlog_pages)
+    assert 20 <= max(backlog_pages) <= 100
+    assert len(backlog_pages) < 30
+    # Paid: at most a tenth over the minimum (every new item and one older, per listing).
+    minimum = 1 + 3 + 41
+    assert minimum <= linkup.credits <= minimum * 1.1
 
 
 def test_an_unchanged_inbox_costs_one_request_and_one_credit(

@@ -1,0 +1,286 @@
+"""`make bench`: cost and speed of the tap against each provider's emulator.
+
+Writes `benchmarks/RESULTS.md`. Every number is measured in this run: the tap runs as a
+separate process (the way Meltano runs it) against an emulator served from this process
+on 127.0.0.1, which counts the requests and credits it served.
+
+Scenarios, for each provider:
+1. full sync of a skewed inbox (1,000 conversations, 100,000+ messages, a few with over
+   1,000): records/s, peak RSS, requests, credits and credits over the minimum; the same
+   number of records through a trivial SDK stream that only emits them is the ceiling;
+2. an incremental run after no change: requests and credits;
+3. an incremental run after new messages (1-30) in 50 conversations: credits over the
+   minimum;
+4. a full sync of 300 conversations with 100 ms latency per request, at
+   `max_concurrent_requests` 1 and 4: wall time and identical records;
+and peak RSS for a 10,000-message and a 100,000-message inbox.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.emulators import EMULATORS, emulator_class  # noqa: E402
+from tests.emulators.inbox import SyntheticInbox  # noqa: E402
+from tests.emulators.server import ProviderEmulator  # noqa: E402
+
+TAP = Path(sys.executable).parent / "tap-linkedin-messages"
+# Which side filters by time (the minimum drops to the new items alone there):
+# (inbox listing, messages of a conversation).
+TIME_FILTERS = {
+    "linkup": (False, False),
+    "linkup_v1": (False, False),
+    "connectsafely": (False, True),
+    "unipile": (True, True),
+}
+BILLING_UNIT = 10
+SPACING_MS = 3 * 60_000  # 100,000 messages over ~9 months: all in the past
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_rss_mb: float
+    records: int
+    messages: list[str]
+    state: dict[str, Any]
+    requests: int
+    credits: int
+
+
+def skewed_counts(conversations: int, total: int, seed: int) -> list[int]:
+    """A few very long conversations, many short ones, summing to `total`."""
+    rng = random.Random(seed)
+    heavy = [3000, 2200, 1600, 1200]
+    weights = [rng.paretovariate(1.3) for _ in range(conversations - len(heavy))]
+    rest = total - sum(heavy)
+    counts = [max(1, int(rest * w / sum(weights))) for w in weights]
+    counts = [min(c, 900) for c in counts]
+    shortfall = rest - sum(counts)
+    for index in range(shortfall):
+        counts[index % len(counts)] += 1
+    return heavy + counts
+
+
+def build_inbox(conversations: int, total: int, seed: int = 5) -> SyntheticInbox:
+    counts = skewed_counts(conversations, total, seed)
+    return SyntheticInbox.generate(
+        seed=seed, conversations=conversations, messages=lambda i: counts[i], spacing_ms=SPACING_MS
+    )
+
+
+def run_tap(emulator: ProviderEmulator, workdir: Path, state: dict | None = None, **config: Any) -> Run:
+    """One tap process: wall time, peak RSS (its own), its output, what the emulator served."""
+    config_file, state_file, out_file = workdir / "config.json", workdir / "state.json", workdir / "out.jsonl"
+    config_file.write_text(json.dumps(emulator.config(**config)))
+    state_file.write_text(json.dumps(state or {}))
+    emulator.reset_counters()
+    with out_file.open("w") as out:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [str(TAP), "--config", str(config_file), "--state", str(state_file)],
+            stdout=out,
+            stderr=subprocess.DEVNULL,
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+    if status != 0:
+        raise RuntimeError(f"tap failed with status {status} ({emulator.provider})")
+    records, messages, last_state = 0, [], {}
+    with out_file.open() as lines:
+        for line in lines:
+            if '"type":"RECORD"' in line or '"type": "RECORD"' in line:
+                records += 1
+                if '"stream":"messages"' in line or '"stream": "messages"' in line:
+                    messages.append(json.loads(line)["record"]["message_id"])
+            elif '"type":"STATE"' in line or '"type": "STATE"' in line:
+                last_state = json.loads(line)["value"]
+    return Run(seconds, usage.ru_maxrss / 1024, records, messages, last_state, emulator.count(), emulator.credits)
+
+
+def ceiling(records: int) -> float:
+    """Records/s of the trivial SDK stream emitting the same number of records."""
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "trivial_tap.py"), str(records)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=True,
+    )
+    return records / (time.perf_counter() - started)
+
+
+def full_sync_minimum(inbox: SyntheticInbox) -> int:
+    listed = [c for c in inbox.conversations.values()]
+    return math.ceil(len(listed) / BILLING_UNIT) + sum(
+        math.ceil(len(c.messages) / BILLING_UNIT) for c in listed
+    )
+
+
+def incremental_minimum(provider: str, new_counts: list[int]) -> int:
+    """The least any client pays: every new item, plus one older where the API cannot filter."""
+    inbox_filters, messages_filter = TIME_FILTERS[provider]
+    changed = len(new_counts)
+    inbox = math.ceil((changed + (0 if inbox_filters else 1)) / BILLING_UNIT)
+    per_conversation = sum(
+        math.ceil((count + (0 if messages_filter else 1)) / BILLING_UNIT) for count in new_counts
+    )
+    return inbox + per_conversation
+
+
+def benchmark(provider: str, workdir: Path, total: int) -> dict[str, Any]:
+    cls = emulator_class(provider)
+    result: dict[str, Any] = {"provider": provider}
+
+    inbox = build_inbox(1000, total)
+    emulator = cls(inbox).start()
+    try:
+        full = run_tap(emulator, workdir, page_size=100)
+        result["full"] = full
+        result["full_minimum"] = full_sync_minimum(inbox)
+        result["messages_total"] = inbox.message_count()
+        result["longest"] = max(len(c.messages) for c in inbox.conversations.values())
+        result["ceiling"] = ceiling(full.records)
+
+        result["unchanged"] = run_tap(emulator, workdir, state=full.state, page_size=100)
+
+        rng = random.Random(9)
+        changed = rng.sample(list(inbox.conversations), 50)
+        new_counts = [rng.randint(1, 30) for _ in changed]
+        for thread_id, count in zip(changed, new_counts, strict=True):
+            for _ in range(count):
+                inbox.add_message(thread_id)
+        incremental = run_tap(emulator, workdir, state=full.state, page_size=100)
+        result["incremental"] = incremental
+        result["incremental_new"] = sum(new_counts)
+        result["incremental_minimum"] = incremental_minimum(provider, new_counts)
+    finally:
+        emulator.stop()
+
+    small = cls(build_inbox(100, total // 10)).start()
+    try:
+        result["small"] = run_tap(small, workdir, page_size=100)
+    finally:
+        small.stop()
+
+    latency_inbox = SyntheticInbox.generate(seed=8, conversations=300, messages=12, spacing_ms=SPACING_MS)
+    slow = cls(latency_inbox, latency=0.1).start()
+    try:
+        result["serial"] = run_tap(slow, workdir, page_size=100, max_concurrent_requests=1)
+        result["parallel"] = run_tap(slow, workdir, page_size=100, max_concurrent_requests=4)
+    finally:
+        slow.stop()
+    return result
+
+
+def render(results: list[dict[str, Any]], total: int) -> str:
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Measured by `make bench` on {time.strftime('%Y-%m-%d')}, {platform.python_implementation()} "
+        f"{platform.python_version()}, {os.cpu_count()} cores. The tap runs as its own process "
+        "(SDK default writer) against each provider's emulator on 127.0.0.1; the emulator "
+        "counts requests and credits (1 per 10 items returned, per request, rounded up).",
+        "",
+        f"## 1. Full sync: 1,000 conversations, {results[0]['messages_total']:,} messages "
+        f"(longest conversation: {results[0]['longest']:,})",
+        "",
+        "| provider | records | seconds | records/s | trivial SDK stream records/s | % of ceiling | peak RSS MB | requests | credits | minimum | credits / minimum |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        full = r["full"]
+        rate = full.records / full.seconds
+        lines.append(
+            f"| {r['provider']} | {full.records:,} | {full.seconds:.1f} | {rate:,.0f} | "
+            f"{r['ceiling']:,.0f} | {100 * rate / r['ceiling']:.0f}% | {full.peak_rss_mb:.0f} | "
+            f"{full.requests:,} | {full.credits:,} | {r['full_minimum']:,} | "
+            f"{full.credits / r['full_minimum']:.2f} |"
+        )
+    lines += [
+        "",
+        "## 2. Incremental run, nothing changed (minimum: 1 request, 1 credit)",
+        "",
+        "| provider | requests | credits | records |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        run = r["unchanged"]
+        lines.append(f"| {r['provider']} | {run.requests} | {run.credits} | {run.records} |")
+    lines += [
+        "",
+        "## 3. Incremental run, 50 conversations with 1-30 new messages each",
+        "",
+        "Minimum: every new item, plus (where the API cannot filter by time) the one older "
+        "item per listing that shows where to stop.",
+        "",
+        "| provider | new messages | records | requests | credits | minimum | credits / minimum |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        run = r["incremental"]
+        lines.append(
+            f"| {r['provider']} | {r['incremental_new']} | {run.records} | {run.requests} | "
+            f"{run.credits} | {r['incremental_minimum']} | "
+            f"{run.credits / r['incremental_minimum']:.2f} |"
+        )
+    lines += [
+        "",
+        "## 4. 300 conversations, 100 ms per request: `max_concurrent_requests` 1 vs 4",
+        "",
+        "| provider | requests | seconds at 1 | seconds at 4 | speed-up | same records, same order |",
+        "| --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for r in results:
+        serial, parallel = r["serial"], r["parallel"]
+        same = serial.messages == parallel.messages and serial.records == parallel.records
+        lines.append(
+            f"| {r['provider']} | {serial.requests} | {serial.seconds:.1f} | {parallel.seconds:.1f} | "
+            f"{serial.seconds / parallel.seconds:.1f}x | {'yes' if same else 'NO'} |"
+        )
+    lines += [
+        "",
+        "## Memory: peak RSS of the tap process by inbox size",
+        "",
+        f"| provider | {total // 10:,} messages MB | {total:,} messages MB | ratio |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        small, full = r["small"].peak_rss_mb, r["full"].peak_rss_mb
+        lines.append(f"| {r['provider']} | {small:.0f} | {full:.0f} | {full / small:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--providers", nargs="*", default=sorted(EMULATORS))
+    parser.add_argument("--output", type=Path, default=REPO / "benchmarks" / "RESULTS.md")
+    args = parser.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory() as workdir:
+        for provider in args.providers:
+            print(f"benchmarking {provider} ...", flush=True)
+            results.append(benchmark(provider, Path(workdir), args.messages))
+    report = render(results, args.messages)
+    args.output.write_text(report)
+    print(report)
+
+
+if __name__ == "__main__":
+    main()

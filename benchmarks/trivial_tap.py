@@ -1,0 +1,59 @@
+"""The ceiling for records/s: an SDK stream that only emits ready-made message records.
+
+Same SDK, same writer, same `messages` schema as the real tap; no HTTP, no paging, no
+parsing. `python benchmarks/trivial_tap.py COUNT` writes COUNT Singer RECORD messages.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, ClassVar
+
+from singer_sdk import Stream, StreamSchema, Tap
+
+from tap_linkedin_messages.client import SCHEMAS
+from tap_linkedin_messages.normalize import ms_to_rfc3339
+
+
+class ReadyMadeMessages(Stream):
+    """Yields `count` message records, as the real tap would emit them."""
+
+    name = "messages"
+    primary_keys = ("message_id",)
+    replication_key = "sent_at"
+    schema: ClassVar[StreamSchema] = StreamSchema(SCHEMAS)
+
+    def get_records(self, context: Any) -> Any:
+        count = int(self.config["count"])
+        for index in range(count):
+            yield {
+                "message_id": f"urn:li:msg_message:(urn:li:fsd_profile:ACoAABENCH,2-{index:012d})",
+                "conversation_id": "urn:li:msg_conversation:(urn:li:fsd_profile:ACoAABENCH,2-T)",
+                "thread_id": "2-T",
+                "account_id": "acc_bench",
+                "provider": "linkup",
+                "sent_at": ms_to_rfc3339(1_735_689_600_000 + index * 60_000),
+                "text": "Are you free for a call on Thursday?",
+                "subject": None,
+                "message_type": "TEXT",
+                "sender": {
+                    "name": "Ada Okafor",
+                    "first_name": "Ada",
+                    "last_name": "Okafor",
+                    "profile_url": "https://www.linkedin.com/in/member-1/",
+                    "is_me": False,
+                },
+            }
+
+
+class TrivialTap(Tap):
+    name = "trivial-tap"
+    config_jsonschema: ClassVar[dict] = {"type": "object", "properties": {"count": {"type": "integer"}}}
+
+    def discover_streams(self) -> list[Stream]:
+        return [ReadyMadeMessages(self)]
+
+
+if __name__ == "__main__":
+    tap = TrivialTap(config={"count": int(sys.argv[1])}, validate_config=False)
+    tap.sync_all()

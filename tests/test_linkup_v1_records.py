@@ -1,0 +1,353 @@
+"""LinkupAPI v1 payload -> record functions, fed the documentation's example payloads,
+and v1's error bodies (mostly HTTP 200 with `"status": "error"`) -> the right exception.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import requests
+from singer_sdk.exceptions import RetriableAPIError
+
+from tap_linkedin_messages.providers.base import ConversationGoneError, ProviderError
+from tap_linkedin_messages.providers.linkup_v1 import (
+    CONVERSATION_PATH,
+    INBOX_PATH,
+    LinkupV1Provider,
+    conversation_record,
+    message_record,
+    next_cursor_of,
+)
+from tests.conftest import REPO
+
+FIXTURES = REPO / "tests" / "fixtures"
+THREAD_ID = "2-NjBhY2U1ZTgtOWM4NC00ZDg5LWJmZjItMzE5YjQ3MzAwYWQ1XzEwMA=="
+CONVERSATION_ID = f"urn:li:msg_conversation:(urn:li:fsd_profile:ACoAA...,{THREAD_ID})"
+LAST_MESSAGE_TEXT = "Hey Jane, thanks for connecting! Would a short call next week work for you?"
+CONFIG = {"api_key": "v1-key-secret", "login_token": "li-at-secret", "country": "DE"}
+
+
+def load(name: str) -> dict:
+    return json.loads((FIXTURES / name).read_text())
+
+
+def provider() -> LinkupV1Provider:
+    return LinkupV1Provider(CONFIG)
+
+
+def response(status: int, body: Any, path: str = INBOX_PATH) -> requests.Response:
+    """A response as `requests` would hand it over (`body`: JSON, or raw bytes)."""
+    answer = requests.Response()
+    answer.status_code = status
+    answer._content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    answer.request = requests.Request("POST", "https://api.linkupapi.com" + path).prepare()
+    answer.url = str(answer.request.url)
+    return answer
+
+
+# --- requests -------------------------------------------------------------------------------
+
+
+def test_inbox_requests_carry_the_session_and_name_their_cursor_next_cursor() -> None:
+    first = provider().conversations_request(
+        account_id="default", category="UNREAD", cursor=None, page_size=25, newer_than=None
+    )
+    assert (first.method, first.path) == ("POST", "/v1/messages/inbox")
+    assert first.json == {
+        "total_results": 25,
+        "category": "UNREAD",
+        "country": "DE",
+        "login_token": "li-at-secret",
+    }
+    later = provider().conversations_request(
+        account_id="default", category="INBOX", cursor="REVT", page_size=10, newer_than=None
+    )
+    assert later.json is not None
+    assert later.json["next_cursor"] == "REVT"
+    assert "cursor" not in later.json
+
+
+def test_conversation_requests_carry_the_session_and_name_their_cursor_cursor() -> None:
+    first = provider().messages_request(
+        account_id="default",
+        conversation_id=CONVERSATION_ID,
+        cursor=None,
+        page_size=10,
+        newer_than=None,
+    )
+    assert (first.method, first.path) == ("POST", "/v1/messages/conversation")
+    assert first.json == {
+        "conversation_id": CONVERSATION_ID,
+        "total_results": 10,
+        "country": "DE",
+        "login_token": "li-at-secret",
+    }
+    later = provider().messages_request(
+        account_id="default",
+        conversation_id=CONVERSATION_ID,
+        cursor="1745266285823",
+        page_size=10,
+        newer_than=None,
+    )
+    assert later.json is not None
+    assert later.json["cursor"] == "1745266285823"
+
+
+def test_country_defaults_to_the_documented_fr_and_the_key_goes_in_a_header() -> None:
+    bare = LinkupV1Provider({"api_key": "k", "login_token": "t"})
+    request = bare.messages_request(
+        account_id="default", conversation_id="c", cursor=None, page_size=10, newer_than=None
+    )
+    assert request.json is not None
+    assert request.json["country"] == "FR"
+    assert bare.auth_headers() == {"x-api-key": "k"}
+
+
+# --- the documentation's examples -----------------------------------------------------------
+
+
+def test_inbox_example_becomes_the_expected_record() -> None:
+    payload = load("linkup_v1_inbox.json")
+    page = provider().conversations_page(payload, category="INBOX")
+    assert page.next_cursor == payload["data"]["next_cursor"]
+    assert page.credits == 1
+    assert page.items == 1
+    assert page.records == [
+        {
+            "conversation_id": CONVERSATION_ID,
+            "thread_id": THREAD_ID,
+            "category": "INBOX",
+            "type": "normal",
+            "participants": [
+                {
+                    "name": "Jane Doe",
+                    "headline": "Founder at Acme Corp",
+                    "profile_url": "https://www.linkedin.com/in/jane-doe-42",
+                    "profile_picture_url": "https://media.licdn.com/dms/image/v2/.../profile.jpg",
+                    # v1 has no such flag: unknown, not False.
+                    "is_organization": None,
+                }
+            ],
+            # 1748629426457 ms after the epoch, milliseconds kept.
+            "last_activity_at": "2025-05-30T18:23:46.457Z",
+            "unread_count": 0,
+            "last_message": {
+                "text": LAST_MESSAGE_TEXT,
+                "sent_at": "2025-05-30T18:23:46.457Z",
+                "sender_name": "John Smith",
+                "sender_profile_url": "https://www.linkedin.com/in/john-smith-99",
+                # v1 has no `is_me`: unknown, not False.
+                "is_from_me": None,
+            },
+        }
+    ]
+
+
+def test_conversation_example_becomes_the_expected_records() -> None:
+    payload = load("linkup_v1_conversation.json")
+    page = provider().messages_page(payload)
+    assert page.next_cursor == "1745266285823"
+    assert page.credits == 1
+    # What the page holds, not the `total_results` it claims.
+    assert page.items == 3
+
+    def message(
+        tail: str, sent_at: str, text: str, first: str, last: str, kind: str
+    ) -> dict[str, Any]:
+        return {
+            "message_id": f"urn:li:msg_message:(urn:li:fsd_profile:ACoAA...,{tail})",
+            "sent_at": sent_at,
+            "text": text,
+            "subject": None,
+            "message_type": kind,
+            "sender": {
+                "name": f"{first} {last}",
+                "first_name": first,
+                "last_name": last,
+                "profile_url": None,  # not in v1's `sender_info`
+                "is_me": None,
+            },
+        }
+
+    assert page.records == [
+        message("2-MTc0NTI3MDAy...", "2025-04-21T21:13:45.236Z", "😃", "Jane", "Doe", "TEXT"),
+        message("2-MTc0NTI2Nzc3...", "2025-04-21T20:36:19.513Z", "hello", "John", "Smith", "TEXT"),
+        message("2-MTc0NTI2NjQ5...", "2025-04-21T20:14:58.889Z", "", "John", "Smith", "SYSTEM"),
+    ]
+
+
+def test_a_conversation_without_a_last_message_is_counted_but_not_emitted() -> None:
+    payload = load("linkup_v1_inbox.json")
+    payload["data"]["conversations"].append({"conversation_id": "urn:x:(y,2-empty)"})
+    page = provider().conversations_page(payload, category="INBOX")
+    assert page.items == 2
+    assert [r["thread_id"] for r in page.records] == [THREAD_ID]
+
+
+def test_omitted_fields_are_null_and_flags_that_do_come_pass_through() -> None:
+    sparse = conversation_record(
+        {"conversation_id": "urn:li:msg_conversation:(x,2-abc)", "brand_new_field": 1},
+        category="STARRED",
+    )
+    assert sparse == {
+        "conversation_id": "urn:li:msg_conversation:(x,2-abc)",
+        "thread_id": "2-abc",
+        "category": "STARRED",
+        "type": None,
+        "participants": [],
+        "last_activity_at": None,
+        "unread_count": None,
+        "last_message": None,
+    }
+    flagged = conversation_record(
+        {
+            "conversation_id": "c",
+            "participant": {"name": "Acme", "is_organization": True},
+            "last_message": {"time": 5, "sender": {"is_me": False}},
+        },
+        category="INBOX",
+    )
+    assert flagged["participants"][0]["is_organization"] is True
+    assert flagged["last_message"]["is_from_me"] is False
+    message = message_record({"entity_urn": "urn:li:msg_message:(x,2-m)", "timestamp": "5"})
+    assert message["sent_at"] == "1970-01-01T00:00:00.005Z"
+    assert message["sender"] == {
+        "name": None,
+        "first_name": None,
+        "last_name": None,
+        "profile_url": None,
+        "is_me": None,
+    }
+
+
+# --- pages and their end --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("payload", "cursor"),
+    [
+        # Inside `data`, as the reference takes it.
+        ({"data": {"has_next_page": True, "next_cursor": "170"}}, "170"),
+        ({"data": {"has_next_page": False, "next_cursor": "170"}}, None),
+        # At the top level: the doc's example does not show where they sit.
+        ({"data": {}, "has_next_page": True, "next_cursor": 170}, "170"),
+        ({"data": {"next_cursor": "170"}, "has_next_page": False}, None),
+        # No `has_next_page` at all (the inbox): the cursor decides.
+        ({"data": {"next_cursor": "REVT"}}, "REVT"),
+        ({"data": {"next_cursor": None}}, None),
+        ({"data": {"has_next_page": True, "next_cursor": ""}}, None),
+        ({"data": {"has_next_page": True}}, None),
+    ],
+)
+def test_the_next_cursor_and_the_end_of_a_listing(payload: dict, cursor: str | None) -> None:
+    assert next_cursor_of(payload) == cursor
+
+
+@pytest.mark.parametrize(("count", "credits"), [(0, 0), (1, 1), (10, 1), (11, 2), (300, 30)])
+def test_a_page_costs_one_credit_per_ten_results_rounded_up(count: int, credits: int) -> None:
+    payload = {"status": "success", "data": {"messages": [{}] * count}}
+    assert provider().messages_page(payload).credits == credits
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+def test_a_success_body_is_returned() -> None:
+    payload = load("linkup_v1_conversation.json")
+    assert provider().check_response(response(200, payload, CONVERSATION_PATH)) == payload
+
+
+def test_an_expired_login_token_on_http_200_names_the_setting_in_one_line() -> None:
+    body = {"status": "error", "message": "Invalid login_token: session expired"}
+    with pytest.raises(ProviderError) as raised:
+        provider().check_response(response(200, body))
+    assert not isinstance(raised.value, ConversationGoneError)
+    assert str(raised.value) == (
+        "linkup_v1: error (HTTP 200): Invalid login_token: session expired - check the "
+        "`login_token` setting (renew it with LinkupAPI's v1 login/verify flow)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (401, {"status": "error", "message": "Invalid API key"}),
+        (403, {"status": "error", "error": "Forbidden"}),
+        (200, {"status": "error", "error": {"code": "UNAUTHORIZED", "message": "Bad API key"}}),
+        (401, b"<html>Unauthorized</html>"),
+    ],
+)
+def test_a_rejected_api_key_names_the_api_key_setting(status: int, body: Any) -> None:
+    with pytest.raises(ProviderError, match=r"check the `api_key` setting$") as raised:
+        provider().check_response(response(status, body))
+    assert str(raised.value).startswith("linkup_v1: ")
+    assert f"(HTTP {status})" in str(raised.value)
+
+
+def test_an_error_code_and_text_are_both_shown() -> None:
+    body = {"status": "error", "error": {"code": "INVALID_COOKIE", "message": "Cookie expired"}}
+    with pytest.raises(ProviderError) as raised:
+        provider().check_response(response(200, body))
+    assert str(raised.value).startswith("linkup_v1: INVALID_COOKIE (HTTP 200): Cookie expired - ")
+    assert "`login_token`" in str(raised.value)
+
+
+def test_an_auth_failure_naming_no_credential_points_at_both() -> None:
+    body = {"status": "error", "message": "Unauthorized"}
+    with pytest.raises(ProviderError) as raised:
+        provider().check_response(response(200, body))
+    assert str(raised.value) == (
+        "linkup_v1: error (HTTP 200): Unauthorized - check the `api_key` and `login_token` settings"
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (200, b'{"status": "success", "data": {"conv'),  # cut off half-way
+        (200, b"<html>Bad gateway</html>"),
+        (429, {"status": "error", "message": "Too many requests"}),
+        (500, {"status": "error", "message": "Internal server error"}),
+        (502, b""),
+        (200, {"status": "error", "message": "Rate limit exceeded for this API key"}),
+        (200, {"status": "error", "message": "LinkedIn is unavailable, please try again later"}),
+    ],
+)
+def test_transient_failures_are_retriable(status: int, body: Any) -> None:
+    with pytest.raises(RetriableAPIError) as raised:
+        provider().check_response(response(status, body))
+    assert str(raised.value).startswith("linkup_v1: ")
+
+
+def test_a_conversation_that_no_longer_exists_is_gone_only_when_reading_messages() -> None:
+    body = {"status": "error", "message": "Conversation not found"}
+    with pytest.raises(ConversationGoneError, match=r"^linkup_v1: error \(HTTP 200\)"):
+        provider().check_response(response(200, body, CONVERSATION_PATH))
+    with pytest.raises(ProviderError) as raised:
+        provider().check_response(response(200, body, INBOX_PATH))
+    assert not isinstance(raised.value, ConversationGoneError)
+
+
+def test_any_other_error_stops_the_run_naming_the_provider_and_the_error() -> None:
+    body = {"status": "error", "message": "Insufficient credits"}
+    with pytest.raises(ProviderError) as raised:
+        provider().check_response(response(200, body, CONVERSATION_PATH))
+    assert str(raised.value) == (
+        "linkup_v1: error (HTTP 200): Insufficient credits - "
+        "top up LinkupAPI credits; the next run resumes from the bookmark"
+    )
+    with pytest.raises(ProviderError, match=r"check the tap settings$"):
+        provider().check_response(response(400, {"status": "error", "message": "Bad category"}))
+
+
+def test_error_text_is_one_line_and_never_holds_a_secret() -> None:
+    text = "rejected:\nv1-key-secret\n\tand li-at-secret " + "x" * 1000
+    with pytest.raises(ProviderError) as raised:
+        provider().check_response(response(200, {"status": "error", "message": text}))
+    line = str(raised.value)
+    assert "\n" not in line
+    assert "\t" not in line
+    assert "secret" not in line
+    assert len(line) < 500
