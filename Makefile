@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck pytest demo docs clean
+.PHONY: install test lint typecheck pytest demo docs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ test: lint typecheck pytest
 ## make demo: a synthetic inbox on a local emulator, loaded twice with `meltano run`
 demo: $(STAMP)
 	bash scripts/demo.sh
+
+## make bench: cost and speed against the emulators; writes benchmarks/RESULTS.md
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
 
 ## make docs: regenerate the README settings table and meltano.yml settings from tap.py
 docs: $(STAMP)

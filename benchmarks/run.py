@@ -46,7 +46,7 @@ TIME_FILTERS = {
     "linkup": (False, False),
     "linkup_v1": (False, False),
     "connectsafely": (False, True),
-    "unipile": (True, True),
+    "unipile": (False, True),
 }
 BILLING_UNIT = 10
 SPACING_MS = 3 * 60_000  # 100,000 messages over ~9 months: all in the past
@@ -84,9 +84,15 @@ def build_inbox(conversations: int, total: int, seed: int = 5) -> SyntheticInbox
     )
 
 
-def run_tap(emulator: ProviderEmulator, workdir: Path, state: dict | None = None, **config: Any) -> Run:
+def run_tap(
+    emulator: ProviderEmulator, workdir: Path, state: dict | None = None, **config: Any
+) -> Run:
     """One tap process: wall time, peak RSS (its own), its output, what the emulator served."""
-    config_file, state_file, out_file = workdir / "config.json", workdir / "state.json", workdir / "out.jsonl"
+    config_file, state_file, out_file = (
+        workdir / "config.json",
+        workdir / "state.json",
+        workdir / "out.jsonl",
+    )
     config_file.write_text(json.dumps(emulator.config(**config)))
     state_file.write_text(json.dumps(state or {}))
     emulator.reset_counters()
@@ -110,7 +116,15 @@ def run_tap(emulator: ProviderEmulator, workdir: Path, state: dict | None = None
                     messages.append(json.loads(line)["record"]["message_id"])
             elif '"type":"STATE"' in line or '"type": "STATE"' in line:
                 last_state = json.loads(line)["value"]
-    return Run(seconds, usage.ru_maxrss / 1024, records, messages, last_state, emulator.count(), emulator.credits)
+    return Run(
+        seconds,
+        usage.ru_maxrss / 1024,
+        records,
+        messages,
+        last_state,
+        emulator.count(),
+        emulator.credits,
+    )
 
 
 def ceiling(records: int) -> float:
@@ -126,7 +140,7 @@ def ceiling(records: int) -> float:
 
 
 def full_sync_minimum(inbox: SyntheticInbox) -> int:
-    listed = [c for c in inbox.conversations.values()]
+    listed = list(inbox.conversations.values())
     return math.ceil(len(listed) / BILLING_UNIT) + sum(
         math.ceil(len(c.messages) / BILLING_UNIT) for c in listed
     )
@@ -178,7 +192,9 @@ def benchmark(provider: str, workdir: Path, total: int) -> dict[str, Any]:
     finally:
         small.stop()
 
-    latency_inbox = SyntheticInbox.generate(seed=8, conversations=300, messages=12, spacing_ms=SPACING_MS)
+    latency_inbox = SyntheticInbox.generate(
+        seed=8, conversations=300, messages=12, spacing_ms=SPACING_MS
+    )
     slow = cls(latency_inbox, latency=0.1).start()
     try:
         result["serial"] = run_tap(slow, workdir, page_size=100, max_concurrent_requests=1)
@@ -267,7 +283,9 @@ def render(results: list[dict[str, Any]], total: int) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--providers", nargs="*", default=sorted(EMULATORS))
     parser.add_argument("--output", type=Path, default=REPO / "benchmarks" / "RESULTS.md")

@@ -48,7 +48,10 @@ class ReadyMadeMessages(Stream):
 
 class TrivialTap(Tap):
     name = "trivial-tap"
-    config_jsonschema: ClassVar[dict] = {"type": "object", "properties": {"count": {"type": "integer"}}}
+    config_jsonschema: ClassVar[dict] = {
+        "type": "object",
+        "properties": {"count": {"type": "integer"}},
+    }
 
     def discover_streams(self) -> list[Stream]:
         return [ReadyMadeMessages(self)]

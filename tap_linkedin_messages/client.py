@@ -15,7 +15,6 @@ from abc import abstractmethod
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
-from functools import cached_property
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -27,7 +26,7 @@ from singer_sdk.pagination import BaseAPIPaginator
 from singer_sdk.streams.rest import HTTPRequest
 
 from tap_linkedin_messages.normalize import datetime_to_rfc3339, parse_timestamp
-from tap_linkedin_messages.providers import ProviderError, build_provider
+from tap_linkedin_messages.providers import Provider, ProviderError, build_provider
 from tap_linkedin_messages.redaction import mask_secrets_in_logs
 
 if TYPE_CHECKING:
@@ -40,7 +39,7 @@ if TYPE_CHECKING:
 
     from tap_linkedin_messages.concurrency import RequestGate
     from tap_linkedin_messages.ledger import CreditLedger
-    from tap_linkedin_messages.providers import ApiRequest, Page, Provider
+    from tap_linkedin_messages.providers import ApiRequest, Page, Source
 
 SCHEMAS = SchemaDirectory(importlib.resources.files("tap_linkedin_messages") / "schemas")
 
@@ -164,30 +163,64 @@ class InboxStream(RESTStream[str | None]):
         self._items_read = 0
         self._reserved = 0
         self._last_response: tuple[requests.Response, Any, Page | None] | None = None
+        self._sources: dict[str, Source] = {}
+        self._authenticators: dict[str, SimpleAuthenticator] = {}
 
     # --- the adapter and its transport settings ----------------------------------------
 
-    @cached_property
-    def provider(self) -> Provider:
-        """The adapter the `provider` setting names (its secrets masked in every log line)."""
-        provider = build_provider(self.config)
-        mask_secrets_in_logs(provider.secrets)
+    @property
+    def account_ids(self) -> list[str]:
+        """The accounts to read: each entry of `accounts`, or the single-account settings."""
+        if accounts := self.config.get("accounts"):
+            return [str(account["account_id"]) for account in accounts]
+        # Providers that read a default account without an id file it under "default".
+        return [str(self.config.get("account_id") or "default")]
+
+    def source_for(self, account_id: str) -> Source:
+        """One account's adapter: the tap's settings, overridden by that account's own."""
+        if account_id not in self._sources:
+            own: dict[str, Any] = next(
+                (a for a in self.config.get("accounts") or [] if a["account_id"] == account_id),
+                {},
+            )
+            source = build_provider({**self.config, **own})
+            mask_secrets_in_logs(source.secrets)
+            self._sources[account_id] = source
+        return self._sources[account_id]
+
+    @property
+    def provider(self) -> Source:
+        """The adapter of the account whose partition is being read."""
+        return self.source_for(str(self._partition.get("account_id") or self.account_ids[0]))
+
+    @property
+    def api(self) -> Provider:
+        """The adapter as an API, for every HTTP step (a file source never reaches one)."""
+        provider = self.provider
+        if not isinstance(provider, Provider):
+            msg = f"{provider.name} reads files; it has no HTTP requests"
+            raise TypeError(msg)
         return provider
 
     @property
     def url_base(self) -> str:
         """The provider's base URL (the `api_url` setting, or the provider's public host)."""
-        return self.provider.api_url
+        return self.api.api_url
 
     @property
     def path(self) -> str:  # type: ignore[override]
         """A label for request metrics: the adapter builds the real URLs."""
         return f"{self.provider.name}/{self.name}"
 
-    @cached_property
+    @property
     def authenticator(self) -> SimpleAuthenticator:
-        """The adapter's auth headers, added to each request right before it is sent."""
-        return SimpleAuthenticator(auth_headers=self.provider.auth_headers())
+        """The account's auth headers, added to each request right before it is sent."""
+        account_id = str(self._partition.get("account_id") or self.account_ids[0])
+        if account_id not in self._authenticators:
+            self._authenticators[account_id] = SimpleAuthenticator(
+                auth_headers=self.api.auth_headers()
+            )
+        return self._authenticators[account_id]
 
     @property
     def timeout(self) -> int:
@@ -238,7 +271,7 @@ class InboxStream(RESTStream[str | None]):
 
     def validate_response(self, response: requests.Response) -> None:
         """The adapter decides what is retriable, fatal or fine, and decodes the body once."""
-        self._last_response = (response, self.provider.check_response(response), None)
+        self._last_response = (response, self.api.check_response(response), None)
 
     # --- pages ---------------------------------------------------------------------------
 
@@ -275,14 +308,14 @@ class InboxStream(RESTStream[str | None]):
         largest = int(self.config["page_size"])
         if self._cutoff is None or self._cutoff.inclusive:
             return largest
-        unit = self.provider.billing_unit
+        unit = self.api.billing_unit
         return max(unit, min(largest, self._items_read // 10 // unit * unit))
 
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
         """The adapter's request, on the SDK's session, headers and auth."""
         page_size = self.page_size()
         self._reserved = self.ledger.authorize(
-            self.name, math.ceil(page_size / self.provider.billing_unit)
+            self.name, math.ceil(page_size / self.api.billing_unit)
         )
         request = self.request_for(cursor=page.next_page_token, page_size=page_size)
         return HTTPRequest(

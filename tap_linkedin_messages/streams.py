@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 from tap_linkedin_messages.client import Cutoff, InboxStream
 from tap_linkedin_messages.concurrency import Prefetcher
+from tap_linkedin_messages.grouping import ConversationSummary
 from tap_linkedin_messages.normalize import datetime_to_rfc3339, parse_timestamp, profile_key
-from tap_linkedin_messages.providers import ConversationGoneError
+from tap_linkedin_messages.providers import ConversationGoneError, FileSource
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -48,17 +49,16 @@ class ConversationsStream(InboxStream):
 
     @property
     def partitions(self) -> list[dict]:
-        """One partition per inbox category; state is kept per account only."""
-        # Providers that read a default account without an id file it under "default".
-        account_id = self.config.get("account_id") or "default"
+        """One partition per account and inbox category; state is kept per account only."""
         return [
             {"account_id": account_id, "category": category}
+            for account_id in self.account_ids
             for category in self.config["inbox_categories"]
         ]
 
     def request_for(self, *, cursor: str | None, page_size: int) -> ApiRequest:
         """One page of the inbox category being read."""
-        return self.provider.conversations_request(
+        return self.api.conversations_request(
             account_id=self._partition["account_id"],
             category=self._partition["category"],
             cursor=cursor,
@@ -68,7 +68,7 @@ class ConversationsStream(InboxStream):
 
     def read_page(self, payload: Any) -> Page:
         """The adapter's conversation records."""
-        return self.provider.conversations_page(payload, category=self._partition["category"])
+        return self.api.conversations_page(payload, category=self._partition["category"])
 
     @property
     def messages(self) -> MessagesStream:
@@ -83,6 +83,37 @@ class ConversationsStream(InboxStream):
             yield from super().get_records(context)
         finally:
             self.messages.stop_prefetching()
+
+    def fetch(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """The provider's conversations, or, from a file source, conversations derived."""
+        if isinstance(source := self.provider, FileSource):
+            return self._conversations_from_messages(source)
+        return super().fetch(context)
+
+    def _conversations_from_messages(self, source: FileSource) -> Iterator[dict[str, Any]]:
+        """Group a file source's messages into conversations, newest activity first.
+
+        Each conversation keeps a summary; only the messages the cutoff admits are kept,
+        for the messages stream to emit when the SDK syncs that conversation.
+        """
+        summaries: dict[str, ConversationSummary] = {}
+        new_messages: dict[str, list[dict[str, Any]]] = {}
+        for message in source.read_messages():
+            conversation_id = message["conversation_id"]
+            summary = summaries.get(conversation_id)
+            if summary is None:
+                summary = summaries[conversation_id] = ConversationSummary(
+                    conversation_id, message.get("thread_id")
+                )
+            summary.add(message)
+            if self._cutoff is None or self._cutoff.admits(message["sent_at"]):
+                new_messages.setdefault(conversation_id, []).append(message)
+        ordered = sorted(summaries.values(), key=lambda s: s.newest["sent_at"] if s.newest else "")
+        for summary in reversed(ordered):
+            messages = new_messages.pop(summary.conversation_id, [])
+            messages.sort(key=lambda m: m["sent_at"], reverse=True)
+            self.messages.hand_over(summary.conversation_id, messages)
+            yield summary.record()
 
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         """One inbox page; with concurrency on, its changed conversations are announced."""
@@ -174,7 +205,7 @@ class MessagesStream(InboxStream):
 
     def request_for(self, *, cursor: str | None, page_size: int) -> ApiRequest:
         """One page of the conversation being read."""
-        return self.provider.messages_request(
+        return self.api.messages_request(
             account_id=self._partition["account_id"],
             conversation_id=self._partition["conversation_id"],
             cursor=cursor,
@@ -184,7 +215,7 @@ class MessagesStream(InboxStream):
 
     def read_page(self, payload: Any) -> Page:
         """The adapter's message records."""
-        return self.provider.messages_page(payload)
+        return self.api.messages_page(payload)
 
     def incremental_cutoff(self, context: Context | None) -> Cutoff | None:
         """The stream's cutoff, or later: a conversation the last run read up to a time."""
@@ -199,6 +230,7 @@ class MessagesStream(InboxStream):
         workers = int(self.config.get("max_concurrent_requests") or 1)
         self._prefetcher = Prefetcher(workers, self._fetch_in_worker) if workers > 1 else None
         self._worker_copies = threading.local()
+        self._handed_over: dict[str, list[dict[str, Any]]] = {}
 
     @property
     def prefetching(self) -> bool:
@@ -222,8 +254,15 @@ class MessagesStream(InboxStream):
         except ConversationGoneError as gone:
             self.logger.warning("Skipping a conversation that no longer exists: %s", gone)
 
+    def hand_over(self, conversation_id: str, messages: list[dict[str, Any]]) -> None:
+        """Messages a file source's conversation brought along (newest first)."""
+        self._handed_over[conversation_id] = messages
+
     def fetch(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        """The SDK's paging loop here, or (concurrency on) in a worker, fetched ahead."""
+        """Handed-over messages (file sources), or the SDK's paging loop, here or in a worker."""
+        if isinstance(self.provider, FileSource):
+            handed = self._handed_over.pop((context or {}).get("conversation_id", ""), [])
+            return ({k: v for k, v in m.items() if k != "conversation"} for m in handed)
         if self._prefetcher is None or context is None:
             return super().fetch(context)
         return self._prefetcher.take(context)

@@ -20,6 +20,12 @@ LINKUP_V1_COUNTRIES = ["US", "UK", "FR", "DE", "NL", "IT", "IL", "CA", "BR", "ES
 _ISO_DATE_TIME = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$"
 
 
+def _provider_is(name: str) -> dict:
+    """JSON schema: the `provider` setting is `name` (left out, it is linkup)."""
+    chosen = {"properties": {"provider": {"const": name}}, "required": ["provider"]}
+    return {"anyOf": [chosen, {"not": {"required": ["provider"]}}]} if name == "linkup" else chosen
+
+
 class TapLinkedInMessages(Tap):
     """LinkedIn inbox conversations and messages, through the provider a user picks."""
 
@@ -34,8 +40,9 @@ class TapLinkedInMessages(Tap):
                 title="Provider",
                 description=(
                     "Which API reads the inbox: `linkup` (LinkupAPI v2), `linkup_v1` "
-                    "(LinkupAPI v1, cookie-based), `connectsafely` (ConnectSafely) or "
-                    "`unipile` (Unipile)."
+                    "(LinkupAPI v1, cookie-based), `connectsafely` (ConnectSafely), "
+                    "`unipile` (Unipile), or `linkedin_export` (LinkedIn's own data-export "
+                    "archive, read offline)."
                 ),
             ),
             th.Property(
@@ -76,6 +83,35 @@ class TapLinkedInMessages(Tap):
                 description=(
                     "LinkupAPI v1 only: country of the proxy LinkupAPI uses "
                     "(US, UK, FR, DE, NL, IT, IL, CA, BR, ES, IN)."
+                ),
+            ),
+            th.Property(
+                "export_path",
+                th.StringType(min_length=1),
+                title="Export path",
+                description=(
+                    "`linkedin_export` only: LinkedIn's data-export ZIP, its `messages.csv`, or "
+                    "a folder of successive archives (a newer archive adds only what is new)."
+                ),
+            ),
+            th.Property(
+                "accounts",
+                th.ArrayType(
+                    th.ObjectType(
+                        th.Property("account_id", th.StringType(min_length=1), required=True),
+                        th.Property("api_key", th.StringType(min_length=1), secret=True),
+                        th.Property("login_token", th.StringType(min_length=1), secret=True),
+                        th.Property("api_url", th.StringType(pattern=r"^https?://\S+$")),
+                        th.Property("country", th.StringType(allowed_values=LINKUP_V1_COUNTRIES)),
+                        th.Property("export_path", th.StringType(min_length=1)),
+                    )
+                ),
+                title="Accounts",
+                description=(
+                    "Several LinkedIn accounts in one run, instead of `account_id`: a list of "
+                    "`{account_id, ...}` objects, each with its own credentials (`api_key`, "
+                    "`login_token`, `api_url`, `country`, `export_path`) or the tap's. Each "
+                    "account keeps its own bookmarks."
                 ),
             ),
             th.Property(
@@ -173,24 +209,27 @@ class TapLinkedInMessages(Tap):
                 ),
             ),
         ).to_dict(),
-        # Which credentials are required, and which categories exist, depend on the provider.
+        # Which credentials are required, and which categories exist, depend on the provider
+        # (with `accounts`, credentials may come from each account instead).
         "allOf": [
-            {
-                "if": {
-                    "anyOf": [
-                        {"properties": {"provider": {"const": name}}, "required": ["provider"]},
-                        # `provider` left out means the default, linkup.
-                        {"not": {"required": ["provider"]}} if name == "linkup" else False,
-                    ]
-                },
-                "then": {
-                    "required": list(provider.required_settings),
-                    "properties": {
-                        "inbox_categories": {"items": {"enum": list(provider.supported_categories)}}
+            rule
+            for name, provider in PROVIDERS.items()
+            for rule in (
+                {
+                    "if": _provider_is(name),
+                    "then": {
+                        "properties": {
+                            "inbox_categories": {
+                                "items": {"enum": list(provider.supported_categories)}
+                            }
+                        }
                     },
                 },
-            }
-            for name, provider in PROVIDERS.items()
+                {
+                    "if": {**_provider_is(name), "not": {"required": ["accounts"]}},
+                    "then": {"required": list(provider.required_settings)},
+                },
+            )
         ]
         + [{"properties": {"start_date": {"pattern": _ISO_DATE_TIME}}}],
     }

@@ -14,11 +14,11 @@ import pytest
 
 from tap_linkedin_messages.normalize import ms_to_rfc3339
 from tests.conftest import run_cli, run_tap
-from tests.emulators import EMULATORS, emulator_class
+from tests.emulators import EMULATORS, SOURCES, emulator_class
 from tests.emulators.inbox import Person, SyntheticInbox
 from tests.emulators.server import ProviderEmulator
 
-PROVIDERS = sorted(EMULATORS)
+PROVIDERS = sorted(SOURCES)
 
 
 @pytest.fixture(params=PROVIDERS)
@@ -57,7 +57,7 @@ def check_message(record: dict[str, Any], message: Any, emulator: ProviderEmulat
     inbox = emulator.inbox
     assert record["thread_id"] == message.thread_id
     assert record["conversation_id"] == emulator.conversation_id(message.thread_id)
-    assert record["sent_at"] == ms_to_rfc3339(message.sent_at_ms)
+    assert record["sent_at"] == emulator.sent_at(message.sent_at_ms)
     assert record["text"] == message.text
     assert record["provider"] == emulator.provider
     assert record["account_id"]
@@ -84,10 +84,11 @@ def test_full_sync_emits_everything_exactly_once(make_emulator: Any) -> None:
     for thread_id, conversation in emulator.inbox.conversations.items():
         record = conversations[thread_id]
         assert record["conversation_id"] == emulator.conversation_id(thread_id)
-        assert record["last_activity_at"] == ms_to_rfc3339(conversation.last_activity_ms)
+        assert record["last_activity_at"] == emulator.sent_at(conversation.last_activity_ms)
         assert record["provider"] == emulator.provider
-    # Every conversation's messages were asked for, in pages of at most 4.
-    assert set(emulator.threads_read()) == set(emulator.inbox.conversations)
+    if emulator.serves_http:
+        # Every conversation's messages were asked for, in pages of at most 4.
+        assert set(emulator.threads_read()) == set(emulator.inbox.conversations)
 
 
 def test_incremental_run_emits_only_new_messages(make_emulator: Any) -> None:
@@ -111,7 +112,8 @@ def test_incremental_run_emits_only_new_messages(make_emulator: Any) -> None:
     assert sorted(r["thread_id"] for r in second.of("conversations")) == sorted(
         {threads[1], threads[6], threads[8]}
     )
-    assert set(emulator.threads_read()) == {threads[1], threads[6], threads[8]}
+    if emulator.serves_http:
+        assert set(emulator.threads_read()) == {threads[1], threads[6], threads[8]}
 
     emulator.reset_counters()
     third = run_tap(emulator.config(page_size=4), state=second.state)
@@ -128,15 +130,17 @@ def test_a_conversation_longer_than_several_pages(make_emulator: Any) -> None:
     long_thread = list(inbox.conversations)[1]
     emitted = [r for r in output.of("messages") if r["thread_id"] == long_thread]
     assert len(emitted) == len({r["message_id"] for r in emitted}) == 23
-    assert emulator.threads_read()[long_thread] == 5  # 23 messages in pages of 5
+    if emulator.serves_http:
+        assert emulator.threads_read()[long_thread] == 5  # 23 messages in pages of 5
 
 
 def test_an_empty_inbox(make_emulator: Any) -> None:
     emulator = make_emulator(SyntheticInbox.generate(seed=24, conversations=0))
     output = run_tap(emulator.config())
     assert output.records == {}
-    assert emulator.count(emulator.inbox_route) == 1
-    assert emulator.count(emulator.messages_route) == 0
+    if emulator.serves_http:
+        assert emulator.count(emulator.inbox_route) == 1
+        assert emulator.count(emulator.messages_route) == 0
 
 
 def test_a_conversation_with_no_messages(make_emulator: Any) -> None:
@@ -150,7 +154,7 @@ def test_a_conversation_with_no_messages(make_emulator: Any) -> None:
     for record in output.of("conversations"):
         if record["thread_id"] == empty_thread:
             conversation = inbox.conversations[empty_thread]
-            assert record["last_activity_at"] == ms_to_rfc3339(conversation.last_activity_ms)
+            assert record["last_activity_at"] == emulator.sent_at(conversation.last_activity_ms)
 
 
 TEXTS = [
@@ -215,7 +219,10 @@ def test_a_wrong_credential_fails_with_one_line_naming_it(
 
 
 def test_every_provider_gives_the_same_records_for_the_same_inbox() -> None:
-    """Whichever provider read it, a message is the same row (ids aside)."""
+    """Whichever provider read it, a message is the same row (ids aside).
+
+    The export's dates have whole seconds, so all are compared at that precision.
+    """
     projections = {}
     for provider in PROVIDERS:
         inbox = SyntheticInbox.generate(seed=29, conversations=4, messages=3)
@@ -225,8 +232,10 @@ def test_every_provider_gives_the_same_records_for_the_same_inbox() -> None:
         finally:
             emulator.stop()
         projections[provider] = (
-            sorted((r["thread_id"], r["sent_at"], r["text"]) for r in output.of("messages")),
-            sorted((r["thread_id"], r["last_activity_at"]) for r in output.of("conversations")),
+            sorted((r["thread_id"], r["sent_at"][:19], r["text"]) for r in output.of("messages")),
+            sorted(
+                (r["thread_id"], r["last_activity_at"][:19]) for r in output.of("conversations")
+            ),
         )
     reference = projections["linkup"]
     assert reference[0]

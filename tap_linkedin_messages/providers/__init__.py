@@ -7,11 +7,14 @@ from typing import TYPE_CHECKING, Any
 from tap_linkedin_messages.providers.base import (
     ApiRequest,
     ConversationGoneError,
+    FileSource,
     Page,
     Provider,
     ProviderError,
+    Source,
 )
 from tap_linkedin_messages.providers.connectsafely import ConnectSafelyProvider
+from tap_linkedin_messages.providers.linkedin_export import LinkedInExportSource
 from tap_linkedin_messages.providers.linkup import LinkupProvider
 from tap_linkedin_messages.providers.linkup_v1 import LinkupV1Provider
 from tap_linkedin_messages.providers.unipile import UnipileProvider
@@ -19,13 +22,19 @@ from tap_linkedin_messages.providers.unipile import UnipileProvider
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-PROVIDERS: dict[str, type[Provider]] = {
+PROVIDERS: dict[str, type[Source]] = {
     provider.name: provider
-    for provider in (LinkupProvider, LinkupV1Provider, ConnectSafelyProvider, UnipileProvider)
+    for provider in (
+        LinkupProvider,
+        LinkupV1Provider,
+        ConnectSafelyProvider,
+        UnipileProvider,
+        LinkedInExportSource,
+    )
 }
 
 
-def build_provider(config: Mapping[str, Any]) -> Provider:
+def build_provider(config: Mapping[str, Any]) -> Source:
     """The adapter the `provider` setting names."""
     name = config.get("provider", "linkup")
     if name not in PROVIDERS:
@@ -38,8 +47,10 @@ __all__ = [
     "PROVIDERS",
     "ApiRequest",
     "ConversationGoneError",
+    "FileSource",
     "Page",
     "Provider",
     "ProviderError",
+    "Source",
     "build_provider",
 ]

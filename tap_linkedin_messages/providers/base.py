@@ -18,7 +18,7 @@ from singer_sdk.exceptions import FatalAPIError
 from tap_linkedin_messages.redaction import redact
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
     from datetime import datetime
 
     import requests
@@ -66,17 +66,13 @@ def credits_per_items(item_count: int, billing_unit: int) -> int:
     return math.ceil(item_count / billing_unit)
 
 
-class Provider(ABC):
-    """A LinkedIn messaging API: its requests, cursors, payload shapes and error codes."""
+class Source(ABC):
+    """Where an inbox is read from: an API (`Provider`) or a downloaded file (`FileSource`)."""
 
     #: The value of the `provider` setting that selects this adapter.
     name: ClassVar[str]
-    #: Public base URL, or None where each customer has their own (the setting is then required).
-    default_api_url: ClassVar[str | None]
     #: Settings this provider cannot run without (checked before any request).
     required_settings: ClassVar[tuple[str, ...]]
-    #: Items per credit, as the provider bills them.
-    billing_unit: ClassVar[int] = 10
     #: The `inbox_categories` values this provider can list.
     supported_categories: ClassVar[tuple[str, ...]] = (
         "INBOX",
@@ -87,17 +83,8 @@ class Provider(ABC):
     )
 
     def __init__(self, config: Mapping[str, Any]) -> None:
-        """Keep the tap's (validated) config."""
+        """Keep the tap's (validated) config, merged with one account's settings."""
         self.config = config
-
-    @property
-    def api_url(self) -> str:
-        """The base URL requests go to."""
-        url = self.config.get("api_url") or self.default_api_url
-        if not url:
-            msg = f"{self.name}: the `api_url` setting is required for this provider"
-            raise ProviderError(msg)
-        return str(url).rstrip("/")
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -111,6 +98,37 @@ class Provider(ABC):
     def redact(self, text: str) -> str:
         """`text` with every secret value masked, for anything we log or raise."""
         return redact(text, self.secrets)
+
+
+class FileSource(Source):
+    """A file the member downloaded from LinkedIn: read locally, never requested.
+
+    It lists messages, not conversations: each message record carries a `conversation`
+    entry (`category`, `participants` other than the member) from which the stream
+    derives the conversation records.
+    """
+
+    @abstractmethod
+    def read_messages(self) -> Iterator[Record]:
+        """Every message in the file(s), as our records plus their `conversation` entry."""
+
+
+class Provider(Source):
+    """A LinkedIn messaging API: its requests, cursors, payload shapes and error codes."""
+
+    #: Public base URL, or None where each customer has their own (the setting is then required).
+    default_api_url: ClassVar[str | None]
+    #: Items per credit, as the provider bills them.
+    billing_unit: ClassVar[int] = 10
+
+    @property
+    def api_url(self) -> str:
+        """The base URL requests go to."""
+        url = self.config.get("api_url") or self.default_api_url
+        if not url:
+            msg = f"{self.name}: the `api_url` setting is required for this provider"
+            raise ProviderError(msg)
+        return str(url).rstrip("/")
 
     @abstractmethod
     def auth_headers(self) -> dict[str, str]:

@@ -1,7 +1,8 @@
 """Local emulators of the provider APIs, served over real HTTP on 127.0.0.1.
 
-`EMULATORS` maps each `provider` setting value to its emulator class (a
-`tests.emulators.server.ProviderEmulator`), for the contract suite and `make demo`.
+`EMULATORS` maps each API provider's `provider` setting value to its emulator class (a
+`tests.emulators.server.ProviderEmulator`), for the fault suites, `make bench` and
+`make demo`; `SOURCES` adds the file sources (written, not served) for the contract suite.
 """
 
 from __future__ import annotations
@@ -18,10 +19,14 @@ EMULATORS: dict[str, str] = {
     "connectsafely": "tests.emulators.connectsafely:ConnectSafelyEmulator",
     "unipile": "tests.emulators.unipile:UnipileEmulator",
 }
+SOURCES: dict[str, str] = {
+    **EMULATORS,
+    "linkedin_export": "tests.emulators.export:ExportArchive",
+}
 
 
 def emulator_class(provider: str) -> type[ProviderEmulator]:
     """The emulator class for a `provider` value."""
-    module, _, name = EMULATORS[provider].partition(":")
+    module, _, name = SOURCES[provider].partition(":")
     cls: type[ProviderEmulator] = getattr(importlib.import_module(module), name)
     return cls

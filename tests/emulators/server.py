@@ -19,6 +19,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from typing_extensions import Self
 
+from tap_linkedin_messages.normalize import ms_to_rfc3339
+
 if TYPE_CHECKING:
     from tests.emulators.inbox import Message, SyntheticInbox
 
@@ -227,6 +229,8 @@ class ProviderEmulator(EmulatorServer):
     messages_route: str
     #: Whether the provider tells, for every message, if the account owner sent it.
     tells_is_me: bool = False
+    #: False for a file source: nothing is requested, so there is nothing to count.
+    serves_http: bool = True
 
     def __init__(self, inbox: SyntheticInbox, *, latency: float = 0.0) -> None:
         super().__init__(latency=latency)
@@ -247,6 +251,10 @@ class ProviderEmulator(EmulatorServer):
     def message_id(self, message: Message) -> str:
         """The `message_id` the tap should emit for a message."""
         raise NotImplementedError
+
+    def sent_at(self, sent_at_ms: int) -> str:
+        """The `sent_at` the tap should emit for a message sent at `sent_at_ms`."""
+        return str(ms_to_rfc3339(sent_at_ms))
 
     def error_reply(
         self, kind: str, *, retry_after: str | None = None, message: str | None = None

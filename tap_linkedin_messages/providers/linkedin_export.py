@@ -1,0 +1,226 @@
+"""LinkedIn's own data export ("Get a copy of your data"): `messages.csv`, offline.
+
+The archive is a ZIP whose `messages.csv` has the columns `CONVERSATION ID, CONVERSATION
+TITLE, FROM, SENDER PROFILE URL, TO, RECIPIENT PROFILE URLS, DATE, SUBJECT, CONTENT,
+FOLDER` (newer archives add `ATTACHMENTS` and draft flags; older ones stop earlier, so
+missing trailing columns are fine). `DATE` is `YYYY-MM-DD HH:MM:SS UTC`.
+`CONVERSATION ID` is LinkedIn's `2-...` thread id, the one every API carries too.
+
+The file has no message id: one is made from the thread, time, sender and content, so a
+newer archive yields the same id for the same message and a target updates nothing twice.
+The file does not mark the member's own messages either: the member is the one person in
+every conversation, which is how `is_me` is told (and left null where it cannot be).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import zipfile
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from tap_linkedin_messages.normalize import datetime_to_rfc3339, profile_key
+from tap_linkedin_messages.providers.base import FileSource, ProviderError, Record
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+MESSAGES_CSV = "messages.csv"
+# Exports seen in the wild: UTF-8 with or without a BOM, and the odd Windows-1252 file.
+ENCODINGS = ("utf-8-sig", "cp1252")
+DATE_FORMATS = ("%Y-%m-%d %H:%M:%S %Z", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S%z")
+
+
+def parse_export_date(value: str) -> str | None:
+    """`2026-01-01 10:00:00 UTC` (or close variants) as our RFC 3339 UTC string."""
+    text = value.strip()
+    for date_format in DATE_FORMATS:
+        try:
+            moment = datetime.strptime(text, date_format)  # noqa: DTZ007 - UTC, set below
+        except ValueError:
+            continue
+        return datetime_to_rfc3339(moment.replace(tzinfo=moment.tzinfo or timezone.utc))
+    return None
+
+
+def split_list(cell: str | None) -> list[str]:
+    """A comma-separated cell (`TO`, `RECIPIENT PROFILE URLS`) as its non-empty items."""
+    return [item.strip() for item in (cell or "").split(",") if item.strip()]
+
+
+def synthesized_message_id(row: dict[str, str]) -> str:
+    """Stable across re-exports: thread, time, sender and content, hashed."""
+    parts = [
+        row.get("CONVERSATION ID", ""),
+        row.get("DATE", ""),
+        profile_key(row.get("SENDER PROFILE URL")) or row.get("FROM", ""),
+        row.get("CONTENT", ""),
+    ]
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    return f"linkedin-export:{digest[:40]}"
+
+
+def people_of(row: dict[str, str]) -> list[tuple[str | None, str | None]]:
+    """(name, profile URL) of the sender and every recipient of one row."""
+    people: list[tuple[str | None, str | None]] = [
+        (row.get("FROM") or None, row.get("SENDER PROFILE URL") or None)
+    ]
+    names, urls = split_list(row.get("TO")), split_list(row.get("RECIPIENT PROFILE URLS"))
+    if len(names) == len(urls):
+        people += list(zip(names, urls, strict=True))
+    elif urls:  # names and URLs cannot be paired: keep the URLs, which identify people
+        people += [(None, url) for url in urls]
+    else:
+        people += [(name, None) for name in names]
+    return people
+
+
+class People:
+    """Who is who across rows: a name seen with a profile URL anywhere means that URL.
+
+    The member's own rows often have no `SENDER PROFILE URL`, while the same member
+    appears with a URL among the recipients of everyone else's rows.
+    """
+
+    def __init__(self, rows: list[dict[str, str]]) -> None:
+        self.urls: dict[str, str] = {}
+        for row in rows:
+            for name, url in people_of(row):
+                if name and url:
+                    self.urls.setdefault(name.strip().lower(), url)
+
+    def key(self, name: str | None, url: str | None) -> str | None:
+        """One key per person, whichever of name and URL a row gives."""
+        if not url and name:
+            url = self.urls.get(name.strip().lower())
+        return profile_key(url) or (name.strip().lower() if name else None)
+
+
+def find_member(rows: list[dict[str, str]], people: People) -> str | None:
+    """The member who exported: the one person in every conversation (None if unclear)."""
+    conversations: dict[str, set[str]] = {}
+    for row in rows:
+        keys = {people.key(name, url) for name, url in people_of(row)}
+        conversations.setdefault(row.get("CONVERSATION ID", ""), set()).update(
+            key for key in keys if key
+        )
+    counts = Counter(key for keys in conversations.values() for key in keys)
+    ranked = counts.most_common(2)
+    if not ranked or len(conversations) < 2:
+        return None
+    if len(ranked) == 2 and ranked[0][1] == ranked[1][1]:
+        return None
+    return ranked[0][0] if ranked[0][1] == len(conversations) else None
+
+
+def message_record(row: dict[str, str], people: People, member: str | None) -> Record | None:
+    """One CSV row as our message record with its `conversation` entry (None: no date)."""
+    sent_at = parse_export_date(row.get("DATE") or "")
+    thread_id = (row.get("CONVERSATION ID") or "").strip()
+    if not sent_at or not thread_id:
+        return None
+    sender = people.key(row.get("FROM"), row.get("SENDER PROFILE URL"))
+    others = [
+        {"name": name, "profile_url": url}
+        for name, url in people_of(row)
+        if member is None or people.key(name, url) != member
+    ]
+    return {
+        "message_id": synthesized_message_id(row),
+        "conversation_id": thread_id,
+        "thread_id": thread_id,
+        "sent_at": sent_at,
+        "text": row.get("CONTENT") or None,
+        "subject": row.get("SUBJECT") or None,
+        "message_type": "TEXT",
+        "sender": {
+            "name": row.get("FROM") or None,
+            "first_name": None,
+            "last_name": None,
+            "profile_url": row.get("SENDER PROFILE URL") or None,
+            "is_me": None if member is None or sender is None else sender == member,
+        },
+        "conversation": {
+            "title": row.get("CONVERSATION TITLE") or None,
+            "category": row.get("FOLDER") or None,
+            "participants": others,
+        },
+    }
+
+
+def read_csv_text(raw: bytes, origin: str) -> list[dict[str, str]]:
+    """Rows of one `messages.csv`, whatever its encoding, with normalised header names."""
+    for encoding in ENCODINGS:
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        reader.fieldnames = [(name or "").strip().upper() for name in reader.fieldnames or []]
+        if "CONVERSATION ID" not in reader.fieldnames:
+            msg = f"linkedin_export: {origin} has no CONVERSATION ID column - check `export_path`"
+            raise ProviderError(msg)
+        return [{k: (v or "") for k, v in row.items() if k} for row in reader]
+    msg = f"linkedin_export: {origin} is not text in a known encoding - check `export_path`"
+    raise ProviderError(msg)
+
+
+def archive_files(path: Path) -> list[Path]:
+    """The archives `export_path` names: one ZIP or CSV, or a folder of them (oldest first)."""
+    if path.is_dir():
+        found = [p for p in path.iterdir() if p.suffix.lower() in (".zip", ".csv")]
+        return sorted(found, key=lambda p: (p.stat().st_mtime, p.name))
+    if path.is_file():
+        return [path]
+    msg = f"linkedin_export: {path} does not exist - check the `export_path` setting"
+    raise ProviderError(msg)
+
+
+def read_archive(path: Path) -> list[dict[str, str]]:
+    """The `messages.csv` rows of one ZIP (anywhere inside it) or one CSV file."""
+    if path.suffix.lower() != ".zip":
+        return read_csv_text(path.read_bytes(), str(path))
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [n for n in archive.namelist() if n.lower().endswith(MESSAGES_CSV)]
+            if not names:
+                msg = f"linkedin_export: {path} holds no {MESSAGES_CSV} - check `export_path`"
+                raise ProviderError(msg)
+            return read_csv_text(archive.read(names[0]), f"{path}:{names[0]}")
+    except zipfile.BadZipFile:
+        msg = f"linkedin_export: {path} is not a readable ZIP archive - check `export_path`"
+        raise ProviderError(msg) from None
+
+
+class LinkedInExportSource(FileSource):
+    """`provider: linkedin_export`: the member's own archive, no credentials, no network."""
+
+    name = "linkedin_export"
+    required_settings = ("export_path",)
+    # The archive holds every folder; the FOLDER column becomes each record's category.
+    supported_categories: ClassVar[tuple[str, ...]] = ("INBOX",)
+
+    def read_messages(self) -> Iterator[Record]:
+        """Every message of every archive; a message in several archives comes out once."""
+        rows: list[dict[str, Any]] = []
+        for archive in archive_files(Path(str(self.config["export_path"])).expanduser()):
+            rows += read_archive(archive)
+        people = People(rows)
+        member = find_member(rows, people)
+        seen: set[str] = set()
+        for number, row in enumerate(rows, start=1):
+            record = message_record(row, people, member)
+            if record is None:
+                msg = (
+                    f"linkedin_export: message row {number} has no readable CONVERSATION ID "
+                    f"or DATE ({row.get('DATE')!r}); a target could not key it, so the run stops"
+                )
+                raise ProviderError(msg)
+            if record["message_id"] in seen:
+                continue
+            seen.add(record["message_id"])
+            yield record

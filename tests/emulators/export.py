@@ -1,0 +1,138 @@
+"""LinkedIn's data export, synthesised: the inbox written as `messages.csv` in a ZIP.
+
+Not a server (the export is read offline); it stands in for one in the contract suite:
+`config()` writes the archive as the inbox is at that moment, as a member downloading a
+fresh copy would get it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tap_linkedin_messages.normalize import ms_to_rfc3339
+from tap_linkedin_messages.providers.linkedin_export import synthesized_message_id
+from tests.emulators.server import ProviderEmulator
+
+if TYPE_CHECKING:
+    from tests.emulators.inbox import Message, SyntheticInbox
+
+COLUMNS = [
+    "CONVERSATION ID",
+    "CONVERSATION TITLE",
+    "FROM",
+    "SENDER PROFILE URL",
+    "TO",
+    "RECIPIENT PROFILE URLS",
+    "DATE",
+    "SUBJECT",
+    "CONTENT",
+    "FOLDER",
+    "ATTACHMENTS",
+]
+
+
+def export_date(sent_at_ms: int) -> str:
+    """The export's `DATE`: whole seconds, `YYYY-MM-DD HH:MM:SS UTC`."""
+    moment = datetime.fromtimestamp(sent_at_ms // 1000, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def export_rows(inbox: SyntheticInbox) -> list[dict[str, str]]:
+    """One row per message, as LinkedIn writes them (the member's own URL left empty)."""
+    rows = []
+    for conversation in inbox.conversations.values():
+        members = [inbox.owner, *conversation.participants]
+        for message in conversation.messages:
+            recipients = [person for person in members if person is not message.sender]
+            rows.append(
+                {
+                    "CONVERSATION ID": conversation.thread_id,
+                    "CONVERSATION TITLE": "",
+                    "FROM": message.sender.name,
+                    "SENDER PROFILE URL": ""
+                    if message.sender is inbox.owner
+                    else message.sender.profile_url,
+                    "TO": ", ".join(person.name for person in recipients),
+                    "RECIPIENT PROFILE URLS": ", ".join(person.profile_url for person in recipients),
+                    "DATE": export_date(message.sent_at_ms),
+                    "SUBJECT": "",
+                    "CONTENT": message.text,
+                    "FOLDER": "INBOX",
+                    "ATTACHMENTS": "",
+                }
+            )
+    return rows
+
+
+def write_archive(
+    rows: list[dict[str, str]],
+    path: Path,
+    *,
+    columns: list[str] = COLUMNS,
+    encoding: str = "utf-8",
+    as_zip: bool = True,
+) -> Path:
+    """`rows` as a `messages.csv` (every header quoted, as LinkedIn does), zipped or not."""
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=columns, quoting=csv.QUOTE_ALL, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    data = buffer.getvalue().encode(encoding)
+    if not as_zip:
+        path.write_bytes(data)
+        return path
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("Basic_LinkedInDataExport_11-23-2026/messages.csv", data)
+    return path
+
+
+class ExportArchive(ProviderEmulator):
+    """The inbox as a downloaded archive; no HTTP server is started."""
+
+    provider = "linkedin_export"
+    inbox_route = "archive"
+    messages_route = "archive"
+    serves_http = False
+
+    def __init__(self, inbox: SyntheticInbox, *, latency: float = 0.0) -> None:
+        super().__init__(inbox, latency=latency)
+        self._folder = Path(tempfile.mkdtemp(prefix="linkedin-export-"))
+
+    def start(self) -> ExportArchive:
+        return self
+
+    def stop(self) -> None:
+        self._server.server_close()
+        for path in self._folder.iterdir():
+            path.unlink()
+        self._folder.rmdir()
+
+    def config(self, **overrides: Any) -> dict[str, Any]:
+        archive = write_archive(export_rows(self.inbox), self._folder / "export.zip")
+        return {"provider": "linkedin_export", "export_path": str(archive), **overrides}
+
+    def bad_credentials(self) -> tuple[dict[str, Any], str]:
+        return self.config(export_path=str(self._folder / "missing.zip")), "export_path"
+
+    def conversation_id(self, thread_id: str) -> str:
+        return thread_id
+
+    def message_id(self, message: Message) -> str:
+        conversation = self.inbox.conversations[message.thread_id]
+        (row,) = [
+            row
+            for row in export_rows(self.inbox)
+            if row["CONVERSATION ID"] == conversation.thread_id
+            and row["DATE"] == export_date(message.sent_at_ms)
+            and row["CONTENT"] == message.text
+        ]
+        return synthesized_message_id(row)
+
+    def sent_at(self, sent_at_ms: int) -> str:
+        return str(ms_to_rfc3339(sent_at_ms // 1000 * 1000))

@@ -1,0 +1,329 @@
+"""Unipile emulator: `GET /api/v1/chats` and `GET /api/v1/chats/{chat_id}/messages`.
+
+Shapes follow the providers reference §4 (Unipile's API reference field lists): listings
+`{object: "ChatList" | "MessageList", items, cursor}` with a null cursor on the last page,
+newest first; ISO-8601 timestamps with milliseconds; the `X-API-KEY` header; `limit`
+1-250 (more is served as 250); exclusive `after` filters in the one form the reference
+accepts (`YYYY-MM-DDTHH:MM:SS.sssZ`, anything else is a 400); `unread=true|false` (unread
+chats only, or read chats only); problem+json-like errors `{title, detail, instance,
+type, status}`.
+
+Choices the reference leaves open, made here:
+
+- ids are stable short strings derived from LinkedIn's: a chat's `id` from its thread id
+  (which is the chat's `provider_id`), a message's `id` from its LinkedIn id;
+- an `account_id` this key does not know is a 404 `errors/resource_not_found` on the chat
+  list (the messages URL takes no `account_id`: the chat id says whose it is);
+- a group chat without a title is named after its members ("Ana Lima, Björn Ek");
+- cursors are opaque: base64 of the listing and the position of the next item;
+- Unipile bills per connected account, not per request: each page reports the shared
+  1 credit per 10 items (rounded up) so cost tests compare providers alike.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import math
+import re
+from typing import Any
+from urllib.parse import unquote
+
+from tap_linkedin_messages.normalize import ms_to_rfc3339, rfc3339_to_ms
+from tests.emulators.inbox import Conversation, Message, Person, SyntheticInbox
+from tests.emulators.server import Call, ProviderEmulator, Reply
+
+CHATS_PATH = "/api/v1/chats"
+CHAT_MESSAGES_PATH = re.compile(r"/api/v1/chats/([^/]+)/messages")
+# The reference: `limit` between 1 and 250; the guide gives 100 as the default.
+MAX_LIMIT = 250
+DEFAULT_LIMIT = 100
+# The only datetime form `after`/`before` accept.
+ISO_MILLIS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
+# `content_type` of chats the synthetic inbox types as LinkupAPI does.
+CONTENT_TYPES = {"inmail": "inmail", "Sponsored": "sponsored"}
+
+
+class BadRequestError(ValueError):
+    """A query parameter the emulator refuses, with the reference's 400 wording."""
+
+
+class UnipileEmulator(ProviderEmulator):
+    """Serves one LinkedIn account's synthetic inbox to one API key."""
+
+    provider = "unipile"
+    inbox_route = "list_chats"
+    messages_route = "list_chat_messages"
+    tells_is_me = True
+
+    def __init__(
+        self,
+        inbox: SyntheticInbox,
+        *,
+        api_key: str = "test-unipile-key",
+        account_id: str = "unipile_acc_test",
+        latency: float = 0.0,
+    ) -> None:
+        super().__init__(inbox, latency=latency)
+        self.api_key = api_key
+        self.account_id = account_id
+
+    def route(self, call: Call) -> str:
+        if call.method == "GET" and call.path == CHATS_PATH:
+            return "list_chats"
+        match = CHAT_MESSAGES_PATH.fullmatch(call.path)
+        if call.method == "GET" and match:
+            call.thread_id = self.thread_of_chat(unquote(match.group(1)))
+            return "list_chat_messages"
+        return f"{call.method} {call.path}"
+
+    def config(self, **overrides: Any) -> dict[str, Any]:
+        """Tap settings that point at this emulator."""
+        return {
+            "provider": "unipile",
+            "api_key": self.api_key,
+            "account_id": self.account_id,
+            "api_url": self.url,
+            "backoff_base_seconds": 0,
+            **overrides,
+        }
+
+    def bad_credentials(self) -> tuple[dict[str, Any], str]:
+        return self.config(api_key="wrong-key-0000"), "api_key"
+
+    def conversation_id(self, thread_id: str) -> str:
+        return chat_id(thread_id)
+
+    def message_id(self, message: Message) -> str:
+        return short_id("message", message.message_key)
+
+    def thread_of_chat(self, chat: str) -> str | None:
+        """The thread a chat id stands for, if it exists."""
+        return next((t for t in list(self.inbox.conversations) if chat_id(t) == chat), None)
+
+    def error_reply(
+        self, kind: str, *, retry_after: str | None = None, message: str | None = None
+    ) -> Reply:
+        if kind == "fatal":
+            return problem(
+                403,
+                "errors/insufficient_permissions",
+                "Insufficient permissions",
+                message or "Valid authentication but insufficient permissions.",
+            )
+        if kind == "rate_limited":
+            # The type the providers reference records for Unipile's rate limit.
+            reply = problem(429, "api/too_many_requests", "Too many requests", "Retry later.")
+            if retry_after is not None:
+                reply.headers["Retry-After"] = retry_after
+            return reply
+        if kind == "server_error":
+            return problem(500, "errors/unexpected_error", "Unexpected error", "Something broke.")
+        if kind == "unauthorized":
+            return problem(
+                401,
+                "errors/invalid_credentials",
+                "Invalid credentials",
+                "The provided credentials are invalid.",
+            )
+        if kind == "conversation_gone":
+            return problem(
+                404,
+                "errors/resource_not_found",
+                "Resource not found.",
+                "The requested resource were not found.",
+            )
+        raise ValueError(kind)
+
+    # --- answers --------------------------------------------------------------------------
+
+    def answer(self, call: Call) -> Reply:
+        if call.route not in (self.inbox_route, self.messages_route):
+            return problem(404, "errors/resource_not_found", "Resource not found.", call.path)
+        key = call.headers.get("x-api-key")
+        if not key:
+            return problem(401, "errors/missing_credentials", "Missing credentials", "No key.")
+        if key != self.api_key:
+            return self.error_reply("unauthorized")
+        try:
+            if call.route == self.inbox_route:
+                return self.list_chats(call)
+            return self.list_chat_messages(call)
+        except BadRequestError as bad:
+            return problem(400, "errors/invalid_parameters", "Invalid parameters", str(bad))
+
+    def list_chats(self, call: Call) -> Reply:
+        if query(call, "account_id") != self.account_id:
+            return problem(404, "errors/resource_not_found", "Resource not found.", "No account.")
+        unread = query(call, "unread")
+        if unread not in (None, "true", "false"):
+            raise BadRequestError("unread must be a boolean")
+        listed = self.inbox.newest_first("UNREAD" if unread == "true" else "INBOX")
+        if unread == "false":
+            listed = [c for c in listed if not c.unread]
+        after = after_ms(call)
+        if after is not None:
+            listed = [c for c in listed if c.last_activity_ms > after]
+        page, cursor = paginate(
+            call, "chats", [((-c.last_activity_ms, c.thread_id), c) for c in listed]
+        )
+        return listing("ChatList", [self.chat_item(c) for c in page], cursor)
+
+    def list_chat_messages(self, call: Call) -> Reply:
+        if call.thread_id is None:
+            return self.error_reply("conversation_gone")
+        conversation = self.inbox.conversations[call.thread_id]
+        messages = sorted(conversation.messages, key=lambda m: -m.sent_at_ms)
+        after = after_ms(call)
+        if after is not None:
+            messages = [m for m in messages if m.sent_at_ms > after]
+        page, cursor = paginate(
+            call, "messages", [((-m.sent_at_ms, m.message_key), m) for m in messages]
+        )
+        return listing("MessageList", [self.message_item(conversation, m) for m in page], cursor)
+
+    # --- payload shapes -------------------------------------------------------------------
+
+    def chat_item(self, conversation: Conversation) -> dict[str, Any]:
+        members = conversation.participants
+        is_group = conversation.type == "group"
+        item: dict[str, Any] = {
+            "object": "Chat",
+            "id": chat_id(conversation.thread_id),
+            "account_id": self.account_id,
+            "account_type": "LINKEDIN",
+            "provider_id": conversation.thread_id,
+            "name": ", ".join(m.name for m in members) if is_group else members[0].name,
+            "type": 1 if is_group else 0,
+            "timestamp": ms_to_rfc3339(conversation.last_activity_ms),
+            "unread_count": conversation.unread,
+            "archived": 0,
+            "muted_until": None,
+            "read_only": 0,
+            "pinned": 0,
+            "subject": None,
+            "organization_id": None,
+            "mailbox_id": None,
+            "content_type": CONTENT_TYPES.get(conversation.type),
+            "folder": ["INBOX", "INBOX_LINKEDIN_CLASSIC"],
+            "disabledFeatures": [],
+        }
+        if not is_group:
+            item["attendee_provider_id"] = self.member_id(members[0])
+        return item
+
+    def message_item(self, conversation: Conversation, message: Message) -> dict[str, Any]:
+        from_me = message.sender is self.inbox.owner
+        return {
+            "object": "Message",
+            "id": self.message_id(message),
+            "account_id": self.account_id,
+            "chat_id": chat_id(conversation.thread_id),
+            "chat_provider_id": conversation.thread_id,
+            "provider_id": message.message_key,
+            "sender_id": self.member_id(message.sender),
+            "sender_attendee_id": short_id("attendee", message.sender.profile_id),
+            "text": message.text,
+            "timestamp": ms_to_rfc3339(message.sent_at_ms),
+            "is_sender": 1 if from_me else 0,
+            "seen": 1,
+            "seen_by": {},
+            "hidden": 0,
+            "deleted": 0,
+            "edited": 0,
+            "is_event": 0 if message.message_type == "TEXT" else 1,
+            "delivered": 1,
+            "subject": None,
+            "attachments": [],
+            "reactions": [],
+        }
+
+    def member_id(self, person: Person) -> str:
+        """A member's LinkedIn provider id (`ACoAA...`), as Unipile gives `sender_id`."""
+        if person is self.inbox.owner:
+            return self.inbox.owner_urn_id
+        return "ACoAA" + hashlib.sha256(person.profile_id.encode()).hexdigest()[:20].upper()
+
+
+def short_id(kind: str, source: str) -> str:
+    """A stable 22-character id, the length of Unipile's own."""
+    digest = hashlib.sha256(f"{kind}:{source}".encode()).digest()[:16]
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def chat_id(thread_id: str) -> str:
+    return short_id("chat", thread_id)
+
+
+def query(call: Call, name: str) -> str | None:
+    values = call.query.get(name)
+    return values[0] if values else None
+
+
+def after_ms(call: Call) -> int | None:
+    """The exclusive `after` bound, in epoch ms; a 400 unless in the reference's form."""
+    after = query(call, "after")
+    if after is None:
+        return None
+    if not ISO_MILLIS.fullmatch(after):
+        raise BadRequestError("after must be an ISO 8601 UTC datetime (YYYY-MM-DDTHH:MM:SS.sssZ)")
+    return rfc3339_to_ms(after)
+
+
+def limit_of(call: Call) -> int:
+    raw = query(call, "limit")
+    if raw is None:
+        return DEFAULT_LIMIT
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise BadRequestError("limit must be an integer between 1 and 250") from None
+    if limit < 1:
+        raise BadRequestError("limit must be an integer between 1 and 250")
+    return min(limit, MAX_LIMIT)
+
+
+def paginate(
+    call: Call, listing_name: str, keyed: list[tuple[tuple[int, str], Any]]
+) -> tuple[list[Any], str | None]:
+    """One page of a newest-first listing from the `cursor` position; the next cursor."""
+    start = 0
+    cursor = query(call, "cursor")
+    if cursor:
+        position = decode_cursor(cursor, listing_name)
+        start = next((i for i, (key, _) in enumerate(keyed) if key >= position), len(keyed))
+    limit = limit_of(call)
+    page, rest = keyed[start : start + limit], keyed[start + limit :]
+    next_cursor = encode_cursor(listing_name, rest[0][0]) if rest else None
+    return [item for _, item in page], next_cursor
+
+
+def encode_cursor(listing_name: str, position: tuple[int, str]) -> str:
+    raw = f"{listing_name}&{-position[0]}&{position[1]}"
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_cursor(cursor: str, listing_name: str) -> tuple[int, str]:
+    try:
+        name, millis, key = base64.urlsafe_b64decode(cursor).decode().split("&", 2)
+        if name != listing_name:
+            raise ValueError(name)
+        return (-int(millis), key)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequestError("cursor is invalid") from None
+
+
+def listing(object_name: str, items: list[dict[str, Any]], cursor: str | None) -> Reply:
+    return Reply(
+        200,
+        {"object": object_name, "items": items, "cursor": cursor},
+        credits=math.ceil(len(items) / 10),
+    )
+
+
+def problem(status: int, type_: str, title: str, detail: str, instance: str = "") -> Reply:
+    """The problem+json-like error body; errors cost nothing."""
+    body: dict[str, Any] = {"title": title, "detail": detail, "type": type_, "status": status}
+    if instance:
+        body["instance"] = instance
+    return Reply(status, body)

@@ -1,0 +1,424 @@
+"""Unipile payload -> record functions, requests and error handling.
+
+No seed document exists for Unipile: the fixtures are constructed from the field lists of
+its API reference (providers reference §4), every documented field present.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+import requests
+from singer_sdk.exceptions import RetriableAPIError
+
+from tap_linkedin_messages.normalize import datetime_to_rfc3339, parse_timestamp
+from tap_linkedin_messages.providers.base import ConversationGoneError, ProviderError
+from tap_linkedin_messages.providers.unipile import (
+    UnipileProvider,
+    chat_type,
+    conversation_record,
+    message_record,
+)
+from tests.conftest import REPO, run_tap
+from tests.emulators.inbox import SyntheticInbox
+from tests.emulators.unipile import ISO_MILLIS, UnipileEmulator
+
+FIXTURES = REPO / "tests" / "fixtures"
+API_URL = "https://api1.unipile.com:13111"
+CONFIG = {"api_key": "sk-unipile-secret", "account_id": "t5XY4yQzR9WVrlNFyTRBbg"}
+CHATS_URL = f"{API_URL}/api/v1/chats?account_id=t5XY4yQzR9WVrlNFyTRBbg&limit=10"
+MESSAGES_URL = f"{API_URL}/api/v1/chats/Xk2mR7pQTzC1vY9bN4wL0a/messages?limit=10"
+
+
+def load(name: str) -> dict:
+    return json.loads((FIXTURES / name).read_text())
+
+
+def provider() -> UnipileProvider:
+    return UnipileProvider({**CONFIG, "api_url": API_URL})
+
+
+def no_one(name: str | None = None) -> dict[str, Any]:
+    """A participant known only by name, as a chat describes it."""
+    return {
+        "name": name,
+        "headline": None,
+        "profile_url": None,
+        "profile_picture_url": None,
+        "is_organization": None,
+    }
+
+
+# --- records ------------------------------------------------------------------------------
+
+
+def test_chat_list_becomes_the_expected_records() -> None:
+    payload = load("unipile_list_chats.json")
+    page = provider().conversations_page(payload, category="INBOX")
+    assert page.next_cursor == payload["cursor"]
+    assert page.items == 4
+    assert page.credits == 1  # the shared 1-per-10 rule
+    assert page.records == [
+        {
+            "conversation_id": "Xk2mR7pQTzC1vY9bN4wL0a",
+            "thread_id": "2-MDZiY2ExOTgtM2NjNy00OTU4LTgyNjUtZWFlMmIwZjM1NTlmXzEwMA==",
+            "category": "INBOX",
+            "type": "normal",
+            "participants": [no_one("Jane Doe")],
+            "last_activity_at": "2026-04-25T20:07:21.366Z",
+            "unread_count": 1,
+            "last_message": None,
+        },
+        {
+            "conversation_id": "pL8sW3dFqN6hJ2kZ5cV7xA",
+            "thread_id": "2-YjQ1ZmM3OTItNGI4Yi00ZmEyLWE1ZjMtNzQ2ZDA2NTQ0YjYxXzEwMA==",
+            "category": "INBOX",
+            "type": "inmail",
+            "participants": [no_one("John Smith")],
+            "last_activity_at": "2026-04-24T09:15:00.005Z",
+            "unread_count": 0,
+            "last_message": None,
+        },
+        {
+            "conversation_id": "Qa4tY1uIo9pE3rW6sD8fGh",
+            "thread_id": "2-ZGQ5N2MxZTAtMmI4Yy00ZDdlLTk0ZjEtMzE2YjY1ZTRhOGQyXzEwMA==",
+            "category": "INBOX",
+            "type": "group",
+            "participants": [no_one("Acme Corp sales team")],
+            "last_activity_at": "2026-04-23T17:45:09.120Z",
+            "unread_count": 3,
+            "last_message": None,
+        },
+        {
+            "conversation_id": "Zx7cV5bN3mL1kJ9hG2fD4s",
+            "thread_id": "2-ODFhNjRlZDUtN2MzYS00YjE5LWI2ZDgtYTBkNzk2NTMyZjRlXzEwMA==",
+            "category": "INBOX",
+            "type": "Sponsored",
+            "participants": [{**no_one("Acme Corp"), "is_organization": True}],
+            "last_activity_at": "2026-04-20T08:00:00.000Z",
+            "unread_count": 0,
+            "last_message": None,
+        },
+    ]
+
+
+def test_message_list_becomes_the_expected_records() -> None:
+    payload = load("unipile_list_chat_messages.json")
+    page = provider().messages_page(payload)
+    assert page.next_cursor is None  # the last page
+    assert page.items == 3
+    assert page.credits == 1
+    sender = {"name": None, "first_name": None, "last_name": None, "profile_url": None}
+    assert page.records == [
+        {
+            "message_id": "mW2eR4tY6uI8oP0aS1dF3g",
+            "sent_at": "2026-04-25T20:07:21.366Z",
+            "text": "Sounds good, talk soon!",
+            "subject": None,
+            "message_type": "TEXT",
+            "sender": {**sender, "is_me": False},
+        },
+        {
+            "message_id": "nQ3wE5rT7yU9iO1pA2sD4f",
+            "sent_at": "2026-04-25T19:48:12.678Z",
+            "text": "Hey, are you available for a call tomorrow?",
+            "subject": "Call tomorrow?",
+            "message_type": "TEXT",
+            "sender": {**sender, "is_me": True},
+        },
+        {
+            "message_id": "oR4eT6yU8iO0pA1sD3fG5h",
+            "sent_at": "2026-04-25T19:40:00.000Z",
+            "text": None,
+            "subject": None,
+            "message_type": "EVENT",
+            "sender": {**sender, "is_me": False},
+        },
+    ]
+
+
+def test_omitted_fields_are_null_and_unknown_fields_are_ignored() -> None:
+    assert conversation_record({"id": "c1", "brand_new_field": {"a": 1}}, category="UNREAD") == {
+        "conversation_id": "c1",
+        "thread_id": None,
+        "category": "UNREAD",
+        "type": None,
+        "participants": [],
+        "last_activity_at": None,
+        "unread_count": None,
+        "last_message": None,
+    }
+    assert message_record({"id": "m1", "extra": 1}) == {
+        "message_id": "m1",
+        "sent_at": None,
+        "text": None,
+        "subject": None,
+        "message_type": "TEXT",
+        "sender": {
+            "name": None,
+            "first_name": None,
+            "last_name": None,
+            "profile_url": None,
+            "is_me": None,
+        },
+    }
+
+
+def test_a_provider_id_in_urn_form_still_gives_the_thread_id() -> None:
+    record = conversation_record(
+        {"id": "c", "provider_id": "urn:li:messagingThread:2-abc"}, category="INBOX"
+    )
+    assert record["thread_id"] == "2-abc"
+
+
+@pytest.mark.parametrize(
+    ("number", "content_type", "expected"),
+    [
+        (0, None, "normal"),
+        (1, None, "group"),
+        (0, "inmail", "inmail"),
+        (0, "sponsored", "Sponsored"),
+        (0, "linkedin_offer", "normal"),
+        (2, None, None),  # a channel: LinkedIn has none
+        (None, None, None),
+    ],
+)
+def test_chat_types(number: int | None, content_type: str | None, expected: str | None) -> None:
+    assert chat_type({"type": number, "content_type": content_type}) == expected
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "expected"),
+    [
+        ("2026-04-25T20:07:21.366Z", "2026-04-25T20:07:21.366Z"),
+        ("2026-04-25T20:07:21Z", "2026-04-25T20:07:21.000Z"),
+        ("2026-04-25T22:07:21.366+02:00", "2026-04-25T20:07:21.366Z"),
+    ],
+)
+def test_timestamps_come_out_in_utc_with_milliseconds(timestamp: str, expected: str) -> None:
+    assert message_record({"id": "m", "timestamp": timestamp})["sent_at"] == expected
+    chat = conversation_record({"id": "c", "timestamp": timestamp}, category="INBOX")
+    assert chat["last_activity_at"] == expected
+
+
+@pytest.mark.parametrize(("items", "credits"), [(0, 0), (1, 1), (10, 1), (11, 2), (250, 25)])
+def test_pages_report_the_shared_one_per_ten_rule(items: int, credits: int) -> None:
+    payload: dict[str, Any] = {"object": "MessageList", "items": [{}] * items, "cursor": None}
+    assert provider().messages_page(payload).credits == credits
+
+
+# --- requests -----------------------------------------------------------------------------
+
+
+def test_auth_header_and_required_api_url() -> None:
+    assert provider().auth_headers() == {"X-API-KEY": "sk-unipile-secret"}
+    assert provider().api_url == API_URL
+    with pytest.raises(ProviderError, match=r"^unipile: the `api_url` setting is required"):
+        _ = UnipileProvider(CONFIG).api_url
+
+
+def test_a_full_read_of_the_inbox() -> None:
+    request = provider().conversations_request(
+        account_id="acc", category="INBOX", cursor=None, page_size=100, newer_than=None
+    )
+    assert (request.method, request.path, request.json) == ("GET", "/api/v1/chats", None)
+    # INBOX sends no `unread` at all: `unread=false` would ask for read chats only.
+    assert request.params == {"account_id": "acc", "limit": 100}
+
+
+def test_unread_cursor_and_the_limit_of_250() -> None:
+    request = provider().conversations_request(
+        account_id="acc", category="UNREAD", cursor="abc==", page_size=1000, newer_than=None
+    )
+    assert request.params == {
+        "account_id": "acc",
+        "limit": 250,
+        "unread": "true",
+        "cursor": "abc==",
+    }
+
+
+def test_incremental_requests_carry_after_with_millisecond_precision() -> None:
+    newer_than = datetime(2026, 4, 25, 20, 7, 21, 366_999, tzinfo=timezone.utc)
+    chats = provider().conversations_request(
+        account_id="acc", category="INBOX", cursor=None, page_size=10, newer_than=newer_than
+    )
+    # The chat list's `after` filters by creation: never sent, or old chats could be hidden.
+    assert "after" not in chats.params
+    messages = provider().messages_request(
+        account_id="acc",
+        conversation_id="Xk2m/R7",
+        cursor="next",
+        page_size=10,
+        newer_than=newer_than.astimezone(timezone(timedelta(hours=2))),
+    )
+    assert messages.path == "/api/v1/chats/Xk2m%2FR7/messages"
+    # The chat id says whose messages these are: the route takes no `account_id`.
+    assert messages.params == {"limit": 10, "cursor": "next", "after": "2026-04-25T20:07:21.366Z"}
+
+
+def test_an_incremental_run_asks_the_emulator_only_for_what_is_newer() -> None:
+    inbox = SyntheticInbox.generate(seed=61, conversations=4, messages=3)
+    with UnipileEmulator(inbox) as emulator:
+        first = run_tap(emulator.config())
+        assert all("after" not in call.query for call in emulator.calls)
+        thread_id = next(iter(inbox.conversations))
+        added = inbox.add_message(thread_id)
+        emulator.reset_counters()
+        second = run_tap(emulator.config(), state=first.state)
+
+    assert [r["message_id"] for r in second.of("messages")] == [emulator.message_id(added)]
+    (bookmark,) = first.state["bookmarks"]["conversations"]["partitions"]
+    lookback = datetime_to_rfc3339(
+        parse_timestamp(bookmark["replication_key_value"]) - timedelta(minutes=10)
+    )
+    afters = {
+        call.route: call.query["after"][0] for call in emulator.calls if "after" in call.query
+    }
+    assert set(afters) == {"list_chat_messages"}
+    assert afters["list_chat_messages"] == lookback
+    assert all(ISO_MILLIS.fullmatch(after) for after in afters.values())
+    assert emulator.threads_read() == {thread_id: 1}
+
+
+# --- errors -------------------------------------------------------------------------------
+
+
+def response(
+    status: int, body: Any = None, *, raw: bytes | None = None, url: str = CHATS_URL
+) -> requests.Response:
+    answer = requests.Response()
+    answer.status_code = status
+    answer._content = raw if raw is not None else json.dumps(body).encode()
+    answer.encoding = "utf-8"
+    answer.url = url
+    answer.request = requests.Request("GET", url).prepare()
+    return answer
+
+
+def problem(status: int, type_: str, detail: str, title: str = "Error") -> dict[str, Any]:
+    return {
+        "title": title,
+        "detail": detail,
+        "instance": "/api/v1/chats",
+        "type": type_,
+        "status": status,
+    }
+
+
+def test_a_listing_is_returned_decoded() -> None:
+    body: dict[str, Any] = {"object": "ChatList", "items": [], "cursor": None}
+    assert provider().check_response(response(200, body)) == body
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        (
+            response(
+                401,
+                problem(401, "errors/invalid_credentials", "The provided credentials are invalid."),
+            ),
+            "unipile: errors/invalid_credentials (HTTP 401): The provided credentials are "
+            "invalid. - check the `api_key` setting",
+        ),
+        (
+            response(401, problem(401, "errors/expired_credentials", "Expired.")),
+            "unipile: errors/expired_credentials (HTTP 401): Expired. - check the `api_key` "
+            "setting",
+        ),
+        (
+            response(401, problem(401, "errors/missing_credentials", "No key.")),
+            "unipile: errors/missing_credentials (HTTP 401): No key. - check the `api_key` setting",
+        ),
+        (
+            response(401, problem(401, "errors/disconnected_account", "Disconnected.")),
+            "unipile: errors/disconnected_account (HTTP 401): Disconnected. - reconnect the "
+            "LinkedIn account in Unipile, or check `account_id`",
+        ),
+        (
+            response(404, problem(404, "errors/resource_not_found", "Not found.")),
+            "unipile: errors/resource_not_found (HTTP 404): Not found. - check the `account_id` "
+            "and `api_url` settings",
+        ),
+        (
+            response(400, problem(400, "errors/invalid_parameters", "limit must be 1 to 250")),
+            "unipile: errors/invalid_parameters (HTTP 400): limit must be 1 to 250 - the "
+            "request's `limit` was rejected; check the `page_size` setting",
+        ),
+        (
+            response(400, problem(400, "errors/invalid_parameters", "after must be ISO 8601")),
+            "unipile: errors/invalid_parameters (HTTP 400): after must be ISO 8601 - the "
+            "request's `after` was rejected; check the `start_date` setting",
+        ),
+        (
+            response(403, problem(403, "errors/insufficient_permissions", "Not allowed.")),
+            "unipile: errors/insufficient_permissions (HTTP 403): Not allowed. - check that the "
+            "`api_key` may read `account_id`",
+        ),
+        (
+            response(200, {"success": True, "data": {}}),
+            "unipile: error (HTTP 200) - not a Unipile chat or message list; check the `api_url` "
+            "setting",
+        ),
+    ],
+)
+def test_fatal_errors_stop_with_one_line(answer: requests.Response, expected: str) -> None:
+    with pytest.raises(ProviderError) as raised:
+        provider().check_response(answer)
+    assert not isinstance(raised.value, ConversationGoneError)
+    assert str(raised.value) == expected
+
+
+def test_a_missing_chat_is_gone() -> None:
+    answer = response(
+        404, problem(404, "errors/resource_not_found", "Not found."), url=MESSAGES_URL
+    )
+    with pytest.raises(ConversationGoneError) as raised:
+        provider().check_response(answer)
+    assert str(raised.value) == "unipile: errors/resource_not_found (HTTP 404): Not found."
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        (
+            response(429, problem(429, "api/too_many_requests", "Slow down.")),
+            "unipile: api/too_many_requests (HTTP 429)",
+        ),
+        (
+            response(500, problem(500, "errors/unexpected_error", "Oops.")),
+            "unipile: errors/unexpected_error (HTTP 500)",
+        ),
+        (
+            response(503, problem(503, "errors/service_unavailable", "Later.")),
+            "unipile: errors/service_unavailable (HTTP 503)",
+        ),
+        (
+            response(502, raw=b"<html>Bad gateway</html>"),
+            "unipile: a body that is not JSON (HTTP 502)",
+        ),
+        (
+            response(200, raw=b'{"object": "ChatList", "ite'),
+            "unipile: a body that is not JSON (HTTP 200)",
+        ),
+    ],
+)
+def test_transient_failures_are_retried(answer: requests.Response, expected: str) -> None:
+    with pytest.raises(RetriableAPIError) as raised:
+        provider().check_response(answer)
+    assert str(raised.value) == expected
+    assert raised.value.response is answer
+
+
+def test_secrets_and_newlines_never_reach_the_error_line() -> None:
+    detail = "Key sk-unipile-secret\nis not valid\there"
+    with pytest.raises(ProviderError) as raised:
+        provider().check_response(response(401, problem(401, "errors/invalid_credentials", detail)))
+    assert str(raised.value) == (
+        "unipile: errors/invalid_credentials (HTTP 401): Key *** is not valid here - check the "
+        "`api_key` setting"
+    )
