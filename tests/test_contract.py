@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 
-from tap_linkedin_messages.normalize import ms_to_rfc3339
 from tests.conftest import run_cli, run_tap
-from tests.emulators import EMULATORS, SOURCES, emulator_class
+from tests.emulators import SOURCES, emulator_class
 from tests.emulators.inbox import Person, SyntheticInbox
 from tests.emulators.server import ProviderEmulator
 

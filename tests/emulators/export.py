@@ -59,7 +59,9 @@ def export_rows(inbox: SyntheticInbox) -> list[dict[str, str]]:
                     if message.sender is inbox.owner
                     else message.sender.profile_url,
                     "TO": ", ".join(person.name for person in recipients),
-                    "RECIPIENT PROFILE URLS": ", ".join(person.profile_url for person in recipients),
+                    "RECIPIENT PROFILE URLS": ", ".join(
+                        person.profile_url for person in recipients
+                    ),
                     "DATE": export_date(message.sent_at_ms),
                     "SUBJECT": "",
                     "CONTENT": message.text,
@@ -80,7 +82,9 @@ def write_archive(
 ) -> Path:
     """`rows` as a `messages.csv` (every header quoted, as LinkedIn does), zipped or not."""
     buffer = io.StringIO(newline="")
-    writer = csv.DictWriter(buffer, fieldnames=columns, quoting=csv.QUOTE_ALL, extrasaction="ignore")
+    writer = csv.DictWriter(
+        buffer, fieldnames=columns, quoting=csv.QUOTE_ALL, extrasaction="ignore"
+    )
     writer.writeheader()
     writer.writerows(rows)
     data = buffer.getvalue().encode(encoding)
