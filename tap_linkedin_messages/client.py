@@ -185,6 +185,13 @@ class InboxStream(RESTStream[str | None]):
             )
             source = build_provider({**self.config, **own})
             mask_secrets_in_logs(source.secrets)
+            missing = [key for key in source.required_settings if not source.config.get(key)]
+            if missing:
+                msg = (
+                    f"{source.name}: the `accounts` entry {account_id} has no "
+                    f"{', '.join(f'`{key}`' for key in missing)} (nor has the tap's config)"
+                )
+                raise ProviderError(msg)
             self._sources[account_id] = source
         return self._sources[account_id]
 

@@ -49,7 +49,12 @@ class ConversationsStream(InboxStream):
 
     @property
     def partitions(self) -> list[dict]:
-        """One partition per account and inbox category; state is kept per account only."""
+        """One partition per account and inbox category; state is kept per account only.
+
+        Every account's settings are checked here, before the first request of the run.
+        """
+        for account_id in self.account_ids:
+            self.source_for(account_id)
         return [
             {"account_id": account_id, "category": category}
             for account_id in self.account_ids

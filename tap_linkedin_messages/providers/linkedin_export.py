@@ -18,7 +18,6 @@ import csv
 import hashlib
 import io
 import zipfile
-from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -101,20 +100,28 @@ class People:
 
 
 def find_member(rows: list[dict[str, str]], people: People) -> str | None:
-    """The member who exported: the one person in every conversation (None if unclear)."""
+    """The member who exported: the one person in every conversation (None if unclear).
+
+    Where several people are in every conversation, the member is the one whose own rows
+    lack a `SENDER PROFILE URL`, as LinkedIn writes them.
+    """
     conversations: dict[str, set[str]] = {}
     for row in rows:
         keys = {people.key(name, url) for name, url in people_of(row)}
         conversations.setdefault(row.get("CONVERSATION ID", ""), set()).update(
             key for key in keys if key
         )
-    counts = Counter(key for keys in conversations.values() for key in keys)
-    ranked = counts.most_common(2)
-    if not ranked or len(conversations) < 2:
+    if len(conversations) < 2:
         return None
-    if len(ranked) == 2 and ranked[0][1] == ranked[1][1]:
-        return None
-    return ranked[0][0] if ranked[0][1] == len(conversations) else None
+    everywhere = set.intersection(*conversations.values())
+    if len(everywhere) > 1:
+        urlless_senders = {
+            people.key(row.get("FROM"), None)
+            for row in rows
+            if row.get("FROM") and not row.get("SENDER PROFILE URL")
+        }
+        everywhere &= urlless_senders
+    return everywhere.pop() if len(everywhere) == 1 else None
 
 
 def message_record(row: dict[str, str], people: People, member: str | None) -> Record | None:

@@ -1,0 +1,173 @@
+"""LinkedIn's data-export archive: parsing, odd files, successive archives, incremental."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tap_linkedin_messages.providers import ProviderError
+from tap_linkedin_messages.providers.linkedin_export import (
+    LinkedInExportSource,
+    parse_export_date,
+)
+from tests.conftest import run_cli, run_tap
+from tests.emulators.export import COLUMNS, export_rows, write_archive
+from tests.emulators.inbox import Person, SyntheticInbox
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+ME = ("Olive Owner", "https://www.linkedin.com/in/olive-owner")
+ANA = ("Ana Lima", "https://www.linkedin.com/in/ana-lima")
+BO = ("Bo Ek", "https://www.linkedin.com/in/bo-ek")
+
+
+def row(
+    thread: str,
+    sender: tuple[str, str],
+    to: list[tuple[str, str]],
+    date: str,
+    text: str,
+    *,
+    own_url_missing: bool = True,
+) -> dict[str, str]:
+    return {
+        "CONVERSATION ID": thread,
+        "CONVERSATION TITLE": "",
+        "FROM": sender[0],
+        "SENDER PROFILE URL": "" if (sender == ME and own_url_missing) else sender[1],
+        "TO": ", ".join(name for name, _ in to),
+        "RECIPIENT PROFILE URLS": ", ".join(url for _, url in to),
+        "DATE": date,
+        "SUBJECT": "",
+        "CONTENT": text,
+        "FOLDER": "INBOX",
+        "ATTACHMENTS": "",
+    }
+
+
+ROWS = [
+    row("2-AAA", ANA, [ME], "2026-01-01 10:00:00 UTC", 'Hi Olive,\nsee you "soon" 👋'),
+    row("2-AAA", ME, [ANA], "2026-01-01 10:05:00 UTC", ""),
+    row("2-GRP", BO, [ME, ANA], "2026-01-02 09:00:00 UTC", "Group, hello — ça va?"),
+    row("2-GRP", ME, [BO, ANA], "2026-01-02 09:01:30 UTC", "Hello both"),
+]
+
+
+def test_dates_become_rfc3339_utc() -> None:
+    assert parse_export_date("2026-01-01 10:00:00 UTC") == "2026-01-01T10:00:00.000Z"
+    assert parse_export_date("2026-01-01 10:00:00") == "2026-01-01T10:00:00.000Z"
+    assert parse_export_date("yesterday") is None
+
+
+@pytest.mark.parametrize(
+    ("encoding", "as_zip", "columns"),
+    [
+        ("utf-8", True, COLUMNS),
+        ("utf-8-sig", False, COLUMNS),  # a BOM
+        ("cp1252", False, COLUMNS),  # an old Windows file (its text has no emoji)
+        ("utf-8", True, COLUMNS[:10]),  # an older archive: no ATTACHMENTS column
+    ],
+)
+def test_archives_in_every_shape_give_the_same_records(
+    tmp_path: Path, encoding: str, as_zip: bool, columns: list[str]
+) -> None:
+    rows = [dict(r) for r in ROWS]
+    if encoding == "cp1252":
+        rows[0]["CONTENT"] = 'Hi Olive,\nsee you "soon" ☺'.replace("☺", "é")
+    path = write_archive(
+        rows,
+        tmp_path / ("a.zip" if as_zip else "messages.csv"),
+        columns=columns,
+        encoding=encoding,
+        as_zip=as_zip,
+    )
+    records = list(LinkedInExportSource({"export_path": str(path)}).read_messages())
+
+    assert [r["sent_at"] for r in records] == [
+        "2026-01-01T10:00:00.000Z",
+        "2026-01-01T10:05:00.000Z",
+        "2026-01-02T09:00:00.000Z",
+        "2026-01-02T09:01:30.000Z",
+    ]
+    assert records[0]["text"] == rows[0]["CONTENT"]  # newlines and quotes intact
+    assert records[1]["text"] is None  # empty CONTENT
+    # The member is the one person in every conversation, URL or not.
+    assert [r["sender"]["is_me"] for r in records] == [False, True, False, True]
+    group = records[2]["conversation"]
+    assert sorted(p["profile_url"] for p in group["participants"]) == [ANA[1], BO[1]]
+    assert len({r["message_id"] for r in records}) == 4
+
+
+def test_message_ids_are_stable_across_re_exports(tmp_path: Path) -> None:
+    first = write_archive(ROWS[:2], tmp_path / "first.zip")
+    later = write_archive(ROWS, tmp_path / "later.zip")
+    ids = [
+        r["message_id"] for r in LinkedInExportSource({"export_path": str(first)}).read_messages()
+    ]
+    again = [
+        r["message_id"] for r in LinkedInExportSource({"export_path": str(later)}).read_messages()
+    ]
+    assert again[:2] == ids
+
+
+def test_a_folder_of_successive_archives_emits_each_message_once(tmp_path: Path) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    write_archive(ROWS[:3], folder / "2026-01-01.zip")
+    output = run_tap({"provider": "linkedin_export", "export_path": str(folder)})
+    assert len(output.of("messages")) == 3
+
+    write_archive(ROWS, folder / "2026-02-01.zip")  # the newer archive repeats the old rows
+    again = run_tap({"provider": "linkedin_export", "export_path": str(folder)}, state=output.state)
+    assert [r["text"] for r in again.of("messages")] == ["Hello both"]
+    assert [r["thread_id"] for r in again.of("conversations")] == ["2-GRP"]
+    (group,) = again.of("conversations")
+    assert group["last_activity_at"] == "2026-01-02T09:01:30.000Z"
+    assert group["last_message"]["is_from_me"] is True
+    assert group["account_id"] == "default"
+
+
+def test_conversations_are_derived_from_the_messages(tmp_path: Path) -> None:
+    inbox = SyntheticInbox.generate(seed=71, conversations=3, messages=4)
+    members = [Person(f"g-{i}", "Member", str(i), "Role") for i in range(3)]
+    group = inbox.add_conversation(members, type_="group")
+    for member in members:
+        inbox.add_message(group.thread_id, sender=member)
+    path = write_archive(export_rows(inbox), tmp_path / "export.zip")
+    output = run_tap({"provider": "linkedin_export", "export_path": str(path)})
+    conversations = {r["thread_id"]: r for r in output.of("conversations")}
+    assert set(conversations) == set(inbox.conversations)
+    urls = sorted(p["profile_url"] for p in conversations[group.thread_id]["participants"])
+    assert urls == sorted(m.profile_url for m in members)  # the member is not a participant
+    assert len(output.of("messages")) == inbox.message_count()
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda p: p / "missing.zip", "does not exist"),
+        (lambda p: (p / "bad.zip").write_text("not a zip") and p / "bad.zip", "not a readable ZIP"),
+        (
+            lambda p: (p / "x.csv").write_text('"A","B"\n1,2\n') and p / "x.csv",
+            "no CONVERSATION ID",
+        ),
+    ],
+)
+def test_a_bad_export_path_fails_with_one_line(tmp_path: Path, make, expected: str) -> None:
+    path = make(tmp_path)
+    with pytest.raises(ProviderError, match=expected):
+        list(LinkedInExportSource({"export_path": str(path)}).read_messages())
+    run = run_cli(tmp_path, {"provider": "linkedin_export", "export_path": str(path)})
+    assert run.returncode == 1
+    assert [line for line in run.stderr.splitlines() if "| ERROR" in line and expected in line]
+    assert "Traceback" not in run.stderr
+
+
+def test_a_row_without_a_date_stops_the_run_naming_it(tmp_path: Path) -> None:
+    rows = [dict(r) for r in ROWS]
+    rows[2]["DATE"] = ""
+    path = write_archive(rows, tmp_path / "a.zip")
+    with pytest.raises(ProviderError, match="row 3 has no readable"):
+        list(LinkedInExportSource({"export_path": str(path)}).read_messages())
