@@ -78,8 +78,10 @@ class CursorPaginator(BaseAPIPaginator[str | None]):
         replication_key: str,
         cutoff: Cutoff | None,
         label: str,
+        ordered: bool = True,
     ) -> None:
         super().__init__(None)
+        self._ordered = ordered
         self._page_of = page_of
         self._id_key = id_key
         self._replication_key = replication_key
@@ -91,7 +93,7 @@ class CursorPaginator(BaseAPIPaginator[str | None]):
     def check(self, page: Page) -> None:
         """Refuse a page that repeats what this listing already returned."""
         times = [record[self._replication_key] or "" for record in page.records]
-        if not times:
+        if not times or not self._ordered:
             return
         if self._oldest is not None:
             repeated = [
@@ -335,12 +337,24 @@ class InboxStream(RESTStream[str | None]):
 
     def get_new_paginator(self) -> CursorPaginator:
         """A cursor paginator that stops at the cutoff of the partition being read."""
+        label = f"{self.provider.name}: {self.name} of {self.describe(self._partition)}"
+        if self.api.lists_messages:
+            # A message listing in no time order: followed to its end, no early stop.
+            self._paginator = CursorPaginator(
+                self.page_of,
+                id_key="message_id",
+                replication_key="sent_at",
+                cutoff=None,
+                label=label,
+                ordered=False,
+            )
+            return self._paginator
         self._paginator = CursorPaginator(
             self.page_of,
             id_key=self.primary_keys[-1],
             replication_key=str(self.replication_key),
             cutoff=self._cutoff,
-            label=f"{self.provider.name}: {self.name} of {self.describe(self._partition)}",
+            label=label,
         )
         return self._paginator
 

@@ -92,18 +92,22 @@ class ConversationsStream(InboxStream):
     def fetch(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """The provider's conversations, or, from a file source, conversations derived."""
         if isinstance(source := self.provider, FileSource):
-            return self._conversations_from_messages(source)
+            return self._conversations_from_messages(source.read_messages())
+        if source.lists_messages:
+            return self._conversations_from_messages(super().fetch(context))
         return super().fetch(context)
 
-    def _conversations_from_messages(self, source: FileSource) -> Iterator[dict[str, Any]]:
-        """Group a file source's messages into conversations, newest activity first.
+    def _conversations_from_messages(
+        self, messages: Iterable[dict[str, Any]]
+    ) -> Iterator[dict[str, Any]]:
+        """Group a message-listing source's messages into conversations, newest first.
 
         Each conversation keeps a summary; only the messages the cutoff admits are kept,
         for the messages stream to emit when the SDK syncs that conversation.
         """
         summaries: dict[str, ConversationSummary] = {}
         new_messages: dict[str, list[dict[str, Any]]] = {}
-        for message in source.read_messages():
+        for message in messages:
             conversation_id = message["conversation_id"]
             summary = summaries.get(conversation_id)
             if summary is None:
@@ -123,7 +127,7 @@ class ConversationsStream(InboxStream):
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         """One inbox page; with concurrency on, its changed conversations are announced."""
         records = list(super().parse_response(response))
-        if self.messages.prefetching:
+        if self.messages.prefetching and not self.api.lists_messages:
             key = str(self.replication_key)
             changed = [
                 {**record, "account_id": self._partition["account_id"]}
@@ -264,8 +268,8 @@ class MessagesStream(InboxStream):
         self._handed_over[conversation_id] = messages
 
     def fetch(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        """Handed-over messages (file sources), or the SDK's paging loop, here or in a worker."""
-        if isinstance(self.provider, FileSource):
+        """Handed-over messages (message-listing sources), or the SDK's paging loop."""
+        if self.provider.lists_messages:
             handed = self._handed_over.pop((context or {}).get("conversation_id", ""), [])
             return ({k: v for k, v in m.items() if k != "conversation"} for m in handed)
         if self._prefetcher is None or context is None:

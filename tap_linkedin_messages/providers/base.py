@@ -82,6 +82,12 @@ class Source(ABC):
         "STARRED",
     )
 
+    #: Sources that list messages, not conversations (LinkedIn's own routes: the data
+    #: export, the portability API). Their message records carry a `conversation` entry
+    #: (`category`, `participants` other than the member) from which the conversations
+    #: stream derives conversation records.
+    lists_messages: ClassVar[bool] = False
+
     def __init__(self, config: Mapping[str, Any]) -> None:
         """Keep the tap's (validated) config, merged with one account's settings."""
         self.config = config
@@ -101,12 +107,9 @@ class Source(ABC):
 
 
 class FileSource(Source):
-    """A file the member downloaded from LinkedIn: read locally, never requested.
+    """A file the member downloaded from LinkedIn: read locally, never requested."""
 
-    It lists messages, not conversations: each message record carries a `conversation`
-    entry (`category`, `participants` other than the member) from which the stream
-    derives the conversation records.
-    """
+    lists_messages = True
 
     @abstractmethod
     def read_messages(self) -> Iterator[Record]:
@@ -151,7 +154,10 @@ class Provider(Source):
 
     @abstractmethod
     def conversations_page(self, payload: Any, *, category: str) -> Page:
-        """Our conversation records, next cursor and cost from one inbox response body."""
+        """Our conversation records, next cursor and cost from one inbox response body.
+
+        (Where `lists_messages`: message records, from one page of the message listing.)
+        """
 
     @abstractmethod
     def messages_request(
