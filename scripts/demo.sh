@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# make demo: a synthetic inbox served by the LinkupAPI v2 emulator on 127.0.0.1, extracted
-# twice with `meltano run tap-linkedin-messages target-jsonl`: a full sync, then an
-# incremental run that finds nothing new. No network beyond PyPI (to install Meltano).
+# make demo: `meltano run tap-linkedin-messages target-jsonl`, twice each (a full sync, then
+# an incremental run that finds nothing new), on
+#   1. the synthetic LinkedIn data-export archive in samples/ (no credentials, no server);
+#   2. a synthetic inbox served by the LinkupAPI v2 emulator on 127.0.0.1.
+# No network beyond PyPI (to install Meltano and target-jsonl).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,9 +21,30 @@ fi
 MELTANO="$MELTANO_VENV/bin/meltano"
 
 rm -rf "$DEMO"
-mkdir -p "$DEMO/output"
+mkdir -p "$DEMO/output" "$DEMO/export"
 
-echo "==> Starting the LinkupAPI v2 emulator (25 conversations x 8 messages)"
+echo "==> meltano install (plugins defined in meltano.yml; no Meltano Hub needed)"
+"$MELTANO" --log-level=warning install
+
+count() { if [ -f "$1" ]; then wc -l < "$1" | tr -d ' '; else echo 0; fi; }
+report() {
+  echo "    $1/conversations.jsonl: $(count "$1/conversations.jsonl") conversations"
+  echo "    $1/messages.jsonl:      $(count "$1/messages.jsonl") messages"
+}
+
+echo "==> Part 1: LinkedIn's own data export (samples/linkedin-export-sample.zip), offline"
+export TAP_LINKEDIN_MESSAGES_PROVIDER=linkedin_export
+export TAP_LINKEDIN_MESSAGES_EXPORT_PATH="$PWD/samples/linkedin-export-sample.zip"
+export TARGET_JSONL_DESTINATION_PATH="$DEMO/export"
+"$MELTANO" --log-level=warning run --state-id-suffix=export --full-refresh tap-linkedin-messages target-jsonl
+report "$DEMO/export"
+export_messages=$(count "$DEMO/export/messages.jsonl")
+"$MELTANO" --log-level=warning run --state-id-suffix=export tap-linkedin-messages target-jsonl
+export_new=$(( $(count "$DEMO/export/messages.jsonl") - export_messages ))
+echo "    run 2 emitted $export_new new messages"
+unset TAP_LINKEDIN_MESSAGES_EXPORT_PATH
+
+echo "==> Part 2: the LinkupAPI v2 emulator (25 conversations x 8 messages)"
 .venv/bin/python -m tests.emulators linkup --conversations 25 --messages 8 --url-file "$DEMO/url" &
 EMULATOR_PID=$!
 trap 'kill $EMULATOR_PID 2>/dev/null || true' EXIT
@@ -35,18 +58,9 @@ export TAP_LINKEDIN_MESSAGES_API_KEY=test-linkup-key
 export TAP_LINKEDIN_MESSAGES_ACCOUNT_ID=acc_test123
 export TARGET_JSONL_DESTINATION_PATH="$DEMO/output"
 
-echo "==> meltano install (plugins defined in meltano.yml; no Meltano Hub needed)"
-"$MELTANO" --log-level=warning install
-
-count() { if [ -f "$1" ]; then wc -l < "$1" | tr -d ' '; else echo 0; fi; }
-report() {
-  echo "    $DEMO/output/conversations.jsonl: $(count "$DEMO/output/conversations.jsonl") conversations"
-  echo "    $DEMO/output/messages.jsonl:      $(count "$DEMO/output/messages.jsonl") messages"
-}
-
 echo "==> Run 1: meltano run tap-linkedin-messages target-jsonl (full sync)"
 "$MELTANO" --log-level=warning run --full-refresh tap-linkedin-messages target-jsonl
-report
+report "$DEMO/output"
 before_conversations=$(count "$DEMO/output/conversations.jsonl")
 before_messages=$(count "$DEMO/output/messages.jsonl")
 
@@ -67,8 +81,9 @@ echo "{\"destination_path\": \"$DEMO/pipe\", \"do_timestamp_file\": false}" > "$
   | .meltano/loaders/target-jsonl/venv/bin/target-jsonl --config "$DEMO/target.json" > /dev/null
 echo "    $DEMO/pipe/messages.jsonl: $(count "$DEMO/pipe/messages.jsonl") messages"
 
-if [ "$new_messages" -ne 0 ] || [ "$before_messages" -eq 0 ]; then
-  echo "demo FAILED: expected messages in run 1 and none new in run 2" >&2
+if [ "$new_messages" -ne 0 ] || [ "$before_messages" -eq 0 ] || [ "$export_messages" -eq 0 ] \
+  || [ "$export_new" -ne 0 ]; then
+  echo "demo FAILED: expected messages in each first run and none new in the second" >&2
   exit 1
 fi
 echo "==> Done. Output is in $DEMO/output; the emulator is stopped."

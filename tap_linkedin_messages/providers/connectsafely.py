@@ -281,9 +281,10 @@ class ConnectSafelyProvider(Provider):
         )
 
     def _credits(self, item_count: int) -> int:
-        # ConnectSafely publishes no per-item price (its limits are per account: "150
-        # messages per day", and 30 calls a minute). The shared 1-per-10 rule is reported
-        # anyway, so cost reports and the `max_credits` budget stay comparable.
+        # ConnectSafely publishes no per-item price, only limits: "150 messages per day
+        # per account" (seed 004) and, by its other routes' docs, 30 calls a minute (a 429
+        # is retried). The shared 1-per-10 rule is reported anyway, so cost reports and
+        # the `max_credits` budget stay comparable across providers.
         return credits_per_items(item_count, self.billing_unit)
 
     def check_response(self, response: requests.Response) -> Any:

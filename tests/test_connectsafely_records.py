@@ -1,0 +1,691 @@
+"""ConnectSafely payload -> record functions, requests, error handling and the 307 redirects.
+
+The fixtures are the 200 examples of seeds 004 (`recent-messages`) and 002
+(`conversation-details`), copied verbatim: the deprecated routes' shapes. The current
+routes' shapes (providers reference §3.3) are built here from their documented fields.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+import requests
+from singer_sdk.exceptions import RetriableAPIError
+
+from tap_linkedin_messages.normalize import datetime_to_rfc3339, parse_timestamp, rfc3339_to_ms
+from tap_linkedin_messages.providers.base import ConversationGoneError, ProviderError
+from tap_linkedin_messages.providers.connectsafely import (
+    ConnectSafelyProvider,
+    conversation_record,
+    message_record,
+)
+from tests.conftest import REPO, run_tap
+from tests.emulators.connectsafely import ConnectSafelyEmulator
+from tests.emulators.inbox import Person, SyntheticInbox
+
+FIXTURES = REPO / "tests" / "fixtures"
+API_URL = "https://api.connectsafely.ai/linkedin"
+CONFIG = {"api_key": "sk-connectsafely-secret", "account_id": "696ce9e780e0483585e4e553"}
+OWNER = "ACoAAATPlQ0Bc8wdg-Iy8wZgEDuSdIVWJiE1Aio"
+LIST_URL = f"{API_URL}/conversations?accountId=696ce9e780e0483585e4e553&count=10"
+MESSAGES_URL = (
+    f"{API_URL}/conversations/urn%3Ali%3Amsg_conversation%3A%28urn%3Ali%3Afsd_profile%3A"
+    f"{OWNER}%2C2-abc%29/messages?count=10"
+)
+
+
+def load(name: str) -> dict:
+    return json.loads((FIXTURES / name).read_text())
+
+
+def provider(**config: Any) -> ConnectSafelyProvider:
+    return ConnectSafelyProvider({**CONFIG, **config})
+
+
+def no_sender() -> dict[str, Any]:
+    return {"name": None, "first_name": None, "last_name": None, "profile_url": None, "is_me": None}
+
+
+# --- records: the seeds' own examples (the deprecated routes) ------------------------------
+
+SEED_004_THREAD = "2-ODFkYjU4M2ItZDlmYS00YTVjLThlNTQtZjI5YTE4ZWUyZDk5XzEwMA=="
+SEED_004_MEMBER = "https://www.linkedin.com/in/ACoAADSoo60BM6hxemTbnN2aA_Z1-WlNFRhRYhU"
+
+
+def test_recent_messages_example_becomes_the_expected_record() -> None:
+    page = provider().conversations_page(
+        load("connectsafely_recent_messages.json"), category="INBOX"
+    )
+    assert page.next_cursor is None  # the example has no `nextCursor`: the last page
+    assert page.items == 1
+    assert page.credits == 1  # the shared 1-per-10 rule
+    assert page.records == [
+        {
+            "conversation_id": f"urn:li:msg_conversation:(urn:li:fsd_profile:{OWNER},"
+            f"{SEED_004_THREAD})",
+            "thread_id": SEED_004_THREAD,
+            "category": "INBOX",
+            "type": None,
+            "participants": [
+                {
+                    "name": "John Doe",
+                    "headline": "Software Engineer at Tech Company",
+                    "profile_url": SEED_004_MEMBER,
+                    "profile_picture_url": "https://media.licdn.com/dms/image/...",
+                    # hostIdentityUrn `urn:li:fsd_profile:...`: a member, not a page.
+                    "is_organization": False,
+                }
+            ],
+            # 1771950346603 ms after the epoch, milliseconds kept.
+            "last_activity_at": "2026-02-24T16:25:46.603Z",
+            "unread_count": 0,
+            "last_message": {
+                "text": "Hello, how are you?",
+                "sent_at": "2026-02-24T16:25:46.603Z",
+                "sender_name": "John Doe",
+                "sender_profile_url": SEED_004_MEMBER,
+                "is_from_me": None,  # `latestMessage` does not say
+            },
+        }
+    ]
+
+
+def test_conversation_details_example_becomes_the_expected_record() -> None:
+    page = provider().messages_page(load("connectsafely_conversation_details.json"))
+    assert page.next_cursor is None  # seed 002 has no cursor: one page is all it gives
+    assert page.items == 1
+    assert page.credits == 1
+    assert page.records == [
+        {
+            "message_id": f"urn:li:msg_message:(urn:li:fsd_profile:{OWNER},"
+            "2-MTc2MDc3MzMxMDQyOWI2OTc1NC0xMDA=)",
+            "sent_at": "2025-10-18T07:41:50.429Z",
+            "text": "Hello",
+            "subject": None,
+            "message_type": None,
+            "sender": {
+                "name": "Jane Smith",
+                "first_name": None,
+                "last_name": None,
+                "profile_url": "https://www.linkedin.com/in/ACoAAFpqSoMB8vTqRbg4mN_wbabO8w0gjgFu-6o",
+                # The seed's shape does not say who "me" is; the stream infers it if it can.
+                "is_me": None,
+            },
+        }
+    ]
+
+
+# --- records: the current routes' shapes ----------------------------------------------------
+
+CURRENT_CONVERSATIONS: dict[str, Any] = {
+    "success": True,
+    "conversations": [
+        {
+            "conversationUrn": "urn:li:msg_conversation:(urn:li:fsd_profile:ME,2-group)",
+            "conversationId": "2-group",
+            "lastActivityAt": 1777147641366,
+            "unreadCount": 2,
+            "participants": [
+                {
+                    "profileId": "ana-lima",
+                    "name": "Ana Lima",
+                    "headline": "CTO",
+                    "profileUrl": "https://www.linkedin.com/in/ana-lima",
+                    "profilePicture": "https://media.example/ana.jpg",
+                    "hostIdentityUrn": "urn:li:fsd_profile:ana-lima",
+                },
+                {
+                    "profileId": "acme",
+                    "name": "Acme",
+                    "headline": None,
+                    "profilePicture": None,
+                    "hostIdentityUrn": "urn:li:fsd_company:12345",
+                },
+            ],
+            "latestMessage": {
+                "messageUrn": "urn:li:msg_message:(urn:li:fsd_profile:ME,2-m1)",
+                "text": "See you there",
+                "sentAt": 1777147641366,
+                "senderName": "Olive Owner",
+                "senderProfileUrl": "https://www.linkedin.com/in/olive-owner",
+                "isSentByOwner": True,
+                "hasAttachment": False,
+            },
+            "source": "linkedin",
+            "salesNavThreadId": None,
+        }
+    ],
+    "accounts": [{"id": "696ce9e780e0483585e4e553", "name": "Olive Owner"}],
+    "nextCursor": "linkedin:abc",
+    "hasMore": True,
+    "fromCache": False,
+}
+CURRENT_MESSAGES: dict[str, Any] = {
+    "success": True,
+    "messages": [
+        {
+            "messageUrn": "urn:li:msg_message:(urn:li:fsd_profile:ME,2-m2)",
+            "text": "Sounds good",
+            "sentAt": 1777147641366,
+            "senderProfileId": "ana-lima",
+            "senderName": "Ana Lima",
+            "senderPhoto": "https://media.example/ana.jpg",
+            "isSentByOwner": False,
+            "hasAttachment": False,
+            "attachments": [],
+        },
+        {
+            "messageUrn": "urn:li:msg_message:(urn:li:fsd_profile:ME,2-m1)",
+            "text": "Lunch on Friday?",
+            "sentAt": 1777146285823,
+            "senderProfileId": "olive-owner",
+            "senderName": "Olive Owner",
+            "senderPhoto": None,
+            "isSentByOwner": True,
+            "hasAttachment": False,
+            "attachments": [],
+        },
+    ],
+    "participants": [{"profileId": "ana-lima", "name": "Ana Lima", "headline": "CTO"}],
+    "hasMore": True,
+    "cursor": 1777146285823,
+    "note": None,
+}
+
+
+def test_current_conversation_shape_becomes_the_expected_record() -> None:
+    page = provider().conversations_page(CURRENT_CONVERSATIONS, category="UNREAD")
+    assert page.next_cursor == "linkedin:abc"
+    assert page.records == [
+        {
+            "conversation_id": "urn:li:msg_conversation:(urn:li:fsd_profile:ME,2-group)",
+            "thread_id": "2-group",
+            "category": "UNREAD",
+            "type": "group",  # two other members
+            "participants": [
+                {
+                    "name": "Ana Lima",
+                    "headline": "CTO",
+                    "profile_url": "https://www.linkedin.com/in/ana-lima",
+                    "profile_picture_url": "https://media.example/ana.jpg",
+                    "is_organization": False,
+                },
+                {
+                    "name": "Acme",
+                    "headline": None,
+                    "profile_url": "https://www.linkedin.com/in/acme",
+                    "profile_picture_url": None,
+                    "is_organization": True,
+                },
+            ],
+            "last_activity_at": "2026-04-25T20:07:21.366Z",
+            "unread_count": 2,
+            "last_message": {
+                "text": "See you there",
+                "sent_at": "2026-04-25T20:07:21.366Z",
+                "sender_name": "Olive Owner",
+                "sender_profile_url": "https://www.linkedin.com/in/olive-owner",
+                "is_from_me": True,
+            },
+        }
+    ]
+
+
+def test_current_message_shape_becomes_the_expected_records() -> None:
+    page = provider().messages_page(CURRENT_MESSAGES)
+    assert page.next_cursor == "1777146285823"  # a timestamp cursor, as a string
+    assert page.items == 2
+    assert page.credits == 1
+    assert page.records == [
+        {
+            "message_id": "urn:li:msg_message:(urn:li:fsd_profile:ME,2-m2)",
+            "sent_at": "2026-04-25T20:07:21.366Z",
+            "text": "Sounds good",
+            "subject": None,
+            "message_type": None,
+            "sender": {
+                "name": "Ana Lima",
+                "first_name": None,
+                "last_name": None,
+                # Built from `senderProfileId`: the current shape has no profile URL.
+                "profile_url": "https://www.linkedin.com/in/ana-lima",
+                "is_me": False,
+            },
+        },
+        {
+            "message_id": "urn:li:msg_message:(urn:li:fsd_profile:ME,2-m1)",
+            "sent_at": "2026-04-25T19:44:45.823Z",
+            "text": "Lunch on Friday?",
+            "subject": None,
+            "message_type": None,
+            "sender": {
+                "name": "Olive Owner",
+                "first_name": None,
+                "last_name": None,
+                "profile_url": "https://www.linkedin.com/in/olive-owner",
+                "is_me": True,
+            },
+        },
+    ]
+
+
+def test_omitted_fields_are_null_and_unknown_fields_are_ignored() -> None:
+    assert conversation_record(
+        {"conversationUrn": "urn:li:msg_conversation:(x,2-abc)", "brand_new_field": 1},
+        category="INBOX",
+    ) == {
+        "conversation_id": "urn:li:msg_conversation:(x,2-abc)",
+        "thread_id": "2-abc",  # from the URN when `conversationId` is missing
+        "category": "INBOX",
+        "type": None,
+        "participants": [],
+        "last_activity_at": None,
+        "unread_count": None,
+        "last_message": None,
+    }
+    assert message_record({"messageUrn": "m1", "extra": 1}) == {
+        "message_id": "m1",
+        "sent_at": None,
+        "text": None,
+        "subject": None,
+        "message_type": None,
+        "sender": no_sender(),
+    }
+    participant = conversation_record({"participants": [{"name": "X"}]}, category=None)
+    assert participant["participants"] == [
+        {
+            "name": "X",
+            "headline": None,
+            "profile_url": None,
+            "profile_picture_url": None,
+            "is_organization": None,  # no URN says what X is
+        }
+    ]
+
+
+def test_activity_falls_back_to_the_latest_message_and_timeless_ones_are_skipped() -> None:
+    latest_only = {"conversationUrn": "c1", "latestMessage": {"sentAt": 5, "text": "hi"}}
+    assert conversation_record(latest_only, category="INBOX")["last_activity_at"] == (
+        "1970-01-01T00:00:00.005Z"
+    )
+    page = provider().conversations_page(
+        {"success": True, "conversations": [latest_only, {"conversationUrn": "c2"}]},
+        category="INBOX",
+    )
+    assert [r["conversation_id"] for r in page.records] == ["c1"]
+    assert page.items == 2  # the skipped one still counts: the listing goes on
+
+
+def test_a_subject_and_the_seed_sender_profile_url_are_kept() -> None:
+    record = message_record(
+        {
+            "messageId": "m",
+            "sentAt": 1,
+            "subject": "Intro",
+            "sender": {"profileId": "jane", "name": "Jane"},
+        }
+    )
+    assert record["subject"] == "Intro"
+    assert record["sender"]["profile_url"] == "https://www.linkedin.com/in/jane"
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        ({"nextCursor": "linkedin:x", "hasMore": True}, "linkedin:x"),
+        ({"nextCursor": "linkedin:x"}, "linkedin:x"),  # the older revision: no `hasMore`
+        ({"nextCursor": "linkedin:x", "hasMore": False}, None),
+        ({"nextCursor": None, "hasMore": True}, None),
+        ({"nextCursor": "", "hasMore": True}, None),
+        ({}, None),
+    ],
+)
+def test_the_end_of_a_listing(payload: dict[str, Any], expected: str | None) -> None:
+    body = {"success": True, "conversations": [], **payload}
+    assert provider().conversations_page(body, category="INBOX").next_cursor == expected
+    messages = {
+        "success": True,
+        "messages": [],
+        **{("cursor" if key == "nextCursor" else key): value for key, value in payload.items()},
+    }
+    assert provider().messages_page(messages).next_cursor == expected
+
+
+@pytest.mark.parametrize(("items", "credits"), [(0, 0), (1, 1), (10, 1), (11, 2), (100, 10)])
+def test_pages_report_the_shared_one_per_ten_rule(items: int, credits: int) -> None:
+    payload: dict[str, Any] = {"success": True, "messages": [{}] * items, "hasMore": False}
+    assert provider().messages_page(payload).credits == credits
+
+
+# --- requests -------------------------------------------------------------------------------
+
+
+def test_auth_header_and_default_api_url() -> None:
+    assert provider().auth_headers() == {"Authorization": "Bearer sk-connectsafely-secret"}
+    assert provider().api_url == API_URL
+
+
+def test_an_inbox_read_of_a_chosen_account() -> None:
+    request = provider().conversations_request(
+        account_id="696ce9e780e0483585e4e553",
+        category="INBOX",
+        cursor=None,
+        page_size=20,
+        newer_than=None,
+    )
+    assert (request.method, request.path, request.json) == ("GET", "/conversations", None)
+    # INBOX sends no filter; `count` is the page size.
+    assert request.params == {"accountId": "696ce9e780e0483585e4e553", "count": 20}
+
+
+def test_unread_cursor_the_limit_of_100_and_the_default_account() -> None:
+    request = ConnectSafelyProvider({"api_key": "k"}).conversations_request(
+        account_id="default",
+        category="UNREAD",
+        cursor="linkedin:abc",
+        page_size=500,
+        newer_than=None,
+    )
+    # No `account_id` setting: no `accountId`, ConnectSafely reads the default account.
+    assert request.params == {"count": 100, "unreadOnly": "true", "nextCursor": "linkedin:abc"}
+
+
+def test_messages_requests_encode_the_urn_and_carry_since() -> None:
+    newer_than = datetime(2026, 4, 25, 20, 7, 21, 366_999, tzinfo=timezone.utc)
+    request = provider().messages_request(
+        account_id="696ce9e780e0483585e4e553",
+        conversation_id=f"urn:li:msg_conversation:(urn:li:fsd_profile:{OWNER},2-a/b+c==)",
+        cursor="1777146285823",
+        page_size=10,
+        newer_than=newer_than.astimezone(timezone(timedelta(hours=2))),
+    )
+    assert request.path == (
+        "/conversations/urn%3Ali%3Amsg_conversation%3A%28urn%3Ali%3Afsd_profile%3A"
+        f"{OWNER}%2C2-a%2Fb%2Bc%3D%3D%29/messages"
+    )
+    assert request.params == {
+        "accountId": "696ce9e780e0483585e4e553",
+        "count": 10,
+        "cursor": "1777146285823",
+        # Whole milliseconds, rounded down: 20:07:21.366 exclusive.
+        "since": rfc3339_to_ms("2026-04-25T20:07:21.366Z"),
+    }
+    full = provider().messages_request(
+        account_id="a", conversation_id="c", cursor=None, page_size=10, newer_than=None
+    )
+    assert full.params == {"accountId": "a", "count": 10}
+
+
+def test_an_incremental_run_asks_the_emulator_only_for_newer_messages() -> None:
+    inbox = SyntheticInbox.generate(seed=71, conversations=4, messages=3)
+    with ConnectSafelyEmulator(inbox) as emulator:
+        first = run_tap(emulator.config())
+        assert all("since" not in call.query for call in emulator.calls)
+        thread_id = next(iter(inbox.conversations))
+        added = inbox.add_message(thread_id)
+        emulator.reset_counters()
+        second = run_tap(emulator.config(), state=first.state)
+
+    assert [r["message_id"] for r in second.of("messages")] == [emulator.message_id(added)]
+    (bookmark,) = first.state["bookmarks"]["messages"]["partitions"]
+    lookback = parse_timestamp(bookmark["replication_key_value"]) - timedelta(minutes=10)
+    (messages_call,) = [c for c in emulator.calls if c.route == emulator.messages_route]
+    # `since` is the cutoff, and the page held only the new message.
+    assert messages_call.query["since"] == [str(rfc3339_to_ms(datetime_to_rfc3339(lookback)))]
+    assert messages_call.credits == 1
+    assert emulator.threads_read() == {thread_id: 1}
+
+
+def test_without_account_id_the_default_account_is_read() -> None:
+    inbox = SyntheticInbox.generate(seed=72, conversations=3, messages=2)
+    with ConnectSafelyEmulator(inbox) as emulator:
+        config = emulator.config()
+        del config["account_id"]
+        output = run_tap(config)
+    assert len(output.of("messages")) == 6
+    assert {r["account_id"] for r in output.of("messages")} == {"default"}
+    assert all("accountId" not in call.query for call in emulator.calls)
+
+
+def test_company_pages_are_marked_as_organizations_end_to_end() -> None:
+    inbox = SyntheticInbox.generate(seed=73, conversations=0)
+    page = inbox.add_conversation([Person("acme-corp", "Acme", "", "Software", True)])
+    inbox.add_message(page.thread_id)
+    with ConnectSafelyEmulator(inbox) as emulator:
+        output = run_tap(emulator.config())
+    (conversation,) = output.of("conversations")
+    assert conversation["participants"][0]["is_organization"] is True
+    assert conversation["type"] is None
+
+
+# --- the deprecated routes: 307 to the current ones -----------------------------------------
+
+
+def test_recent_messages_redirects_to_conversations_and_parses() -> None:
+    inbox = SyntheticInbox.generate(seed=74, conversations=3, messages=2)
+    with ConnectSafelyEmulator(inbox) as emulator:
+        adapter = ConnectSafelyProvider(emulator.config())
+        headers = adapter.auth_headers()
+        old = f"{adapter.api_url}/messaging/recent-messages"
+        first = requests.get(
+            old,
+            headers=headers,
+            params={"accountId": emulator.account_id, "count": "2"},
+            timeout=10,
+        )
+        page = adapter.conversations_page(adapter.check_response(first), category="INBOX")
+        second = requests.get(
+            old, headers=headers, params={"count": "2", "nextCursor": page.next_cursor}, timeout=10
+        )
+        last = adapter.conversations_page(adapter.check_response(second), category="INBOX")
+
+    assert [r.status_code for r in first.history] == [307]
+    assert first.history[0].headers["Location"].startswith("/linkedin/conversations?")
+    assert first.status_code == 200
+    assert set(first.json()) == {
+        "success",
+        "conversations",
+        "accounts",
+        "nextCursor",
+        "hasMore",
+        "fromCache",
+    }
+    newest = inbox.newest_first()
+    assert [r["thread_id"] for r in page.records + last.records] == [c.thread_id for c in newest]
+    assert page.records[0]["conversation_id"] == inbox.conversation_urn(newest[0].thread_id)
+    assert page.next_cursor is not None
+    assert last.next_cursor is None
+
+
+def test_conversation_details_redirects_to_messages_and_parses() -> None:
+    inbox = SyntheticInbox.generate(seed=75, conversations=2, messages=4)
+    thread_id = next(iter(inbox.conversations))
+    conversation = inbox.conversations[thread_id]
+    with ConnectSafelyEmulator(inbox) as emulator:
+        adapter = ConnectSafelyProvider(emulator.config())
+        response = requests.get(
+            f"{adapter.api_url}/messaging/conversation-details",
+            headers=adapter.auth_headers(),
+            params={"conversationUrn": inbox.conversation_urn(thread_id), "countBefore": "3"},
+            timeout=10,
+        )
+        page = adapter.messages_page(adapter.check_response(response))
+        (call,) = [c for c in emulator.calls if c.route == emulator.messages_route]
+
+    assert [r.status_code for r in response.history] == [307]
+    assert set(response.json()) == {
+        "success",
+        "messages",
+        "participants",
+        "hasMore",
+        "cursor",
+        "note",
+    }
+    assert call.thread_id == thread_id
+    newest = list(reversed(conversation.messages))[:3]
+    assert [r["message_id"] for r in page.records] == [inbox.message_urn(m) for m in newest]
+    assert [r["sender"]["is_me"] for r in page.records] == [m.sender is inbox.owner for m in newest]
+    assert page.next_cursor == str(newest[-1].sent_at_ms)
+
+
+def test_conversation_details_without_a_urn_is_the_seed_400() -> None:
+    with ConnectSafelyEmulator(SyntheticInbox.generate(seed=76, conversations=1)) as emulator:
+        adapter = ConnectSafelyProvider(emulator.config())
+        response = requests.get(
+            f"{adapter.api_url}/messaging/conversation-details",
+            headers=adapter.auth_headers(),
+            timeout=10,
+        )
+    assert response.json() == {"success": False, "error": "conversationUrn is required"}
+    with pytest.raises(ProviderError, match=r"^connectsafely: Bad Request \(HTTP 400\): "):
+        adapter.check_response(response)
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+def response(
+    status: int, body: Any = None, *, raw: bytes | None = None, url: str = LIST_URL
+) -> requests.Response:
+    answer = requests.Response()
+    answer.status_code = status
+    answer._content = raw if raw is not None else json.dumps(body).encode()
+    answer.encoding = "utf-8"
+    answer.url = url
+    answer.request = requests.Request("GET", url).prepare()
+    return answer
+
+
+def test_a_listing_is_returned_decoded() -> None:
+    body: dict[str, Any] = {"success": True, "conversations": [], "hasMore": False}
+    assert provider().check_response(response(200, body)) == body
+    seed = load("connectsafely_conversation_details.json")
+    assert provider().check_response(response(200, seed, url=MESSAGES_URL)) == seed
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        (
+            response(401, {"error": "Unauthorized - Invalid credentials"}),
+            "connectsafely: Unauthorized (HTTP 401): Unauthorized - Invalid credentials - check "
+            "the `api_key` setting",
+        ),
+        (
+            response(403, {"success": False, "code": "FORBIDDEN", "message": "Key revoked"}),
+            "connectsafely: FORBIDDEN (HTTP 403): Key revoked - check the `api_key` setting",
+        ),
+        (
+            response(404, {"success": False, "error": "Account not found"}),
+            "connectsafely: Not Found (HTTP 404): Account not found - check the `account_id` "
+            "setting",
+        ),
+        (
+            response(
+                400, {"success": False, "error": "conversationUrn is required"}, url=MESSAGES_URL
+            ),
+            "connectsafely: Bad Request (HTTP 400): conversationUrn is required - the request's "
+            "`conversationUrn` (the id ConnectSafely listed) was rejected; check the `api_url` "
+            "setting points at ConnectSafely's current routes",
+        ),
+        (
+            response(400, {"success": False, "error": "count must be at most 100"}),
+            "connectsafely: Bad Request (HTTP 400): count must be at most 100 - the request's "
+            "`count` was rejected; check the `page_size` setting",
+        ),
+        (
+            response(400, {"success": False, "error": "Invalid nextCursor"}),
+            "connectsafely: Bad Request (HTTP 400): Invalid nextCursor - ConnectSafely rejected "
+            "its own `nextCursor`; run the tap again",
+        ),
+        (
+            # The 400 table types `error` as an object: that reading works too.
+            response(
+                400,
+                {"success": False, "error": {"code": "INVALID_PARAMS", "message": "since: NaN"}},
+                url=MESSAGES_URL,
+            ),
+            "connectsafely: INVALID_PARAMS (HTTP 400): since: NaN - the request's `since` was "
+            "rejected; check the `start_date` setting",
+        ),
+        (
+            response(200, {"success": False, "error": "LinkedIn session expired"}),
+            "connectsafely: OK (HTTP 200): LinkedIn session expired - check the tap settings",
+        ),
+        (
+            response(200, {"object": "ChatList", "items": []}),
+            "connectsafely: OK (HTTP 200) - not a ConnectSafely listing; check the `api_url` "
+            "setting",
+        ),
+    ],
+)
+def test_fatal_errors_stop_with_one_line(answer: requests.Response, expected: str) -> None:
+    with pytest.raises(ProviderError) as raised:
+        provider().check_response(answer)
+    assert not isinstance(raised.value, ConversationGoneError)
+    assert str(raised.value) == expected
+
+
+def test_an_unknown_default_account_says_what_to_set() -> None:
+    answer = response(404, {"success": False, "error": "No LinkedIn account connected"})
+    with pytest.raises(ProviderError) as raised:
+        ConnectSafelyProvider({"api_key": "sk-other"}).check_response(answer)
+    assert str(raised.value) == (
+        "connectsafely: Not Found (HTTP 404): No LinkedIn account connected - connect a "
+        "LinkedIn account in ConnectSafely, or set the `account_id` setting"
+    )
+
+
+def test_a_missing_conversation_is_gone() -> None:
+    answer = response(404, {"success": False, "error": "Conversation not found"}, url=MESSAGES_URL)
+    with pytest.raises(ConversationGoneError) as raised:
+        provider().check_response(answer)
+    assert str(raised.value) == "connectsafely: Not Found (HTTP 404): Conversation not found"
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        (
+            response(
+                500,
+                {"error": "Failed to get LinkedIn authentication credentials", "success": False},
+            ),
+            "connectsafely: Internal Server Error (HTTP 500): Failed to get LinkedIn "
+            "authentication credentials",
+        ),
+        (
+            response(429, {"success": False, "code": "RATE_LIMITED", "message": "Slow down"}),
+            "connectsafely: RATE_LIMITED (HTTP 429): Slow down",
+        ),
+        (
+            response(503, {"error": "Service unavailable"}, url=MESSAGES_URL),
+            "connectsafely: Service Unavailable (HTTP 503): Service unavailable",
+        ),
+        (
+            response(502, raw=b"<html>Bad gateway</html>"),
+            "connectsafely: Bad Gateway (HTTP 502) - a body that is not JSON",
+        ),
+        (
+            response(200, raw=b'{"success": true, "conversations": [{"conv'),
+            "connectsafely: OK (HTTP 200) - a body that is not JSON",
+        ),
+    ],
+)
+def test_transient_failures_are_retried(answer: requests.Response, expected: str) -> None:
+    with pytest.raises(RetriableAPIError) as raised:
+        provider().check_response(answer)
+    assert str(raised.value) == expected
+    assert raised.value.response is answer
+
+
+def test_secrets_and_newlines_never_reach_the_error_line() -> None:
+    body = {"success": False, "error": "Key sk-connectsafely-secret\nis not\tvalid"}
+    with pytest.raises(ProviderError) as raised:
+        provider().check_response(response(401, body))
+    assert str(raised.value) == (
+        "connectsafely: Unauthorized (HTTP 401): Key *** is not valid - check the `api_key` setting"
+    )
