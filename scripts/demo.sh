@@ -24,7 +24,7 @@ rm -rf "$DEMO"
 mkdir -p "$DEMO/output" "$DEMO/export"
 
 echo "==> meltano install (plugins defined in meltano.yml; no Meltano Hub needed)"
-"$MELTANO" --log-level=warning install
+"$MELTANO" --log-level=warning install extractor tap-linkedin-messages && "$MELTANO" --log-level=warning install loader target-jsonl
 
 count() { if [ -f "$1" ]; then wc -l < "$1" | tr -d ' '; else echo 0; fi; }
 report() {

@@ -20,7 +20,7 @@ def main() -> None:
     group = inbox.add_conversation(members, type_="group")
     for member in members:
         inbox.add_message(group.thread_id, sender=member, text=f"Hello from {member.name}")
-    inbox.add_message(group.thread_id, sender=inbox.owner, text="Line one\nline two, \"quoted\"")
+    inbox.add_message(group.thread_id, sender=inbox.owner, text='Line one\nline two, "quoted"')
     SAMPLE.parent.mkdir(exist_ok=True)
     write_archive(export_rows(inbox), SAMPLE)
     print(f"wrote {SAMPLE} ({inbox.message_count()} messages)")

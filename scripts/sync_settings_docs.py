@@ -1,9 +1,10 @@
 """Write the settings declared in `tap.py` into the README table and `meltano.yml`.
 
 `make docs` runs this. The settings are declared once (`config_jsonschema`); the README
-table is `tap-linkedin-messages --about --format=markdown`, and `meltano.yml` gets one
-entry per setting (label, kind, description; secrets `kind: password`). A test fails
-when either file has drifted.
+table is `tap-linkedin-messages --about --format=markdown`, and the `tap-linkedin-messages`
+extractor in `meltano.yml` gets one entry per setting (label, kind, description; secrets
+`kind: password`). Extractors that inherit from it and the loaders are left as they are.
+A test fails when either file has drifted.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 START, END = "<!-- settings:start -->", "<!-- settings:end -->"
+EXTRACTOR = "tap-linkedin-messages"
 KINDS = {"string": "string", "integer": "integer", "number": "integer", "array": "array"}
 
 
@@ -48,6 +50,18 @@ def meltano_settings() -> list[dict[str, Any]]:
     return entries
 
 
+def the_extractor(project: dict[str, Any]) -> dict[str, Any]:
+    """The `tap-linkedin-messages` extractor of a loaded `meltano.yml`.
+
+    Other extractors (e.g. `tap-linkedin-messages--private`) `inherit_from` it and take
+    its settings; they are left as they are.
+    """
+    (extractor,) = (
+        plugin for plugin in project["plugins"]["extractors"] if plugin["name"] == EXTRACTOR
+    )
+    return extractor
+
+
 def about_table() -> str:
     about = subprocess.run(
         [
@@ -70,7 +84,7 @@ def main() -> None:
 
     meltano_yml = REPO / "meltano.yml"
     project = yaml.safe_load(meltano_yml.read_text())
-    (extractor,) = project["plugins"]["extractors"]
+    extractor = the_extractor(project)
     extractor["settings"] = meltano_settings()
     meltano_yml.write_text(yaml.safe_dump(project, sort_keys=False, width=90, allow_unicode=True))
 

@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import yaml
 
-from scripts.sync_settings_docs import about_table, meltano_settings
+from scripts.sync_settings_docs import about_table, meltano_settings, the_extractor
+from tap_linkedin_messages.tap import TapLinkedInMessages
 from tests.conftest import REPO
+from tests.test_postgres_e2e import readme_sql
+
+# The loader's metadata columns (`add_record_metadata`, on by default).
+SDC_COLUMNS = {
+    "_sdc_extracted_at",
+    "_sdc_received_at",
+    "_sdc_batched_at",
+    "_sdc_deleted_at",
+    "_sdc_sequence",
+    "_sdc_table_version",
+    "_sdc_sync_started_at",
+}
 
 
 def test_meltano_yml_defines_the_extractor_fully() -> None:
     project = yaml.safe_load((REPO / "meltano.yml").read_text())
-    (extractor,) = project["plugins"]["extractors"]
+    extractor = the_extractor(project)
     assert extractor["namespace"] == "tap_linkedin_messages"
     assert extractor["pip_url"] == "-e ."
     assert extractor["executable"] == "tap-linkedin-messages"
@@ -18,14 +34,69 @@ def test_meltano_yml_defines_the_extractor_fully() -> None:
         extractor["capabilities"]
     )
     assert extractor["settings"] == meltano_settings(), "meltano.yml is stale: run `make docs`"
+    # Every setting tap.py marks secret is a sensitive password setting, and only those.
+    declared = TapLinkedInMessages.config_jsonschema["properties"]
+    declared_secrets = {name for name, schema in declared.items() if schema.get("secret")}
+    assert {"api_key", "login_token"} <= declared_secrets
     secrets = {s["name"] for s in extractor["settings"] if s["kind"] == "password"}
-    assert secrets == {"api_key", "login_token"}
+    assert secrets == declared_secrets
     assert all(s.get("sensitive") for s in extractor["settings"] if s["name"] in secrets)
+
+
+def test_meltano_yml_privacy_extractor_uses_sdk_stream_maps_only() -> None:
+    project = yaml.safe_load((REPO / "meltano.yml").read_text())
+    extractors = {plugin["name"]: plugin for plugin in project["plugins"]["extractors"]}
+    private = extractors["tap-linkedin-messages--private"]
+    assert private["inherit_from"] == "tap-linkedin-messages"
+    # Everything else (pip_url, settings, capabilities) comes from the parent.
+    assert set(private) == {"name", "inherit_from", "config"}
+    assert set(private["config"]) == {"stream_maps"}
+    assert private["config"]["stream_maps"]["messages"] == {"text": "md5(text) if text else None"}
+
+
+def test_meltano_yml_defines_the_loaders_fully() -> None:
+    project = yaml.safe_load((REPO / "meltano.yml").read_text())
     loaders = {loader["name"]: loader for loader in project["plugins"]["loaders"]}
     assert loaders["target-jsonl"]["pip_url"] == "target-jsonl"
+    postgres = loaders["target-postgres"]
+    assert postgres["namespace"] == "target_postgres"
+    assert postgres["pip_url"] == "meltanolabs-target-postgres"
+    assert postgres["executable"] == "target-postgres"
+    settings = {s["name"]: s for s in postgres["settings"]}
+    assert {"host", "port", "user", "password", "database", "default_target_schema"} <= set(
+        settings
+    )
+    assert all({"label", "kind", "description"} <= set(s) for s in settings.values())
+    secrets = {name for name, s in settings.items() if s["kind"] == "password"}
+    assert secrets == {"password"}
+    assert settings["password"]["sensitive"] is True
+    # Merge on the primary key: a message read twice is stored once.
+    assert postgres["config"]["load_method"] == "upsert"
 
 
 def test_readme_settings_table_is_the_about_output() -> None:
     readme = (REPO / "README.md").read_text()
     missing = [line for line in about_table().splitlines() if line not in readme]
     assert not missing, "README settings table is stale: run `make docs`"
+
+
+def test_readme_warehouse_tables_have_a_column_for_every_stream_property() -> None:
+    """The README's DDL must create every column the loader writes: otherwise the loader
+    adds the missing ones itself, with date-times as `timestamp without time zone`, and
+    jobs that start together race to alter the tables (tests/test_postgres_e2e.py)."""
+    ddl = readme_sql("Tables")
+    tables = dict(re.findall(r"CREATE TABLE IF NOT EXISTS linkedin\.(\w+) \((.*?)\n\)", ddl, re.S))
+    assert set(tables) == {"conversations", "messages"}
+    for table, body in tables.items():
+        columns = dict(
+            line.strip().rstrip(",").split(None, 1)
+            for line in body.strip().splitlines()
+            if not line.strip().startswith("PRIMARY KEY")
+        )
+        properties = json.loads((REPO / "schemas" / f"{table}.json").read_text())["properties"]
+        assert set(columns) == set(properties) | SDC_COLUMNS, (
+            f"README DDL of {table} is out of date with schemas/{table}.json"
+        )
+        for name, schema in properties.items():
+            if schema.get("format") == "date-time":
+                assert columns[name].startswith("timestamptz"), f"{table}.{name}"

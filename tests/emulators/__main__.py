@@ -28,7 +28,7 @@ def main() -> None:
         seed=args.seed, conversations=args.conversations, messages=args.messages
     )
     emulator = emulator_class(args.provider)(inbox).start()
-    args.url_file.write_text(emulator.url)
+    args.url_file.write_text(emulator.config()["api_url"])
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     signal.signal(signal.SIGINT, lambda *_: stopped.set())
