@@ -297,7 +297,18 @@ def main() -> None:
             results.append(benchmark(provider, Path(workdir), args.messages))
     report = render(results, args.messages)
     args.output.write_text(report)
+    copy_into_readme(report)
     print(report)
+
+
+def copy_into_readme(report: str) -> None:
+    """The README's "Cost and performance" section shows the same tables."""
+    readme = REPO / "README.md"
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    head, rest = readme.read_text().split(start, 1)
+    _, tail = rest.split(end, 1)
+    body = report.split("\n", 2)[2].replace("\n## ", "\n### ")  # below the README's heading
+    readme.write_text(f"{head}{start}\n{body.strip()}\n{end}{tail}")
 
 
 if __name__ == "__main__":
