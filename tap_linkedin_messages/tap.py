@@ -41,8 +41,9 @@ class TapLinkedInMessages(Tap):
                 description=(
                     "Which API reads the inbox: `linkup` (LinkupAPI v2), `linkup_v1` "
                     "(LinkupAPI v1, cookie-based), `connectsafely` (ConnectSafely), "
-                    "`unipile` (Unipile), or `linkedin_export` (LinkedIn's own data-export "
-                    "archive, read offline)."
+                    "`unipile` (Unipile), `linkedin_export` (LinkedIn's own data-export "
+                    "archive, read offline) or `linkedin_dma` (LinkedIn's Member Data "
+                    "Portability API)."
                 ),
             ),
             th.Property(
@@ -95,12 +96,34 @@ class TapLinkedInMessages(Tap):
                 ),
             ),
             th.Property(
+                "access_token",
+                th.StringType(min_length=1),
+                secret=True,
+                title="Access token",
+                description=(
+                    "`linkedin_dma` only: a LinkedIn OAuth token with a DMA portability scope "
+                    "(`r_dma_portability_3rd_party` or `r_dma_portability_member`) of a member "
+                    "in the EEA or Switzerland."
+                ),
+            ),
+            th.Property(
+                "linkedin_version",
+                th.StringType(min_length=1),
+                default="202312",
+                title="LinkedIn-Version",
+                description=(
+                    "`linkedin_dma` only: the `LinkedIn-Version` header (YYYYMM) sent with "
+                    "every request; LinkedIn retires a version about a year after release."
+                ),
+            ),
+            th.Property(
                 "accounts",
                 th.ArrayType(
                     th.ObjectType(
                         th.Property("account_id", th.StringType(min_length=1), required=True),
                         th.Property("api_key", th.StringType(min_length=1), secret=True),
                         th.Property("login_token", th.StringType(min_length=1), secret=True),
+                        th.Property("access_token", th.StringType(min_length=1), secret=True),
                         th.Property("api_url", th.StringType(pattern=r"^https?://\S+$")),
                         th.Property("country", th.StringType(allowed_values=LINKUP_V1_COUNTRIES)),
                         th.Property("export_path", th.StringType(min_length=1)),
@@ -110,8 +133,8 @@ class TapLinkedInMessages(Tap):
                 description=(
                     "Several LinkedIn accounts in one run, instead of `account_id`: a list of "
                     "`{account_id, ...}` objects, each with its own credentials (`api_key`, "
-                    "`login_token`, `api_url`, `country`, `export_path`) or the tap's. Each "
-                    "account keeps its own bookmarks."
+                    "`login_token`, `access_token`, `api_url`, `country`, `export_path`) or "
+                    "the tap's. Each account keeps its own bookmarks."
                 ),
             ),
             th.Property(

@@ -85,7 +85,7 @@ def test_full_sync_emits_everything_exactly_once(make_emulator: Any) -> None:
         assert record["conversation_id"] == emulator.conversation_id(thread_id)
         assert record["last_activity_at"] == emulator.sent_at(conversation.last_activity_ms)
         assert record["provider"] == emulator.provider
-    if emulator.serves_http:
+    if emulator.reads_conversations_one_by_one:
         # Every conversation's messages were asked for, in pages of at most 4.
         assert set(emulator.threads_read()) == set(emulator.inbox.conversations)
 
@@ -111,7 +111,7 @@ def test_incremental_run_emits_only_new_messages(make_emulator: Any) -> None:
     assert sorted(r["thread_id"] for r in second.of("conversations")) == sorted(
         {threads[1], threads[6], threads[8]}
     )
-    if emulator.serves_http:
+    if emulator.reads_conversations_one_by_one:
         assert set(emulator.threads_read()) == {threads[1], threads[6], threads[8]}
 
     emulator.reset_counters()
@@ -129,7 +129,7 @@ def test_a_conversation_longer_than_several_pages(make_emulator: Any) -> None:
     long_thread = list(inbox.conversations)[1]
     emitted = [r for r in output.of("messages") if r["thread_id"] == long_thread]
     assert len(emitted) == len({r["message_id"] for r in emitted}) == 23
-    if emulator.serves_http:
+    if emulator.reads_conversations_one_by_one:
         assert emulator.threads_read()[long_thread] == 5  # 23 messages in pages of 5
 
 
@@ -137,7 +137,7 @@ def test_an_empty_inbox(make_emulator: Any) -> None:
     emulator = make_emulator(SyntheticInbox.generate(seed=24, conversations=0))
     output = run_tap(emulator.config())
     assert output.records == {}
-    if emulator.serves_http:
+    if emulator.reads_conversations_one_by_one:
         assert emulator.count(emulator.inbox_route) == 1
         assert emulator.count(emulator.messages_route) == 0
 

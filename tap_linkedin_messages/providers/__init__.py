@@ -14,6 +14,7 @@ from tap_linkedin_messages.providers.base import (
     Source,
 )
 from tap_linkedin_messages.providers.connectsafely import ConnectSafelyProvider
+from tap_linkedin_messages.providers.linkedin_dma import LinkedInDmaProvider
 from tap_linkedin_messages.providers.linkedin_export import LinkedInExportSource
 from tap_linkedin_messages.providers.linkup import LinkupProvider
 from tap_linkedin_messages.providers.linkup_v1 import LinkupV1Provider
@@ -30,6 +31,7 @@ PROVIDERS: dict[str, type[Source]] = {
         ConnectSafelyProvider,
         UnipileProvider,
         LinkedInExportSource,
+        LinkedInDmaProvider,
     )
 }
 

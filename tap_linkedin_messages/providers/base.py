@@ -123,6 +123,8 @@ class Provider(Source):
     default_api_url: ClassVar[str | None]
     #: Items per credit, as the provider bills them.
     billing_unit: ClassVar[int] = 10
+    #: False where nothing is billed per item (the `max_credits` budget never stops it).
+    bills_per_item: ClassVar[bool] = True
 
     @property
     def api_url(self) -> str:

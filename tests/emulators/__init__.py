@@ -22,6 +22,7 @@ EMULATORS: dict[str, str] = {
 SOURCES: dict[str, str] = {
     **EMULATORS,
     "linkedin_export": "tests.emulators.export:ExportArchive",
+    "linkedin_dma": "tests.emulators.linkedin_dma:DmaEmulator",
 }
 
 

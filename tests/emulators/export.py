@@ -102,7 +102,7 @@ class ExportArchive(ProviderEmulator):
     provider = "linkedin_export"
     inbox_route = "archive"
     messages_route = "archive"
-    serves_http = False
+    reads_conversations_one_by_one = False
 
     def __init__(self, inbox: SyntheticInbox, *, latency: float = 0.0) -> None:
         super().__init__(inbox, latency=latency)

@@ -229,8 +229,9 @@ class ProviderEmulator(EmulatorServer):
     messages_route: str
     #: Whether the provider tells, for every message, if the account owner sent it.
     tells_is_me: bool = False
-    #: False for a file source: nothing is requested, so there is nothing to count.
-    serves_http: bool = True
+    #: False where the source lists messages (the export, the DMA API): no request per
+    #: conversation, so the suite's per-conversation request counts do not apply.
+    reads_conversations_one_by_one: bool = True
 
     def __init__(self, inbox: SyntheticInbox, *, latency: float = 0.0) -> None:
         super().__init__(latency=latency)

@@ -1,0 +1,291 @@
+"""LinkedIn's Member Data Portability API, emulated: the snapshot and the changelog.
+
+`GET /rest/memberSnapshotData?q=criteria&domain=INBOX&start=&count=` serves the inbox as
+it is at request time, as export-style rows (`tests.emulators.export.export_rows`): page
+`start` holds rows `start*count ...`, in one `INBOX` element, with a `next` link while
+rows remain (`paging.total` is the elements of the page, as unhelpful as the doc's
+sample). `GET /rest/memberChangeLogs?q=memberAndApplication&startTime=&count=` serves one
+`messages` CREATE event per message, oldest `processedAt` first, `startTime` inclusive,
+never older than 28 days before the emulator's now; `extra_events` adds others
+(other resources, edits, deletions).
+
+The emulator's clock is the inbox's: its now is the newest thing that happened plus a
+minute (`clock_offset_ms` moves it on). A message is processed 30 s after it was sent, as
+in LinkedIn's samples; one the emulator first sees stamped earlier than its last look
+(added late) is processed just after that look. Tests that want the tap to take the
+changelog point the adapter's `utc_now` at `now()`; otherwise the synthetic history
+(2025) is older than 28 days and the tap reads the snapshot, as it would in production.
+
+Errors use LinkedIn's shape `{status, serviceErrorCode, code, message}`: a wrong token
+401, a missing token 401, an inactive `LinkedIn-Version` 426, a missing one 400, and
+`snapshot_ready = False` answers the snapshot with 404 "no data found".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from tap_linkedin_messages.normalize import ms_to_rfc3339
+from tap_linkedin_messages.providers.linkedin_export import synthesized_message_id
+from tests.emulators.export import export_date, export_rows
+from tests.emulators.inbox import HISTORY_START_MS, Message, Person, SyntheticInbox
+from tests.emulators.server import Call, ProviderEmulator, Reply
+
+SNAPSHOT = "/rest/memberSnapshotData"
+CHANGELOG = "/rest/memberChangeLogs"
+ACTIVE_VERSIONS = frozenset({"202312", "202406", "202411", "202505", "202511"})
+DEFAULT_COUNT = 10
+MAX_CHANGELOG_COUNT = 50
+RETENTION_MS = 28 * 24 * 3600 * 1000
+PROCESSING_DELAY_MS = 30_000
+NOW_AFTER_NEWEST_MS = 60_000
+
+
+def person_urn(person: Person) -> str:
+    return "urn:li:person:" + hashlib.sha256(person.profile_id.encode()).hexdigest()[:10]
+
+
+def error(status: int, message: str, *, code: str | None = None, service: int = 0) -> Reply:
+    """LinkedIn's error body."""
+    body: dict[str, Any] = {"status": status, "serviceErrorCode": service, "message": message}
+    if code:
+        body["code"] = code
+    return Reply(status, body)
+
+
+class DmaEmulator(ProviderEmulator):
+    """One member's inbox behind one access token."""
+
+    provider = "linkedin_dma"
+    inbox_route = "snapshot"
+    # This API has no request for one conversation's messages: nothing is ever routed
+    # here, and `Call.thread_id` is never set.
+    messages_route = "messages"
+    # The contract suite's request counts are of per-conversation message requests (and
+    # of one inbox request per listing), which a message-listing API never makes; this
+    # emulator's own request counts are checked in tests/test_linkedin_dma_records.py.
+    reads_conversations_one_by_one = False
+
+    def __init__(
+        self,
+        inbox: SyntheticInbox,
+        *,
+        access_token: str = "test-dma-token",
+        latency: float = 0.0,
+    ) -> None:
+        super().__init__(inbox, latency=latency)
+        self.access_token = access_token
+        self.snapshot_ready = True
+        self.clock_offset_ms = 0
+        self.extra_events: list[dict[str, Any]] = []
+        self.owner_urn = person_urn(inbox.owner)
+        # When each message was processed, and the clock at the emulator's last look.
+        self._processed_at: dict[str, int] = {}
+        self._last_look_ms = 0
+        # Messages a changelog response carried (the tap gives them the event's id).
+        self._via_changelog: set[str] = set()
+        self._observe()
+
+    # --- the clock ----------------------------------------------------------------------
+
+    def now_ms(self) -> int:
+        newest = max(
+            [HISTORY_START_MS]
+            + [c.created_at_ms for c in self.inbox.conversations.values()]
+            + [m.sent_at_ms for c in self.inbox.conversations.values() for m in c.messages]
+        )
+        return newest + NOW_AFTER_NEWEST_MS + self.clock_offset_ms
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.now_ms() / 1000, tz=timezone.utc)
+
+    def _observe(self) -> None:
+        """Stamp the messages added since the last look with their processing time."""
+        messages = sorted(
+            (m for c in self.inbox.conversations.values() for m in c.messages),
+            key=lambda m: m.sent_at_ms,
+        )
+        late = 0
+        for message in messages:
+            if message.message_key in self._processed_at:
+                continue
+            stamp = message.sent_at_ms + PROCESSING_DELAY_MS
+            if self._last_look_ms and stamp <= self._last_look_ms:
+                late += 1
+                stamp = self._last_look_ms + late
+            self._processed_at[message.message_key] = stamp
+        self._last_look_ms = self.now_ms()
+
+    def processed_at(self, message: Message) -> int:
+        return self._processed_at[message.message_key]
+
+    # --- what the contract suite asks ----------------------------------------------------
+
+    def config(self, **overrides: Any) -> dict[str, Any]:
+        return {
+            "provider": "linkedin_dma",
+            "access_token": self.access_token,
+            "api_url": self.url,
+            "backoff_base_seconds": 0,
+            **overrides,
+        }
+
+    def bad_credentials(self) -> tuple[dict[str, Any], str]:
+        return self.config(access_token="expired-dma-token-0000"), "access_token"
+
+    def conversation_id(self, thread_id: str) -> str:
+        return thread_id
+
+    def message_id(self, message: Message) -> str:
+        if message.message_key in self._via_changelog:
+            return message.message_key
+        rows = [
+            row
+            for row in export_rows(self.inbox)
+            if row["CONVERSATION ID"] == message.thread_id
+            and row["DATE"] == export_date(message.sent_at_ms)
+            and row["CONTENT"] == message.text
+        ]
+        return synthesized_message_id(rows[0])
+
+    def sent_at(self, sent_at_ms: int) -> str:
+        # Whole seconds on both routes (the snapshot's DATE has no more).
+        return str(ms_to_rfc3339(sent_at_ms // 1000 * 1000))
+
+    def error_reply(
+        self, kind: str, *, retry_after: str | None = None, message: str | None = None
+    ) -> Reply:
+        if kind == "fatal":
+            return error(
+                403,
+                message or "Not enough permissions to access: memberSnapshotData.FINDER-criteria",
+                code="ACCESS_DENIED",
+                service=100,
+            )
+        if kind == "rate_limited":
+            reply = error(429, "Resource level throttle limit reached", service=101)
+            if retry_after is not None:
+                reply.headers["Retry-After"] = retry_after
+            return reply
+        if kind == "server_error":
+            return error(500, "Internal Server Error")
+        if kind == "unauthorized":
+            return error(401, "Invalid access token", code="INVALID_ACCESS_TOKEN", service=65600)
+        if kind == "conversation_gone":
+            # Never asked: there is no request for one conversation.
+            return error(404, "Not found")
+        raise ValueError(kind)
+
+    # --- serving ------------------------------------------------------------------------
+
+    def route(self, call: Call) -> str:
+        if call.method == "GET" and call.path == SNAPSHOT:
+            return "snapshot"
+        if call.method == "GET" and call.path == CHANGELOG:
+            return "changelog"
+        return f"{call.method} {call.path}"
+
+    def answer(self, call: Call) -> Reply:
+        self._observe()
+        authorization = call.headers.get("authorization") or ""
+        if not authorization:
+            return error(401, "Empty oauth2_access_token", service=401)
+        if authorization != f"Bearer {self.access_token}":
+            return self.error_reply("unauthorized")
+        version = call.headers.get("linkedin-version")
+        if not version:
+            return error(400, "A version must be present.", code="VERSION_MISSING")
+        if version not in ACTIVE_VERSIONS:
+            return error(
+                426, f"Requested version {version} is not active", code="NONEXISTENT_VERSION"
+            )
+        query = {key: values[0] for key, values in call.query.items()}
+        if call.route == "snapshot" and query.get("q") == "criteria":
+            return self.snapshot(query)
+        if call.route == "changelog" and query.get("q") == "memberAndApplication":
+            return self.changelog(query)
+        return error(404, f"No resource found for {call.method} {call.path}")
+
+    def snapshot(self, query: dict[str, str]) -> Reply:
+        if not self.snapshot_ready:
+            return error(404, "No data found for the member")
+        start = int(query.get("start") or 0)
+        count = int(query.get("count") or DEFAULT_COUNT)
+        rows = export_rows(self.inbox) if query.get("domain", "INBOX") == "INBOX" else []
+        page = rows[start * count : (start + 1) * count]
+        links = []
+        if (start + 1) * count < len(rows):
+            href = f"{SNAPSHOT}?count={count}&domain=INBOX&q=criteria&start={start + 1}"
+            links.append({"type": "application/json", "rel": "next", "href": href})
+        elements = [{"snapshotDomain": "INBOX", "snapshotData": page}] if page else []
+        return Reply(
+            200,
+            {
+                "paging": {"start": start, "count": count, "links": links, "total": len(elements)},
+                "elements": elements,
+            },
+        )
+
+    def changelog(self, query: dict[str, str]) -> Reply:
+        try:
+            start_time = int(query.get("startTime") or 0)
+            count = int(query.get("count") or DEFAULT_COUNT)
+        except ValueError:
+            return error(400, "Invalid startTime or count")
+        if not 0 < count <= MAX_CHANGELOG_COUNT:
+            return error(400, f"count must be between 1 and {MAX_CHANGELOG_COUNT}")
+        since = max(start_time, self.now_ms() - RETENTION_MS)
+        events = [
+            (self.processed_at(m), m.message_key, self.message_event(m))
+            for c in self.inbox.conversations.values()
+            for m in c.messages
+            if self.processed_at(m) >= since
+        ] + [
+            (int(e["processedAt"]), str(e.get("activityId")), e)
+            for e in self.extra_events
+            if int(e["processedAt"]) >= since
+        ]
+        page = [event for _, _, event in sorted(events, key=lambda e: (e[0], e[1]))[:count]]
+        self._via_changelog.update(
+            str(e["resourceId"]) for e in page if e["resourceName"] == "messages"
+        )
+        return Reply(200, {"paging": {"start": 0, "count": count, "links": []}, "elements": page})
+
+    def message_event(self, message: Message) -> dict[str, Any]:
+        """A `messages` CREATE event, as the DMA changelog's messages reference shows them."""
+        sender = person_urn(message.sender)
+        processed = self.processed_at(message)
+        return {
+            "owner": self.owner_urn,
+            "resourceId": message.message_key,
+            "configVersion": 4,
+            "method": "CREATE",
+            "activity": {
+                "owner": sender,
+                "author": sender,
+                "thread": f"urn:li:messagingThread:{message.thread_id}",
+                "createdAt": message.sent_at_ms,
+                "deliveredAt": message.sent_at_ms,
+                "content": {
+                    "format": "TEXT",
+                    "fallback": message.text,
+                    "formatVersion": 1,
+                    "content": {"string": message.text},
+                },
+                "attachments": [],
+                "id": message.message_key,
+                "$URN": f"urn:li:messagingMessage:{message.message_key}",
+            },
+            "resourceName": "messages",
+            "resourceUri": f"/messages/{message.message_key}",
+            "actor": sender,
+            "activityId": str(uuid.uuid5(uuid.NAMESPACE_URL, message.message_key)),
+            "processedAt": processed,
+            "capturedAt": message.sent_at_ms + 200,
+            "activityStatus": "SUCCESS",
+            "siblingActivities": [],
+            "id": uuid.uuid5(uuid.NAMESPACE_URL, message.message_key).int % 10**10,
+        }

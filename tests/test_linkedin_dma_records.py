@@ -1,0 +1,674 @@
+"""LinkedIn DMA (Member Data Portability API): payload -> record functions, the snapshot /
+changelog choice, error lines, and end-to-end runs against the emulator's both routes.
+
+The fixtures follow the documented shapes (member-snapshot-api, member-changelog-api and
+the DMA changelog messages reference) with placeholder people and ids.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from singer_sdk.exceptions import RetriableAPIError
+
+from tap_linkedin_messages.providers import ProviderError, build_provider, linkedin_dma
+from tap_linkedin_messages.providers.linkedin_dma import (
+    LinkedInDmaProvider,
+    changelog_message_record,
+    snapshot_rows,
+)
+from tap_linkedin_messages.providers.linkedin_export import (
+    LinkedInExportSource,
+    synthesized_message_id,
+)
+from tests.conftest import REPO, run_tap
+from tests.emulators.export import ExportArchive, export_rows, write_archive
+from tests.emulators.inbox import SyntheticInbox
+from tests.emulators.linkedin_dma import DmaEmulator
+from tests.emulators.server import Fault
+
+FIXTURES = REPO / "tests" / "fixtures"
+TOKEN = "secret-dma-token-123"
+JANE = "https://www.linkedin.com/in/jane-doe-42"
+JOHN = "https://www.linkedin.com/in/john-smith-7"
+ANA = "https://www.linkedin.com/in/ana-lima-3"
+T1, T2 = "2-VGhyZWFkT25lRXhhbXBsZQ==", "2-VGhyZWFkVHdvRXhhbXBsZQ=="
+M1, M2, M3 = "2-TWVzc2FnZU9uZUV4YW1wbGU=", "2-TWVzc2FnZVR3b0V4YW1wbGU=", "2-TWVzc2FnZVRocmVlRXg="
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def load(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_text())
+
+
+def provider(**config: Any) -> LinkedInDmaProvider:
+    return LinkedInDmaProvider({"access_token": TOKEN, "page_size": 100, **config})
+
+
+def request(dma: LinkedInDmaProvider, cursor: str | None = None, **kw: Any) -> Any:
+    args = {"account_id": "default", "category": "INBOX", "page_size": 100, "newer_than": None}
+    return dma.conversations_request(cursor=cursor, **{**args, **kw})
+
+
+@pytest.fixture
+def frozen_now(monkeypatch: pytest.MonkeyPatch) -> datetime:
+    monkeypatch.setattr(linkedin_dma, "utc_now", lambda: NOW)
+    return NOW
+
+
+# --- the snapshot ----------------------------------------------------------------------
+
+
+def snapshot_records() -> list[dict[str, Any]]:
+    dma = provider()
+    first, second = load("linkedin_dma_snapshot_pages.json")
+    request(dma)
+    page = dma.conversations_page(first, category="INBOX")
+    assert (page.records, page.next_cursor, page.items, page.credits) == ([], "snapshot:1:2", 2, 0)
+    request(dma, cursor=page.next_cursor)
+    last = dma.conversations_page(second, category="INBOX")
+    assert (last.next_cursor, last.items, last.credits) == (None, 1, 0)
+    return last.records
+
+
+def test_snapshot_pages_become_the_exports_records() -> None:
+    rows = [row for body in load("linkedin_dma_snapshot_pages.json") for row in snapshot_rows(body)]
+    jane = {"name": "Jane Doe", "profile_url": JANE}
+    assert snapshot_records() == [
+        {
+            "message_id": synthesized_message_id(rows[0]),
+            "conversation_id": T1,
+            "thread_id": T1,
+            "sent_at": "2026-04-20T09:15:02.000Z",
+            "text": "Hi Jane, are you free on Thursday?",
+            "subject": None,
+            "message_type": "TEXT",
+            "sender": {
+                "name": "John Smith",
+                "first_name": None,
+                "last_name": None,
+                "profile_url": JOHN,
+                "is_me": False,
+            },
+            # Jane is in every conversation: she is the member, left out of participants.
+            "conversation": {
+                "title": None,
+                "category": "INBOX",
+                "participants": [{"name": "John Smith", "profile_url": JOHN}],
+            },
+        },
+        {
+            "message_id": synthesized_message_id(rows[1]),
+            "conversation_id": T1,
+            "thread_id": T1,
+            "sent_at": "2026-04-20T10:01:44.000Z",
+            "text": "Thursday works, 3pm?",
+            "subject": None,
+            "message_type": "TEXT",
+            "sender": {
+                "name": "Jane Doe",
+                "first_name": None,
+                "last_name": None,
+                "profile_url": None,
+                "is_me": True,
+            },
+            "conversation": {
+                "title": None,
+                "category": "INBOX",
+                "participants": [{"name": "John Smith", "profile_url": JOHN}],
+            },
+        },
+        {
+            "message_id": synthesized_message_id(rows[2]),
+            "conversation_id": T2,
+            "thread_id": T2,
+            "sent_at": "2026-04-22T16:30:00.000Z",
+            "text": "Hello Ana, <b>quick question</b>",
+            "subject": "Partnership",
+            "message_type": "TEXT",
+            "sender": {
+                "name": "Jane Doe",
+                "first_name": None,
+                "last_name": None,
+                "profile_url": None,
+                "is_me": True,
+            },
+            "conversation": {
+                "title": "Partnership",
+                "category": "INBOX",
+                "participants": [{"name": "Ana Lima", "profile_url": ANA}],
+            },
+        },
+    ]
+    assert jane not in snapshot_records()[0]["conversation"]["participants"]
+
+
+def test_the_snapshot_and_the_export_give_a_message_the_same_record(tmp_path: Path) -> None:
+    rows = [row for body in load("linkedin_dma_snapshot_pages.json") for row in snapshot_rows(body)]
+    archive = write_archive(rows, tmp_path / "export.zip")
+    exported = list(LinkedInExportSource({"export_path": str(archive)}).read_messages())
+    assert snapshot_records() == exported
+
+
+def test_snapshot_rows_are_normalised_like_csv_cells() -> None:
+    body = {
+        "elements": [
+            {"snapshotDomain": "PROFILE", "snapshotData": [{"First Name": "Tom"}]},
+            {
+                "snapshotDomain": "INBOX",
+                "snapshotData": [
+                    {" conversation id ": T1, "TO": ["A B", "C D"], "SUBJECT": None, "N": 3}
+                ],
+            },
+        ]
+    }
+    assert snapshot_rows(body) == [
+        {"CONVERSATION ID": T1, "TO": "A B, C D", "SUBJECT": "", "N": "3"}
+    ]
+
+
+def test_snapshot_paging_follows_next_links_not_total() -> None:
+    dma = provider()
+    assert request(dma).params == {"q": "criteria", "domain": "INBOX", "start": 0, "count": 100}
+    first, second = load("linkedin_dma_snapshot_pages.json")
+    # paging.total (1) says nothing about the end: the next link does.
+    assert dma.conversations_page(first, category="INBOX").next_cursor == "snapshot:1:2"
+    # The link's own start and count are followed.
+    assert request(dma, cursor="snapshot:1:2").params == {
+        "q": "criteria",
+        "domain": "INBOX",
+        "start": 1,
+        "count": 2,
+    }
+    # A next link on a page without rows ends the listing too, with every record.
+    request(dma, cursor=None)
+    dma.conversations_page(first, category="INBOX")
+    empty = {**second, "paging": first["paging"], "elements": []}
+    end = dma.conversations_page(empty, category="INBOX")
+    assert (end.next_cursor, end.items, len(end.records)) == (None, 0, 2)
+
+
+def test_an_incremental_snapshot_reads_with_the_full_page_size(frozen_now: datetime) -> None:
+    # The stream asks for small first pages on incremental reads; the snapshot is read
+    # whole, so it keeps `page_size` (pages are numbered: their size cannot change).
+    dma = provider(page_size=250)
+    stale = frozen_now - timedelta(days=40)
+    assert request(dma, page_size=10, newer_than=stale).params["count"] == 250
+
+
+# --- the changelog -----------------------------------------------------------------------
+
+
+def test_changelog_events_become_records() -> None:
+    dma = provider()
+    body = load("linkedin_dma_changelog.json")
+    request(dma, cursor="changelog:1777200000000")
+    page = dma.conversations_page(body, category="INBOX")
+    # Six events (an edit, a deletion and an invitation among them), three new messages.
+    assert (page.items, page.credits) == (6, 0)
+    assert page.next_cursor == "changelog:1777201700000"  # the latest processedAt
+
+    def record(message_id: str, sent_at: str, text: str, is_me: bool) -> dict[str, Any]:
+        return {
+            "message_id": message_id,
+            "conversation_id": T1,
+            "thread_id": T1,
+            "sent_at": sent_at,
+            "text": text,
+            "subject": None,
+            "message_type": "TEXT",
+            "sender": {
+                "name": None,
+                "first_name": None,
+                "last_name": None,
+                "profile_url": None,
+                "is_me": is_me,
+            },
+            "conversation": {"title": None, "category": None, "participants": []},
+        }
+
+    assert page.records == [
+        # createdAt 1777200000123: whole seconds, as the snapshot's DATE.
+        record(M1, "2026-04-26T10:40:00.000Z", "See you Thursday!", True),
+        record(M2, "2026-04-26T10:50:00.000Z", "Great, talk then.", False),
+        # format LITTLE: the fallback, without the mention markup.
+        record(M3, "2026-04-26T11:00:00.000Z", "Thanks @John Smith", True),
+    ]
+
+
+def test_the_boundary_event_comes_again_and_ends_the_listing() -> None:
+    dma = provider()
+    body = load("linkedin_dma_changelog.json")
+    request(dma, cursor=None, newer_than=None)  # a new listing
+    request(dma, cursor="changelog:1777200000000")
+    first = dma.conversations_page(body, category="INBOX")
+    assert len(first.records) == 3
+    request(dma, cursor=first.next_cursor)
+    again = {**body, "elements": body["elements"][-1:]}
+    end = dma.conversations_page(again, category="INBOX")
+    assert (end.records, end.next_cursor, end.items) == ([], None, 1)
+
+
+def test_a_message_repeated_under_a_new_activity_id_comes_out_once() -> None:
+    dma = provider()
+    body = load("linkedin_dma_changelog.json")
+    request(dma, cursor="changelog:0")
+    dma.conversations_page(body, category="INBOX")
+    replay = {**body["elements"][0], "activityId": "replayed", "processedAt": 1777201800000}
+    page = dma.conversations_page({"elements": [replay]}, category="INBOX")
+    assert page.records == []
+    assert page.next_cursor == "changelog:1777201800000"
+
+
+def test_changelog_record_edge_cases() -> None:
+    record = changelog_message_record(
+        {
+            "resourceId": "0-old",
+            "activity": {
+                "thread": "urn:li:messagingThread:0-NjU5OTcz",
+                "createdAt": 1574383506267,
+                "content": {"format": "TEXT", "fallback": "", "content": {"string": "hi"}},
+            },
+        }
+    )
+    # An old `0-` thread: no `2-` thread id, the bare id still keys the conversation.
+    assert (record["conversation_id"], record["thread_id"]) == ("0-NjU5OTcz", None)
+    assert record["text"] == "hi"
+    assert record["sender"]["is_me"] is None  # neither owner nor actor given
+    audio = changelog_message_record(
+        {
+            "resourceId": "2-a",
+            "owner": "urn:li:person:a",
+            "actor": "urn:li:person:a",
+            "activity": {
+                "content": {"format": "LITTLE", "fallback": "", "content": {"string": "{audio|x}"}}
+            },
+        }
+    )
+    assert (audio["text"], audio["sent_at"], audio["conversation_id"]) == (None, None, None)
+
+
+# --- which route -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("age", "start_date", "route"),
+    [
+        (None, None, "snapshot"),  # first sync
+        (timedelta(hours=1), None, "changelog"),
+        (timedelta(days=26, hours=23), None, "changelog"),
+        (timedelta(days=27, hours=1), None, "snapshot"),  # within a day of the 28
+        (timedelta(days=40), None, "snapshot"),
+        # A first sync with start_date: the cutoff is the start_date floor, and the
+        # changelog starts at consent, so the snapshot.
+        (timedelta(days=2, milliseconds=1), "2026-04-29T12:00:00Z", "snapshot"),
+        (timedelta(days=1), "2026-04-29T12:00:00Z", "changelog"),
+    ],
+)
+def test_the_cutoffs_age_picks_the_route(
+    frozen_now: datetime, age: timedelta | None, start_date: str | None, route: str
+) -> None:
+    dma = provider(**({"start_date": start_date} if start_date else {}))
+    newer_than = None if age is None else frozen_now - age
+    api_request = request(dma, page_size=10, newer_than=newer_than)
+    assert (
+        api_request.path
+        == f"/rest/{'memberChangeLogs' if route == 'changelog' else 'memberSnapshotData'}"
+    )
+    if route == "changelog":
+        assert newer_than is not None
+        assert api_request.params == {
+            "q": "memberAndApplication",
+            "startTime": int(newer_than.timestamp() * 1000),
+            "count": 10,
+        }
+
+
+def test_changelog_pages_stay_within_the_documented_count() -> None:
+    assert request(provider(), cursor="changelog:5", page_size=500).params == {
+        "q": "memberAndApplication",
+        "startTime": 5,
+        "count": 50,
+    }
+
+
+def test_requests_carry_the_token_and_the_version() -> None:
+    assert provider(linkedin_version="202505").auth_headers() == {
+        "Authorization": f"Bearer {TOKEN}",
+        "LinkedIn-Version": "202505",
+        "X-Restli-Protocol-Version": "2.0.0",
+    }
+    assert provider().auth_headers()["LinkedIn-Version"] == "202312"
+    assert provider().api_url == "https://api.linkedin.com"
+    assert isinstance(build_provider({"provider": "linkedin_dma"}), LinkedInDmaProvider)
+
+
+def test_there_is_no_per_conversation_request() -> None:
+    dma = provider()
+    with pytest.raises(ProviderError, match="no per-conversation request"):
+        dma.messages_request(
+            account_id="a", conversation_id=T1, cursor=None, page_size=10, newer_than=None
+        )
+    with pytest.raises(ProviderError, match="no per-conversation page"):
+        dma.messages_page({})
+    with pytest.raises(ProviderError, match="unknown cursor 'elsewhere:1'"):
+        request(dma, cursor="elsewhere:1")
+
+
+# --- errors ----------------------------------------------------------------------------
+
+
+def response(status: int, body: Any, path: str = "/rest/memberSnapshotData?start=0") -> Any:
+    answer = requests.Response()
+    answer.status_code = status
+    answer._content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    answer.request = requests.Request("GET", f"https://api.linkedin.com{path}").prepare()
+    answer.url = str(answer.request.url)
+    return answer
+
+
+CHANGELOG = "/rest/memberChangeLogs?q=memberAndApplication&startTime=1"
+SCOPE = (
+    "the `access_token` lacks the r_dma_portability_3rd_party or r_dma_portability_member "
+    "scope, or the member is outside the EEA and Switzerland, where LinkedIn offers this API"
+)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "path", "expected"),
+    [
+        (
+            401,
+            {
+                "status": 401,
+                "serviceErrorCode": 65600,
+                "code": "INVALID_ACCESS_TOKEN",
+                "message": f"Invalid access token {TOKEN}",
+            },
+            CHANGELOG,
+            "linkedin_dma: INVALID_ACCESS_TOKEN (HTTP 401): Invalid access token *** - check "
+            "the `access_token` setting (expired or revoked? get a new token)",
+        ),
+        (
+            401,
+            b"<html>Unauthorized</html>",
+            CHANGELOG,
+            "linkedin_dma: HTTP 401 - check the `access_token` setting (expired or revoked? "
+            "get a new token)",
+        ),
+        (
+            403,
+            {
+                "status": 403,
+                "serviceErrorCode": 100,
+                "message": "Not enough permissions to access:\n memberSnapshotData",
+            },
+            "/rest/memberSnapshotData?start=0",
+            "linkedin_dma: 100 (HTTP 403): Not enough permissions to access: memberSnapshotData"
+            f" - {SCOPE}",
+        ),
+        (
+            426,
+            {
+                "status": 426,
+                "code": "NONEXISTENT_VERSION",
+                "message": "Requested version 202201 is not active",
+            },
+            CHANGELOG,
+            "linkedin_dma: NONEXISTENT_VERSION (HTTP 426): Requested version 202201 is not "
+            "active - check the `linkedin_version` setting (LinkedIn retires versions after a "
+            "year)",
+        ),
+        (
+            400,
+            {"status": 400, "code": "VERSION_MISSING", "message": "A version must be present."},
+            CHANGELOG,
+            "linkedin_dma: VERSION_MISSING (HTTP 400): A version must be present. - check the "
+            "`linkedin_version` setting (LinkedIn retires versions after a year)",
+        ),
+        (
+            400,
+            {"status": 400, "message": "Invalid startTime"},
+            CHANGELOG,
+            "linkedin_dma: HTTP 400: Invalid startTime - check the tap settings",
+        ),
+        (
+            404,
+            {"status": 404, "message": "No data found for the member"},
+            "/rest/memberSnapshotData?q=criteria&domain=INBOX&start=0&count=10",
+            "linkedin_dma: the INBOX snapshot is not ready yet, or holds no messages (HTTP 404: "
+            "No data found for the member) - LinkedIn prepares it after the member consents; "
+            "run again later",
+        ),
+        (
+            202,
+            b"",
+            "/rest/memberSnapshotData?start=3",
+            "linkedin_dma: the INBOX snapshot is not ready yet, or holds no messages (HTTP 202)"
+            " - LinkedIn prepares it after the member consents; run again later",
+        ),
+    ],
+)
+def test_errors_are_one_line_naming_what_to_check(
+    status: int, body: Any, path: str, expected: str
+) -> None:
+    with pytest.raises(ProviderError) as raised:
+        provider().check_response(response(status, body, path))
+    assert str(raised.value) == expected
+    assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        (429, {"status": 429, "message": "Resource level throttle limit reached"}, "HTTP 429"),
+        (500, {"status": 500, "message": "Internal Server Error"}, "HTTP 500"),
+        (503, b"<html>down</html>", "a body that is not JSON (HTTP 503)"),
+        (200, b'{"paging": {"start": 0', "a body that is not JSON (HTTP 200)"),
+    ],
+)
+def test_transient_answers_are_retried(status: int, body: Any, expected: str) -> None:
+    with pytest.raises(RetriableAPIError, match=re.escape(f"linkedin_dma: {expected}")):
+        provider().check_response(response(status, body, CHANGELOG))
+
+
+def test_a_404_past_the_snapshots_first_page_is_its_end() -> None:
+    answer = response(
+        404, {"status": 404, "message": "No data found"}, "/rest/memberSnapshotData?start=4"
+    )
+    assert provider().check_response(answer) == {"elements": [], "paging": {}}
+
+
+# --- end to end, over HTTP -------------------------------------------------------------
+
+
+@pytest.fixture
+def dma_emulator() -> Any:
+    started: list[DmaEmulator] = []
+
+    def make(inbox: SyntheticInbox) -> DmaEmulator:
+        emulator = DmaEmulator(inbox).start()
+        started.append(emulator)
+        return emulator
+
+    yield make
+    for emulator in started:
+        emulator.stop()
+
+
+def on_emulator_clock(monkeypatch: pytest.MonkeyPatch, emulator: DmaEmulator) -> None:
+    """The adapter's now is the emulator's (its history is the synthetic 2025)."""
+    monkeypatch.setattr(linkedin_dma, "utc_now", emulator.now)
+
+
+def test_a_full_sync_pages_the_snapshot_once(dma_emulator: Any) -> None:
+    inbox = SyntheticInbox.generate(
+        seed=41, conversations=3, messages=lambda i: 23 if i == 1 else 2
+    )
+    emulator = dma_emulator(inbox)
+    output = run_tap(emulator.config(page_size=5))
+    assert len(output.of("messages")) == 27
+    # 27 rows in pages of 5, nothing else asked.
+    assert emulator.routes() == {"snapshot": math.ceil(27 / 5)}
+    starts = [call.query["start"][0] for call in emulator.calls]
+    assert starts == ["0", "1", "2", "3", "4", "5"]
+    headers = emulator.calls[0].headers
+    assert headers["linkedin-version"] == "202312"
+    assert headers["x-restli-protocol-version"] == "2.0.0"
+
+
+def test_an_empty_inbox_is_one_snapshot_request(dma_emulator: Any) -> None:
+    emulator = dma_emulator(SyntheticInbox.generate(seed=42, conversations=0))
+    assert run_tap(emulator.config()).records == {}
+    assert emulator.routes() == {"snapshot": 1}
+
+
+def test_hourly_runs_read_the_changelog_only(
+    dma_emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbox = SyntheticInbox.generate(seed=43, conversations=6, messages=4)
+    emulator = dma_emulator(inbox)
+    on_emulator_clock(monkeypatch, emulator)
+    first = run_tap(emulator.config(page_size=8))
+    assert set(emulator.routes()) == {"snapshot"}
+    threads = list(inbox.conversations)
+    added = [
+        inbox.add_message(threads[0], sender=inbox.owner),
+        inbox.add_message(threads[3]),
+        inbox.add_message(threads[3], sender=inbox.conversations[threads[3]].participants[0]),
+    ]
+    emulator.reset_counters()
+
+    second = run_tap(emulator.config(page_size=8), state=first.state)
+
+    # The page of events, then the boundary event again, which ends the listing.
+    assert emulator.routes() == {"changelog": 2}
+    assert sorted(r["message_id"] for r in second.of("messages")) == sorted(
+        m.message_key for m in added
+    )
+    assert {emulator.message_id(m) for m in added} == {m.message_key for m in added}
+    by_id = {r["message_id"]: r for r in second.of("messages")}
+    for message in added:
+        record = by_id[message.message_key]
+        assert record["sender"]["is_me"] is (message.sender is inbox.owner)
+        assert record["sent_at"] == emulator.sent_at(message.sent_at_ms)
+        assert record["text"] == message.text
+        assert record["thread_id"] == record["conversation_id"] == message.thread_id
+    assert sorted(r["thread_id"] for r in second.of("conversations")) == sorted(
+        {threads[0], threads[3]}
+    )
+    # The first run's last message came again (the lookback window), under its changelog
+    # id, and was recognised as not new.
+    last = inbox.conversations[threads[5]].messages[-1]
+    assert int(emulator.calls[0].query["startTime"][0]) < last.sent_at_ms
+    assert emulator.message_id(last) == last.message_key
+    assert last.message_key not in by_id
+
+    emulator.reset_counters()
+    third = run_tap(emulator.config(page_size=8), state=second.state)
+    assert third.records == {}
+    assert set(emulator.routes()) == {"changelog"}
+
+
+def test_a_message_processed_late_is_found_by_the_changelog(
+    dma_emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbox = SyntheticInbox.generate(seed=44, conversations=4, messages=3)
+    emulator = dma_emulator(inbox)
+    on_emulator_clock(monkeypatch, emulator)
+    first = run_tap(emulator.config())
+    newest = max(m.sent_at_ms for c in inbox.conversations.values() for m in c.messages)
+    # Stamped five minutes before the bookmark, but processed only now.
+    late = inbox.add_message(next(iter(inbox.conversations)), sent_at_ms=newest - 5 * 60_000)
+    emulator.reset_counters()
+    second = run_tap(emulator.config(), state=first.state)
+    assert [r["message_id"] for r in second.of("messages")] == [late.message_key]
+    assert emulator.processed_at(late) > newest
+    assert set(emulator.routes()) == {"changelog"}
+
+
+def test_other_events_are_skipped(dma_emulator: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    inbox = SyntheticInbox.generate(seed=45, conversations=2, messages=2)
+    emulator = dma_emulator(inbox)
+    on_emulator_clock(monkeypatch, emulator)
+    first = run_tap(emulator.config())
+    added = inbox.add_message(list(inbox.conversations)[1])
+    fixture = load("linkedin_dma_changelog.json")["elements"]
+    for offset, event in enumerate(fixture[3:]):  # an edit, a deletion, an invitation
+        emulator.extra_events.append({**event, "processedAt": added.sent_at_ms + offset})
+    second = run_tap(emulator.config(), state=first.state)
+    assert [r["message_id"] for r in second.of("messages")] == [added.message_key]
+
+
+def test_a_cutoff_past_the_changelogs_28_days_reads_the_snapshot_again(
+    dma_emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbox = SyntheticInbox.generate(seed=46, conversations=5, messages=3)
+    emulator = dma_emulator(inbox)
+    on_emulator_clock(monkeypatch, emulator)
+    first = run_tap(emulator.config(page_size=20))
+    emulator.clock_offset_ms = 40 * 24 * 3600 * 1000
+    added = inbox.add_message(list(inbox.conversations)[2])
+    emulator.reset_counters()
+    second = run_tap(emulator.config(page_size=20), state=first.state)
+    assert set(emulator.routes()) == {"snapshot"}
+    # 16 rows in one page of 20 (the configured size, not the incremental first page of 10).
+    assert emulator.count("snapshot") == 1
+    assert [r["message_id"] for r in second.of("messages")] == [emulator.message_id(added)]
+    assert emulator.message_id(added).startswith("linkedin-export:")
+
+
+def test_snapshot_and_export_emit_the_same_records_for_one_inbox(dma_emulator: Any) -> None:
+    inbox = SyntheticInbox.generate(seed=47, conversations=4, messages=5)
+    dma = run_tap(dma_emulator(inbox).config(page_size=3))
+    archive = ExportArchive(inbox)
+    try:
+        export = run_tap(archive.config())
+    finally:
+        archive.stop()
+
+    def rows(output: Any, stream: str, key: str) -> list[dict[str, Any]]:
+        return sorted(
+            ({k: v for k, v in r.items() if k != "provider"} for r in output.of(stream)),
+            key=lambda r: r[key],
+        )
+
+    assert rows(dma, "messages", "message_id") == rows(export, "messages", "message_id")
+    assert rows(dma, "conversations", "conversation_id") == rows(
+        export, "conversations", "conversation_id"
+    )
+    assert {r["message_id"] for r in dma.of("messages")} == {
+        synthesized_message_id(row) for row in export_rows(inbox)
+    }
+
+
+def test_a_snapshot_not_ready_stops_the_run_with_one_line(dma_emulator: Any) -> None:
+    emulator = dma_emulator(SyntheticInbox.generate(seed=48, conversations=2, messages=2))
+    emulator.snapshot_ready = False
+    with pytest.raises(ProviderError, match=r"^linkedin_dma: the INBOX snapshot is not ready yet"):
+        run_tap(emulator.config())
+
+
+def test_an_inactive_version_names_the_setting(dma_emulator: Any) -> None:
+    emulator = dma_emulator(SyntheticInbox.generate(seed=49, conversations=2, messages=2))
+    with pytest.raises(
+        ProviderError, match=r"NONEXISTENT_VERSION \(HTTP 426\).*`linkedin_version`"
+    ):
+        run_tap(emulator.config(linkedin_version="202201"))
+
+
+def test_a_rate_limit_is_retried(dma_emulator: Any) -> None:
+    emulator = dma_emulator(SyntheticInbox.generate(seed=50, conversations=2, messages=2))
+    emulator.inject(
+        Fault(route="snapshot", reply=emulator.error_reply("rate_limited", retry_after="0"))
+    )
+    output = run_tap(emulator.config())
+    assert len(output.of("messages")) == 4
+    assert [call.status for call in emulator.calls] == [429, 200]
