@@ -212,6 +212,13 @@ class MessagesStream(InboxStream):
     primary_keys = ("message_id",)
     replication_key = "sent_at"
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        workers = int(self.config.get("max_concurrent_requests") or 1)
+        self._prefetcher = Prefetcher(workers, self._fetch_in_worker) if workers > 1 else None
+        self._worker_copies = threading.local()
+        self._handed_over: dict[str, list[dict[str, Any]]] = {}
+
     def request_for(self, *, cursor: str | None, page_size: int) -> ApiRequest:
         """One page of the conversation being read."""
         return self.api.messages_request(
@@ -233,13 +240,6 @@ class MessagesStream(InboxStream):
         if previous and (cutoff is None or previous > cutoff.value):
             return Cutoff(previous, inclusive=False)
         return cutoff
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        workers = int(self.config.get("max_concurrent_requests") or 1)
-        self._prefetcher = Prefetcher(workers, self._fetch_in_worker) if workers > 1 else None
-        self._worker_copies = threading.local()
-        self._handed_over: dict[str, list[dict[str, Any]]] = {}
 
     @property
     def prefetching(self) -> bool:
@@ -277,8 +277,10 @@ class MessagesStream(InboxStream):
         return self._prefetcher.take(context)
 
     def _fetch_in_worker(self, context: Context) -> Iterator[dict[str, Any]]:
-        """Runs in a worker thread: the SDK's paging loop on this thread's copy of the stream,
-        with the cutoff worked out here, in the main thread's state, when it was submitted.
+        """Runs in a worker thread: the SDK's paging loop on this thread's copy of the stream.
+
+        The cutoff comes from the run's state: the account's starting value, which the SDK
+        wrote before it synced the account's first conversation (so before any prefetch).
         """
         cutoff = self.incremental_cutoff(context)
         copy = getattr(self._worker_copies, "stream", None)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ from singer_sdk.exceptions import RetriableAPIError
 from tap_linkedin_messages.normalize import ms_to_rfc3339, rfc3339_to_ms
 from tests.conftest import run_cli, run_tap
 from tests.emulators.inbox import SyntheticInbox
-from tests.emulators.linkup import LinkupEmulator, error
+from tests.emulators.linkup import LinkupEmulator, error, success
 from tests.emulators.server import Fault
 
 
@@ -217,3 +219,39 @@ def test_inbox_categories_are_each_read_and_shared_conversations_read_once(
     }
     assert set(reads.values()) == {1}
     assert len(output.of("messages")) == inbox.message_count()
+
+
+def test_a_message_without_its_timestamp_stops_the_run_naming_where(
+    linkup: LinkupEmulator, inbox: SyntheticInbox, tmp_path: Path
+) -> None:
+    broken = inbox.newest_first()[0]
+    item = linkup.message_item(broken.messages[-1])
+    del item["timestamp"]
+    page = success("get_conversation", linkup.account_id, {"messages": [item]}, 1)
+    linkup.inject(Fault(route="get_conversation", reply=page))
+    run = run_cli(tmp_path, linkup.config())
+    assert run.returncode == 1
+    (line,) = [line for line in run.stderr.splitlines() if "has no sent_at" in line]
+    assert "messages item #1" in line
+    assert inbox.conversation_urn(broken.thread_id) in line
+    assert "Traceback" not in run.stderr
+    assert run.output.of("messages") == []  # nothing unkeyable reached the target
+
+
+def test_retry_after_is_read_in_seconds_and_as_an_http_date() -> None:
+    import requests
+    from singer_sdk.exceptions import RetriableAPIError
+
+    from tap_linkedin_messages.client import _retry_after_seconds
+
+    def rate_limited(header: str) -> RetriableAPIError:
+        response = requests.Response()
+        response.status_code = 429
+        response.headers["Retry-After"] = header
+        return RetriableAPIError("429", response)
+
+    assert _retry_after_seconds(rate_limited("7")) == 7.0
+    soon = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
+    assert 25 <= (_retry_after_seconds(rate_limited(soon)) or 0) <= 30
+    assert _retry_after_seconds(rate_limited("Wed, 21 Oct 2015 07:28:00 GMT")) == 0.0
+    assert _retry_after_seconds(rate_limited("soon-ish")) is None
