@@ -42,6 +42,9 @@ export_messages=$(count "$DEMO/export/messages.jsonl")
 "$MELTANO" --log-level=warning run --state-id-suffix=export tap-linkedin-messages target-jsonl
 export_new=$(( $(count "$DEMO/export/messages.jsonl") - export_messages ))
 echo "    run 2 emitted $export_new new messages"
+
+echo "==> Part 1b: the same archive into PostgreSQL (where a server is installed)"
+.venv/bin/python scripts/demo_postgres.py
 unset TAP_LINKEDIN_MESSAGES_EXPORT_PATH
 
 echo "==> Part 2: the LinkupAPI v2 emulator (25 conversations x 8 messages)"

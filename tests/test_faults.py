@@ -19,7 +19,19 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
-@pytest.fixture(params=sorted(EMULATORS))
+# Every API provider: the conversation-listing ones and LinkedIn's portability API.
+API_PROVIDERS = [*sorted(EMULATORS), "linkedin_dma"]
+
+
+def pages(emulator: ProviderEmulator) -> str:
+    """The route most of a run's requests take: a conversation's messages, or (for an API
+    that lists messages) the message listing itself."""
+    if emulator.reads_conversations_one_by_one:
+        return emulator.messages_route
+    return emulator.inbox_route
+
+
+@pytest.fixture(params=API_PROVIDERS)
 def emulator(request: pytest.FixtureRequest) -> Iterator[ProviderEmulator]:
     inbox = SyntheticInbox.generate(seed=41, conversations=6, messages=5)
     server = emulator_class(str(request.param))(inbox).start()
@@ -57,7 +69,7 @@ def fails_with_one_line(emulator: ProviderEmulator, tmp_path: Path, *expected: s
 def test_429_without_retry_after_is_retried(emulator: ProviderEmulator, tmp_path: Path) -> None:
     emulator.inject(
         Fault(route=emulator.inbox_route, reply=emulator.error_reply("rate_limited")),
-        Fault(route=emulator.messages_route, reply=emulator.error_reply("rate_limited")),
+        Fault(route=pages(emulator), reply=emulator.error_reply("rate_limited")),
     )
     stderr = completes_with_everything(emulator, tmp_path)
     assert stderr.count("Retrying") == 2
@@ -66,7 +78,7 @@ def test_429_without_retry_after_is_retried(emulator: ProviderEmulator, tmp_path
 def test_429_with_retry_after_waits_as_asked(emulator: ProviderEmulator, tmp_path: Path) -> None:
     emulator.inject(
         Fault(
-            route=emulator.messages_route,
+            route=pages(emulator),
             reply=emulator.error_reply("rate_limited", retry_after="1"),
         )
     )
@@ -81,7 +93,7 @@ def test_a_burst_of_server_errors_is_retried(
 ) -> None:
     burst = emulator.error_reply("server_error")
     burst.status = status
-    emulator.inject(*[Fault(route=emulator.messages_route, reply=burst) for _ in range(3)])
+    emulator.inject(*[Fault(route=pages(emulator), reply=burst) for _ in range(3)])
     completes_with_everything(emulator, tmp_path)
     assert sum(1 for call in emulator.calls if call.status == status) == 3
 
@@ -98,7 +110,7 @@ def test_a_hanging_response_times_out_and_is_retried(
 
 def test_a_cut_off_body_is_retried(emulator: ProviderEmulator, tmp_path: Path) -> None:
     emulator.inject(
-        Fault(route=emulator.messages_route, truncate=True),
+        Fault(route=pages(emulator), truncate=True),
         Fault(
             route=emulator.inbox_route, reply=Reply(200, raw=b'{"success": true, "data": {"conv')
         ),
@@ -126,18 +138,18 @@ def test_a_rejected_credential_stops_the_run(emulator: ProviderEmulator, tmp_pat
 def test_a_non_transient_provider_error_stops_the_run(
     emulator: ProviderEmulator, tmp_path: Path
 ) -> None:
-    emulator.inject(Fault(route=emulator.messages_route, reply=emulator.error_reply("fatal")))
+    emulator.inject(Fault(route=pages(emulator), reply=emulator.error_reply("fatal")))
     fails_with_one_line(emulator, tmp_path, emulator.provider)
-    assert emulator.count(emulator.messages_route) == 1
+    assert emulator.count(pages(emulator)) == 1
 
 
 def test_a_conversation_deleted_after_listing_is_skipped(
     emulator: ProviderEmulator, tmp_path: Path
 ) -> None:
+    if not emulator.reads_conversations_one_by_one:
+        pytest.skip("lists messages: no conversation is read on its own, so none can vanish")
     first_read = emulator.inbox.newest_first()[0]
-    emulator.inject(
-        Fault(route=emulator.messages_route, reply=emulator.error_reply("conversation_gone"))
-    )
+    emulator.inject(Fault(route=pages(emulator), reply=emulator.error_reply("conversation_gone")))
     run = run_cli(tmp_path, emulator.config(page_size=3))
     assert run.returncode == 0, run.stderr
     emitted = sorted(r["message_id"] for r in run.output.of("messages"))
@@ -155,7 +167,7 @@ def test_secrets_never_reach_the_output_of_a_failing_run(
     echo = emulator.error_reply("fatal", message="rejected: " + " and ".join(secrets))
     assert all(secret.encode() in echo.encoded() for secret in secrets)
     emulator.inject(Fault(route=emulator.inbox_route, reply=emulator.error_reply("server_error")))
-    emulator.inject(Fault(route=emulator.messages_route, reply=echo))
+    emulator.inject(Fault(route=pages(emulator), reply=echo))
     run = run_cli(tmp_path, config)
     assert run.returncode == 1
     for secret in secrets:

@@ -23,6 +23,7 @@ Choices the reference leaves open, made here:
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import math
 import re
@@ -65,6 +66,7 @@ class UnipileEmulator(ProviderEmulator):
         latency: float = 0.0,
     ) -> None:
         super().__init__(inbox, latency=latency)
+        self._chats: dict[str, str] = {}
         self.api_key = api_key
         self.account_id = account_id
 
@@ -99,7 +101,9 @@ class UnipileEmulator(ProviderEmulator):
 
     def thread_of_chat(self, chat: str) -> str | None:
         """The thread a chat id stands for, if it exists."""
-        return next((t for t in list(self.inbox.conversations) if chat_id(t) == chat), None)
+        if len(self._chats) != len(self.inbox.conversations):  # a conversation was added
+            self._chats = {chat_id(thread): thread for thread in list(self.inbox.conversations)}
+        return self._chats.get(chat)
 
     def error_reply(
         self, kind: str, *, retry_after: str | None = None, message: str | None = None
@@ -242,13 +246,19 @@ class UnipileEmulator(ProviderEmulator):
         """A member's LinkedIn provider id (`ACoAA...`), as Unipile gives `sender_id`."""
         if person is self.inbox.owner:
             return self.inbox.owner_urn_id
-        return "ACoAA" + hashlib.sha256(person.profile_id.encode()).hexdigest()[:20].upper()
+        return provider_member_id(person.profile_id)
 
 
+@functools.cache  # ids are asked for on every page: hash each once
 def short_id(kind: str, source: str) -> str:
     """A stable 22-character id, the length of Unipile's own."""
     digest = hashlib.sha256(f"{kind}:{source}".encode()).digest()[:16]
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+@functools.cache
+def provider_member_id(profile_id: str) -> str:
+    return "ACoAA" + hashlib.sha256(profile_id.encode()).hexdigest()[:20].upper()
 
 
 def chat_id(thread_id: str) -> str:
