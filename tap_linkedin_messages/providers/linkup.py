@@ -44,8 +44,14 @@ SETTING_TO_CHECK = {
 }
 
 
-def conversation_record(item: dict[str, Any], *, category: str | None) -> Record:
-    """One `list_inbox` conversation as our record (without `account_id`/`provider`)."""
+def conversation_record(
+    item: dict[str, Any], *, category: str | None, organization_flag: bool = True
+) -> Record:
+    """One `list_inbox` conversation as our record (without `account_id`/`provider`).
+
+    `organization_flag`: v2 documents `is_organization` ("absent for human members"), so
+    there an absent flag means False; v1 has no such flag, so there it means unknown.
+    """
     participant = item.get("participant") or {}
     last_message = item.get("last_message") or {}
     sender = last_message.get("sender") or {}
@@ -62,8 +68,9 @@ def conversation_record(item: dict[str, Any], *, category: str | None) -> Record
                 "headline": participant.get("headline"),
                 "profile_url": participant.get("profile_url"),
                 "profile_picture_url": participant.get("profile_picture"),
-                # The doc: `true` for company pages, absent for human members.
-                "is_organization": bool(participant.get("is_organization", False)),
+                "is_organization": bool(participant["is_organization"])
+                if participant.get("is_organization") is not None
+                else (False if organization_flag else None),
             }
         ]
         if participant

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from singer_sdk.exceptions import RetriableAPIError
 
-from tap_linkedin_messages.normalize import ms_to_rfc3339, thread_id_from_urn
+from tap_linkedin_messages.providers import linkup
 from tap_linkedin_messages.providers.base import (
     ApiRequest,
     ConversationGoneError,
@@ -76,72 +76,16 @@ SETTING_TO_CHECK = {
 
 
 def conversation_record(item: dict[str, Any], *, category: str | None) -> Record:
-    """One v1 inbox conversation as our record (without `account_id`/`provider`).
+    """One v1 inbox conversation: v2's shape, where v1 has no `is_organization` flag.
 
-    The same shape as v2's; where v1 has no field (`is_organization`, `is_me`) the record
-    says null, never a guess. Should v1 start sending them, they pass through.
+    v1 sends no `is_me` either: `last_message.is_from_me` stays null unless it comes.
     """
-    participant = item.get("participant") or {}
-    last_message = item.get("last_message") or {}
-    sender = last_message.get("sender") or {}
-    last_sent_at = ms_to_rfc3339(last_message.get("time"))
-    conversation_id = item.get("conversation_id")
-    return {
-        "conversation_id": conversation_id,
-        "thread_id": thread_id_from_urn(conversation_id),
-        "category": category,
-        "type": item.get("type"),
-        "participants": [
-            {
-                "name": participant.get("name"),
-                "headline": participant.get("headline"),
-                "profile_url": participant.get("profile_url"),
-                "profile_picture_url": participant.get("profile_picture"),
-                "is_organization": optional_bool(participant.get("is_organization")),
-            }
-        ]
-        if participant
-        else [],
-        # The inbox has no separate activity time: the last message is the last activity.
-        "last_activity_at": last_sent_at,
-        "unread_count": item.get("unread"),
-        "last_message": {
-            "text": last_message.get("text"),
-            "sent_at": last_sent_at,
-            "sender_name": sender.get("name"),
-            "sender_profile_url": sender.get("profile_url"),
-            "is_from_me": optional_bool(sender.get("is_me")),
-        }
-        if last_message
-        else None,
-    }
+    return linkup.conversation_record(item, category=category, organization_flag=False)
 
 
-def message_record(item: dict[str, Any]) -> Record:
-    """One v1 conversation message as our record (without conversation/account fields)."""
-    sender_info = item.get("sender_info") or {}
-    return {
-        "message_id": item.get("entity_urn"),
-        "sent_at": ms_to_rfc3339(item.get("timestamp")),
-        "text": item.get("text"),
-        "subject": None,
-        "message_type": item.get("message_type"),
-        "sender": {
-            "name": item.get("sender"),
-            "first_name": sender_info.get("first_name"),
-            "last_name": sender_info.get("last_name"),
-            # v1's `sender_info` has no `profile_url` (v2 added it): null unless it comes.
-            "profile_url": sender_info.get("profile_url"),
-            # v1 does not say who "me" is; the stream infers it from `profile_url`, which
-            # v1 does not send either, so it stays null.
-            "is_me": None,
-        },
-    }
-
-
-def optional_bool(value: Any) -> bool | None:
-    """A flag the provider may leave out: None when absent, its truth value otherwise."""
-    return None if value is None else bool(value)
+# v1 messages are v2's without `sender_info.profile_url` (null unless it comes), and
+# neither says who "me" is: the record builder is the same.
+message_record = linkup.message_record
 
 
 def next_cursor_of(payload: dict[str, Any]) -> str | None:
