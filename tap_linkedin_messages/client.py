@@ -9,7 +9,6 @@ newest-first paging.
 from __future__ import annotations
 
 import importlib.resources
-import math
 import random
 from abc import abstractmethod
 from dataclasses import dataclass
@@ -333,8 +332,7 @@ class InboxStream(RESTStream[str | None]):
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
         """The adapter's request, on the SDK's session, headers and auth."""
         page_size = self.page_size()
-        worst_case = math.ceil(page_size / self.api.billing_unit) if self.api.bills_per_item else 0
-        self._reserved = self.ledger.authorize(self.name, worst_case)
+        self._reserved = self.ledger.authorize(self.name, self.api.credits_for(page_size))
         request = self.request_for(cursor=page.next_page_token, page_size=page_size)
         return HTTPRequest(
             url=self.url_base + request.path,

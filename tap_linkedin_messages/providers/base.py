@@ -61,9 +61,12 @@ class ConversationGoneError(ProviderError):
     """
 
 
-def credits_per_items(item_count: int, billing_unit: int) -> int:
-    """Credits for a page billed per started block of `billing_unit` items (0 items: free)."""
-    return math.ceil(item_count / billing_unit)
+def decode_json(response: requests.Response) -> Any:
+    """A response body as JSON, or None where it is not (cut off, HTML, empty)."""
+    try:
+        return response.json()
+    except ValueError:
+        return None
 
 
 class Source(ABC):
@@ -125,6 +128,14 @@ class Provider(Source):
     billing_unit: ClassVar[int] = 10
     #: False where nothing is billed per item (the `max_credits` budget never stops it).
     bills_per_item: ClassVar[bool] = True
+
+    def credits_for(self, item_count: int) -> int:
+        """Credits for a page, billed per started block of `billing_unit` items (0: free).
+
+        Providers that bill per account, not per item, report this too, so cost reports
+        and the `max_credits` budget stay comparable across providers.
+        """
+        return math.ceil(item_count / self.billing_unit) if self.bills_per_item else 0
 
     @property
     def api_url(self) -> str:

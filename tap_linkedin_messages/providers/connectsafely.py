@@ -37,7 +37,7 @@ from tap_linkedin_messages.providers.base import (
     Provider,
     ProviderError,
     Record,
-    credits_per_items,
+    decode_json,
 )
 
 if TYPE_CHECKING:
@@ -207,6 +207,9 @@ class ConnectSafelyProvider(Provider):
     default_api_url = "https://api.connectsafely.ai/linkedin"
     required_settings = ("api_key",)
     supported_categories = ("INBOX", "UNREAD")
+    # No per-item price is published, only limits: "150 messages per day per account"
+    # (seed 004) and 30 calls a minute (a 429 is retried); `credits_for` reports the
+    # shared 1-per-10 rule.
 
     def auth_headers(self) -> dict[str, str]:
         """ConnectSafely authenticates with a bearer token."""
@@ -245,7 +248,7 @@ class ConnectSafelyProvider(Provider):
             # A conversation with no time at all has nothing to bookmark: skipped.
             records=[record for record in records if record["last_activity_at"]],
             next_cursor=next_cursor(payload, "nextCursor"),
-            credits=self._credits(len(items)),
+            credits=self.credits_for(len(items)),
             items=len(items),
         )
 
@@ -276,23 +279,13 @@ class ConnectSafelyProvider(Provider):
         return Page(
             records=[message_record(item) for item in items],
             next_cursor=next_cursor(payload, "cursor"),
-            credits=self._credits(len(items)),
+            credits=self.credits_for(len(items)),
             items=len(items),
         )
 
-    def _credits(self, item_count: int) -> int:
-        # ConnectSafely publishes no per-item price, only limits: "150 messages per day
-        # per account" (seed 004) and, by its other routes' docs, 30 calls a minute (a 429
-        # is retried). The shared 1-per-10 rule is reported anyway, so cost reports and
-        # the `max_credits` budget stay comparable across providers.
-        return credits_per_items(item_count, self.billing_unit)
-
     def check_response(self, response: requests.Response) -> Any:
         """A listing, or one of ConnectSafely's error bodies, classified by status."""
-        try:
-            payload = response.json()
-        except ValueError:
-            payload = None
+        payload = decode_json(response)
         status = response.status_code
         if 200 <= status < 300 and _is_listing(payload):
             return payload

@@ -60,6 +60,7 @@ from tap_linkedin_messages.providers.base import (
     Provider,
     ProviderError,
     Record,
+    decode_json,
 )
 from tap_linkedin_messages.providers.linkedin_export import (
     People,
@@ -297,9 +298,14 @@ class LinkedInDmaProvider(Provider):
         if link is not None and rows:
             start, count = link
             cursor = f"{SNAPSHOT_CURSOR}:{start}:{count or self._count}"
-            return Page([], cursor, credits=0, items=len(rows))
+            return Page([], cursor, credits=self.credits_for(len(rows)), items=len(rows))
         all_rows, self._rows = self._rows, []
-        return Page(self._snapshot_records(all_rows), None, credits=0, items=len(rows))
+        return Page(
+            self._snapshot_records(all_rows),
+            None,
+            credits=self.credits_for(len(rows)),
+            items=len(rows),
+        )
 
     def _snapshot_records(self, rows: list[dict[str, str]]) -> list[Record]:
         people = People(rows)
@@ -334,7 +340,7 @@ class LinkedInDmaProvider(Provider):
             records.append(record)
         times = [int(e["processedAt"]) for e in events if e.get("processedAt") is not None]
         next_cursor = f"{CHANGELOG_CURSOR}:{max(times)}" if new and times else None
-        return Page(records, next_cursor, credits=0, items=len(events))
+        return Page(records, next_cursor, credits=self.credits_for(len(events)), items=len(events))
 
     @staticmethod
     def _event_key(event: dict[str, Any]) -> str:
@@ -367,10 +373,7 @@ class LinkedInDmaProvider(Provider):
         status = response.status_code
         parts = urlsplit(str(response.request.url or response.url))
         route = CHANGELOG_CURSOR if parts.path.endswith(CHANGELOG_PATH) else SNAPSHOT_CURSOR
-        try:
-            payload = response.json()
-        except ValueError:
-            payload = None
+        payload = decode_json(response)
         body = payload if isinstance(payload, dict) else {}
         if 200 <= status < 300 and status != 202 and isinstance(payload, dict):
             return payload

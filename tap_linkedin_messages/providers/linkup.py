@@ -19,7 +19,7 @@ from tap_linkedin_messages.providers.base import (
     Provider,
     ProviderError,
     Record,
-    credits_per_items,
+    decode_json,
 )
 
 if TYPE_CHECKING:
@@ -192,14 +192,11 @@ class LinkupProvider(Provider):
         consumed = metadata.get("credits_consumed")
         if isinstance(consumed, int):
             return consumed
-        return credits_per_items(item_count, self.billing_unit)
+        return self.credits_for(item_count)
 
     def check_response(self, response: requests.Response) -> Any:
         """Success envelope, or `{success: false, error: {code, message}}`."""
-        try:
-            payload = response.json()
-        except ValueError:
-            payload = None
+        payload = decode_json(response)
         if isinstance(payload, dict) and payload.get("success") is True:
             return payload
 

@@ -29,7 +29,7 @@ from tap_linkedin_messages.providers.base import (
     Provider,
     ProviderError,
     Record,
-    credits_per_items,
+    decode_json,
 )
 
 if TYPE_CHECKING:
@@ -231,7 +231,7 @@ class LinkupV1Provider(Provider):
                 if item.get("last_message")
             ],
             next_cursor=next_cursor_of(payload),
-            credits=credits_per_items(len(items), self.billing_unit),
+            credits=self.credits_for(len(items)),
             items=len(items),
         )
 
@@ -258,16 +258,13 @@ class LinkupV1Provider(Provider):
             records=[message_record(item) for item in items],
             next_cursor=next_cursor_of(payload),
             # v1 reports no credits: the doc's rule, 1 per started block of 10 results.
-            credits=credits_per_items(len(items), self.billing_unit),
+            credits=self.credits_for(len(items)),
             items=len(items),
         )
 
     def check_response(self, response: requests.Response) -> Any:
         """The success envelope, or raise: v1 errors are mostly HTTP 200 with `status: error`."""
-        try:
-            payload = response.json()
-        except ValueError:
-            payload = None
+        payload = decode_json(response)
         status = response.status_code
         if is_success(status, payload):
             return payload

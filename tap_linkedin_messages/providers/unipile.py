@@ -36,7 +36,7 @@ from tap_linkedin_messages.providers.base import (
     Provider,
     ProviderError,
     Record,
-    credits_per_items,
+    decode_json,
 )
 
 if TYPE_CHECKING:
@@ -171,6 +171,8 @@ class UnipileProvider(Provider):
     default_api_url = None
     required_settings = ("api_key", "account_id", "api_url")
     supported_categories = ("INBOX", "UNREAD")
+    # Unipile bills per connected account, not per item; `credits_for` reports the shared
+    # 1-per-10 rule.
 
     def auth_headers(self) -> dict[str, str]:
         """Unipile authenticates with an `X-API-KEY` header."""
@@ -200,7 +202,7 @@ class UnipileProvider(Provider):
         return Page(
             records=[conversation_record(item, category=category) for item in items],
             next_cursor=payload.get("cursor") or None,
-            credits=self._credits(len(items)),
+            credits=self.credits_for(len(items)),
             items=len(items),
         )
 
@@ -227,22 +229,13 @@ class UnipileProvider(Provider):
         return Page(
             records=[message_record(item) for item in items],
             next_cursor=payload.get("cursor") or None,
-            credits=self._credits(len(items)),
+            credits=self.credits_for(len(items)),
             items=len(items),
         )
 
-    def _credits(self, item_count: int) -> int:
-        # Unipile bills per connected account, not per item: no page costs anything by
-        # itself. The shared 1-per-10 rule is reported anyway, so cost reports and the
-        # `max_credits` budget stay comparable across providers.
-        return credits_per_items(item_count, self.billing_unit)
-
     def check_response(self, response: requests.Response) -> Any:
         """A `ChatList`/`MessageList` object, or a problem+json-like error body."""
-        try:
-            payload = response.json()
-        except ValueError:
-            payload = None
+        payload = decode_json(response)
         status = response.status_code
         if status == 200 and isinstance(payload, dict) and payload.get("object") in SUCCESS_OBJECTS:
             return payload
