@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -12,11 +13,8 @@ from tap_linkedin_messages.providers.linkedin_export import (
     parse_export_date,
 )
 from tests.conftest import run_cli, run_tap
-from tests.emulators.export import COLUMNS, export_rows, write_archive
+from tests.emulators.export import COLUMNS, TOP_FOLDER, csv_bytes, export_rows, write_archive
 from tests.emulators.inbox import Person, SyntheticInbox
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 ME = ("Olive Owner", "https://www.linkedin.com/in/olive-owner")
 ANA = ("Ana Lima", "https://www.linkedin.com/in/ana-lima")
@@ -171,3 +169,73 @@ def test_a_row_without_a_date_stops_the_run_naming_it(tmp_path: Path) -> None:
     path = write_archive(rows, tmp_path / "a.zip")
     with pytest.raises(ProviderError, match="row 3 has no readable"):
         list(LinkedInExportSource({"export_path": str(path)}).read_messages())
+
+
+def coaching_rows() -> list[dict[str, str]]:
+    """What `guide_messages.csv` holds: the inbox's columns, LinkedIn's coaching bot."""
+    return [
+        row("2-GUIDE", ("LinkedIn Guide", ""), [ME], "2026-03-01 08:00:00 UTC", "Tip of the day"),
+        row("2-GUIDE", ME, [("LinkedIn Guide", "")], "2026-03-01 08:01:00 UTC", "Thanks"),
+    ]
+
+
+def test_the_inbox_is_read_and_look_alike_files_are_skipped_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A "Complete" archive lists `guide_messages.csv` before `messages.csv`."""
+    path = write_archive(
+        ROWS,
+        tmp_path / "complete.zip",
+        look_alikes={
+            "guide_messages.csv": coaching_rows(),
+            "learning_role_play_messages.csv": coaching_rows(),
+        },
+    )
+    records = list(LinkedInExportSource({"export_path": str(path)}).read_messages())
+    assert [r["thread_id"] for r in records] == ["2-AAA", "2-AAA", "2-GRP", "2-GRP"]
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert "guide_messages.csv" in warning
+    assert "learning_role_play_messages.csv" in warning
+
+
+def test_the_2018_file_name_is_the_inbox_too(tmp_path: Path) -> None:
+    path = write_archive(ROWS, tmp_path / "old.zip", inbox_name="Messages.csv")
+    assert len(list(LinkedInExportSource({"export_path": str(path)}).read_messages())) == 4
+
+
+def test_an_extracted_archive_in_a_folder_reads_its_inbox_only(tmp_path: Path) -> None:
+    extracted = tmp_path / "exports" / "Basic_LinkedInDataExport_01-01-2026"
+    extracted.mkdir(parents=True)
+    write_archive(ROWS, extracted / "messages.csv", as_zip=False)
+    write_archive(coaching_rows(), extracted / "guide_messages.csv", as_zip=False)
+    output = run_tap({"provider": "linkedin_export", "export_path": str(tmp_path / "exports")})
+    assert sorted({r["thread_id"] for r in output.of("messages")}) == ["2-AAA", "2-GRP"]
+
+
+def only_look_alikes(folder: Path) -> Path:
+    path = folder / "coaching.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(f"{TOP_FOLDER}/guide_messages.csv", csv_bytes(coaching_rows(), COLUMNS))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (only_look_alikes, "holds no messages.csv at its root or in its top folder (only"),
+        (lambda p: (p / "empty").mkdir() or p / "empty", "holds no export archive"),
+        (lambda p: write_archive([], p / "a.zip"), "holds no messages"),
+    ],
+    ids=["only-look-alikes", "folder-without-archives", "empty-inbox"],
+)
+def test_an_export_with_no_inbox_is_an_error_naming_export_path(
+    tmp_path: Path, make, expected: str
+) -> None:
+    path = make(tmp_path)
+    run = run_cli(tmp_path, {"provider": "linkedin_export", "export_path": str(path)})
+    assert run.returncode == 1
+    errors = [line for line in run.stderr.splitlines() if "| ERROR" in line and expected in line]
+    assert len(errors) == 1, run.stderr
+    assert "`export_path`" in errors[0]
+    assert "Traceback" not in run.stderr
+    assert run.output.records == {}

@@ -17,9 +17,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import logging
 import zipfile
 from datetime import datetime, timezone
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from tap_linkedin_messages.normalize import datetime_to_rfc3339, profile_key
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 MESSAGES_CSV = "messages.csv"
+LOGGER = logging.getLogger(__name__)
 # Exports seen in the wild: UTF-8 with or without a BOM, and the odd Windows-1252 file.
 ENCODINGS = ("utf-8-sig", "cp1252")
 DATE_FORMATS = ("%Y-%m-%d %H:%M:%S %Z", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S%z")
@@ -176,28 +178,89 @@ def read_csv_text(raw: bytes, origin: str) -> list[dict[str, str]]:
     raise ProviderError(msg)
 
 
+def is_inbox_file(name: str) -> bool:
+    """`messages.csv` (any case; 2018 archives say `Messages.csv`), not a look-alike."""
+    return PurePosixPath(name).name.lower() == MESSAGES_CSV
+
+
+def is_look_alike(name: str) -> bool:
+    """A file with the inbox's columns that is not the inbox: `guide_messages.csv`,
+    `learning_role_play_messages.csv` (LinkedIn's coaching chats), and the like."""
+    base = PurePosixPath(name).name.lower()
+    return base.endswith(MESSAGES_CSV) and base != MESSAGES_CSV
+
+
+def inbox_entries(names: list[str], origin: str) -> str:
+    """The archive's inbox file among its entries: at its root or in its top folder.
+
+    Look-alikes are skipped with a warning naming them, so nobody wonders where their
+    coaching chats went; no inbox file at all is an error naming what was there instead.
+    """
+    look_alikes = sorted(name for name in names if is_look_alike(name))
+    if look_alikes:
+        LOGGER.warning(
+            "linkedin_export: %s: skipping %s (not the inbox: only messages.csv is read)",
+            origin,
+            ", ".join(look_alikes),
+        )
+    inboxes = sorted(
+        (name for name in names if is_inbox_file(name) and name.strip("/").count("/") <= 1),
+        key=lambda name: (name.count("/"), name),
+    )
+    if not inboxes:
+        found = f" (only {', '.join(look_alikes)})" if look_alikes else ""
+        msg = (
+            f"linkedin_export: {origin} holds no {MESSAGES_CSV} at its root or in its top "
+            f"folder{found} - check `export_path` (an archive requested with Messages ticked)"
+        )
+        raise ProviderError(msg)
+    return inboxes[0]
+
+
 def archive_files(path: Path) -> list[Path]:
-    """The archives `export_path` names: one ZIP or CSV, or a folder of them (oldest first)."""
-    if path.is_dir():
-        found = [p for p in path.iterdir() if p.suffix.lower() in (".zip", ".csv")]
-        return sorted(found, key=lambda p: (p.stat().st_mtime, p.name))
+    """The archives `export_path` names, oldest first.
+
+    One ZIP or CSV, or a folder of them: its ZIPs, its CSVs (look-alikes skipped), and the
+    `messages.csv` of archives extracted into sub-folders.
+    """
     if path.is_file():
         return [path]
-    msg = f"linkedin_export: {path} does not exist - check the `export_path` setting"
-    raise ProviderError(msg)
+    if not path.is_dir():
+        msg = f"linkedin_export: {path} does not exist - check the `export_path` setting"
+        raise ProviderError(msg)
+    entries = [p for p in path.iterdir() if p.is_file()]
+    entries += [p for sub in path.iterdir() if sub.is_dir() for p in sub.iterdir() if p.is_file()]
+    relative = {str(p.relative_to(path).as_posix()): p for p in entries}
+    look_alikes = sorted(name for name in relative if is_look_alike(name))
+    if look_alikes:
+        LOGGER.warning(
+            "linkedin_export: %s: skipping %s (not the inbox: only messages.csv is read)",
+            path,
+            ", ".join(look_alikes),
+        )
+    found = [
+        p
+        for name, p in relative.items()
+        if (p.parent == path and p.suffix.lower() in (".zip", ".csv") and not is_look_alike(name))
+        or (p.parent != path and is_inbox_file(name))
+    ]
+    if not found:
+        msg = (
+            f"linkedin_export: {path} holds no export archive (no .zip, no {MESSAGES_CSV}) - "
+            "check the `export_path` setting"
+        )
+        raise ProviderError(msg)
+    return sorted(found, key=lambda p: (p.stat().st_mtime, p.name))
 
 
 def read_archive(path: Path) -> list[dict[str, str]]:
-    """The `messages.csv` rows of one ZIP (anywhere inside it) or one CSV file."""
+    """The inbox rows of one ZIP (its `messages.csv`) or one CSV file."""
     if path.suffix.lower() != ".zip":
         return read_csv_text(path.read_bytes(), str(path))
     try:
         with zipfile.ZipFile(path) as archive:
-            names = [n for n in archive.namelist() if n.lower().endswith(MESSAGES_CSV)]
-            if not names:
-                msg = f"linkedin_export: {path} holds no {MESSAGES_CSV} - check `export_path`"
-                raise ProviderError(msg)
-            return read_csv_text(archive.read(names[0]), f"{path}:{names[0]}")
+            name = inbox_entries(archive.namelist(), str(path))
+            return read_csv_text(archive.read(name), f"{path}:{name}")
     except zipfile.BadZipFile:
         msg = f"linkedin_export: {path} is not a readable ZIP archive - check `export_path`"
         raise ProviderError(msg) from None
@@ -214,8 +277,15 @@ class LinkedInExportSource(FileSource):
     def read_messages(self) -> Iterator[Record]:
         """Every message of every archive; a message in several archives comes out once."""
         rows: list[dict[str, Any]] = []
-        for archive in archive_files(Path(str(self.config["export_path"])).expanduser()):
+        export_path = Path(str(self.config["export_path"])).expanduser()
+        for archive in archive_files(export_path):
             rows += read_archive(archive)
+        if not rows:
+            msg = (
+                f"linkedin_export: {export_path} holds no messages (an empty messages.csv) - "
+                "check the `export_path` setting"
+            )
+            raise ProviderError(msg)
         people = People(rows)
         member = find_member(rows, people)
         seen: set[str] = set()

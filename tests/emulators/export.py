@@ -22,6 +22,8 @@ from tests.emulators.server import ProviderEmulator
 if TYPE_CHECKING:
     from tests.emulators.inbox import Message, SyntheticInbox
 
+# The folder a LinkedIn archive puts everything in.
+TOP_FOLDER = "Basic_LinkedInDataExport_11-23-2026"
 COLUMNS = [
     "CONVERSATION ID",
     "CONVERSATION TITLE",
@@ -79,21 +81,35 @@ def write_archive(
     columns: list[str] = COLUMNS,
     encoding: str = "utf-8",
     as_zip: bool = True,
+    look_alikes: dict[str, list[dict[str, str]]] | None = None,
+    inbox_name: str = "messages.csv",
 ) -> Path:
-    """`rows` as a `messages.csv` (every header quoted, as LinkedIn does), zipped or not."""
+    """`rows` as a `messages.csv` (every header quoted, as LinkedIn does), zipped or not.
+
+    `look_alikes`: files a "Complete" archive holds beside the inbox, with the same
+    columns (`guide_messages.csv`, `learning_role_play_messages.csv`), written first so
+    that they come before the inbox in the ZIP's directory.
+    """
+    data = csv_bytes(rows, columns, encoding)
+    if not as_zip:
+        path.write_bytes(data)
+        return path
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, extra in (look_alikes or {}).items():
+            archive.writestr(f"{TOP_FOLDER}/{name}", csv_bytes(extra, columns, encoding))
+        archive.writestr(f"{TOP_FOLDER}/{inbox_name}", data)
+    return path
+
+
+def csv_bytes(rows: list[dict[str, str]], columns: list[str], encoding: str = "utf-8") -> bytes:
+    """Rows as CSV, every field quoted as LinkedIn writes them."""
     buffer = io.StringIO(newline="")
     writer = csv.DictWriter(
         buffer, fieldnames=columns, quoting=csv.QUOTE_ALL, extrasaction="ignore"
     )
     writer.writeheader()
     writer.writerows(rows)
-    data = buffer.getvalue().encode(encoding)
-    if not as_zip:
-        path.write_bytes(data)
-        return path
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("Basic_LinkedInDataExport_11-23-2026/messages.csv", data)
-    return path
+    return buffer.getvalue().encode(encoding)
 
 
 class ExportArchive(ProviderEmulator):
