@@ -13,7 +13,15 @@ Scenarios, for each provider:
    minimum;
 4. a full sync of 300 conversations with 100 ms latency per request, at
    `max_concurrent_requests` 1 and 4: wall time and identical records;
-and peak RSS for a 10,000-message and a 100,000-message inbox.
+and peak RSS for a 10,000-message and a 100,000-message inbox. Scenario 1 also runs with
+the SDK's default message writer instead of the tap's msgspec one, each beside the
+trivial SDK stream with the same writer.
+
+Then LinkedIn's official archives: a generated data export (`benchmarks/archive.py`: rows
+in random conversation order, multi-line texts) of 10,000, 100,000 and 1,000,000
+messages, read by `linkedin_export` from the ZIP and by `linkedin_dma` as its INBOX
+snapshot (`benchmarks/snapshot_server.py`): seconds, records/s, peak RSS and the
+temporary disk the read used.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ import math
 import os
 import platform
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -36,11 +45,15 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks import archive  # noqa: E402
+from benchmarks.snapshot_server import ArchiveSnapshotServer  # noqa: E402
 from tests.emulators import EMULATORS, emulator_class  # noqa: E402
 from tests.emulators.inbox import SyntheticInbox  # noqa: E402
 from tests.emulators.server import ProviderEmulator  # noqa: E402
 
-TAP = Path(sys.executable).parent / "tap-linkedin-messages"
+TAP = [str(Path(sys.executable).parent / "tap-linkedin-messages")]
+DEFAULT_WRITER_TAP = [sys.executable, str(REPO / "benchmarks" / "default_writer_tap.py")]
+ARCHIVE_SIZES = (10_000, 100_000, 1_000_000)
 # Which side filters by time (the minimum drops to the new items alone there):
 # (inbox listing, messages of a conversation).
 TIME_FILTERS = {
@@ -62,6 +75,8 @@ class Run:
     state: dict[str, Any]
     requests: int
     credits: int
+    #: The temporary disk the read reported using (official archives), in MB.
+    disk_mb: float = 0.0
 
 
 def skewed_counts(conversations: int, total: int, seed: int) -> list[int]:
@@ -86,23 +101,32 @@ def build_inbox(conversations: int, total: int, seed: int = 5) -> SyntheticInbox
 
 
 def run_tap(
-    emulator: ProviderEmulator, workdir: Path, state: dict | None = None, **config: Any
+    emulator: ProviderEmulator | ArchiveSnapshotServer | None,
+    workdir: Path,
+    state: dict | None = None,
+    *,
+    tap: list[str] = TAP,
+    settings: dict[str, Any] | None = None,
+    **config: Any,
 ) -> Run:
     """One tap process: wall time, peak RSS (its own), its output, what the emulator served."""
-    config_file, state_file, out_file = (
+    config_file, state_file, out_file, log_file = (
         workdir / "config.json",
         workdir / "state.json",
         workdir / "out.jsonl",
+        workdir / "tap.log",
     )
-    config_file.write_text(json.dumps(emulator.config(**config)))
+    base = emulator.config(**config) if emulator is not None else {}
+    config_file.write_text(json.dumps({**base, **(settings or {})}))
     state_file.write_text(json.dumps(state or {}))
-    emulator.reset_counters()
-    with out_file.open("w") as out:
+    if emulator is not None:
+        emulator.reset_counters()
+    with out_file.open("w") as out, log_file.open("w") as log:
         started = time.perf_counter()
         process = subprocess.Popen(
-            [str(TAP), "--config", str(config_file), "--state", str(state_file)],
+            [*tap, "--config", str(config_file), "--state", str(state_file)],
             stdout=out,
-            stderr=subprocess.DEVNULL,
+            stderr=log,
         )
         # The tap's own high-water mark (VmHWM), read while it runs: rusage would also
         # count the pages of this (large) benchmark process that the fork copied.
@@ -113,7 +137,7 @@ def run_tap(
         seconds = time.perf_counter() - started
         status = process.returncode
     if status != 0:
-        raise RuntimeError(f"tap failed with status {status} ({emulator.provider})")
+        raise RuntimeError(f"tap failed with status {status}: {log_file.read_text()[-2000:]}")
     records, messages, last_state = 0, [], {}
     keep_ids = config.get("max_concurrent_requests") is not None  # scenario 4 compares them
     with out_file.open() as lines:
@@ -124,14 +148,16 @@ def run_tap(
                     messages.append(json.loads(line)["record"]["message_id"])
             elif '"type":"STATE"' in line or '"type": "STATE"' in line:
                 last_state = json.loads(line)["value"]
+    disk = re.findall(r"\(([0-9.]+) MB on disk\)", log_file.read_text())
     return Run(
         seconds,
         peak_kb / 1024,
         records,
         messages,
         last_state,
-        emulator.count(),
-        emulator.credits,
+        emulator.count() if emulator is not None else 0,
+        getattr(emulator, "credits", 0),
+        float(disk[-1]) if disk else 0.0,
     )
 
 
@@ -145,11 +171,11 @@ def high_water_kb(pid: int) -> int:
     return int(line.split()[1]) if line else 0
 
 
-def ceiling(records: int) -> float:
+def ceiling(records: int, writer: str = "msgspec") -> float:
     """Records/s of the trivial SDK stream emitting the same number of records."""
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "trivial_tap.py"), str(records)],
+        [sys.executable, str(REPO / "benchmarks" / "trivial_tap.py"), str(records), writer],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         check=True,
@@ -188,6 +214,10 @@ def benchmark(provider: str, workdir: Path, total: int) -> dict[str, Any]:
         result["messages_total"] = inbox.message_count()
         result["longest"] = max(len(c.messages) for c in inbox.conversations.values())
         result["ceiling"] = ceiling(full.records)
+        result["full_default_writer"] = run_tap(
+            emulator, workdir, page_size=100, tap=DEFAULT_WRITER_TAP
+        )
+        result["ceiling_default_writer"] = ceiling(full.records, "default")
 
         result["unchanged"] = run_tap(emulator, workdir, state=full.state, page_size=100)
 
@@ -222,14 +252,76 @@ def benchmark(provider: str, workdir: Path, total: int) -> dict[str, Any]:
     return result
 
 
-def render(results: list[dict[str, Any]], total: int) -> str:
+def benchmark_archives(workdir: Path, sizes: tuple[int, ...]) -> list[dict[str, Any]]:
+    """Each size of generated archive, read by the export and by the DMA snapshot."""
+    results = []
+    for size in sizes:
+        print(f"benchmarking the official archives at {size:,} messages ...", flush=True)
+        path = archive.write(workdir / f"export-{size}.zip", size)
+        export = run_tap(
+            None, workdir, settings={"provider": "linkedin_export", "export_path": str(path)}
+        )
+        server = ArchiveSnapshotServer(path).start()
+        try:
+            snapshot = run_tap(server, workdir)
+        finally:
+            server.stop()
+        path.unlink()
+        results.append({"messages": size, "linkedin_export": export, "linkedin_dma": snapshot})
+    return results
+
+
+def render_archives(archives: list[dict[str, Any]], results: list[dict[str, Any]]) -> list[str]:
+    fastest = max(results, key=lambda r: r["full"].records / r["full"].seconds)
+    fastest_rate = fastest["full"].records / fastest["full"].seconds
+    lines = [
+        "",
+        "## 5. LinkedIn's official archives: the data export and the portability snapshot",
+        "",
+        "A generated archive (rows in random conversation order, some multi-line texts, "
+        "200 messages per conversation) read by `linkedin_export` from its ZIP, and served "
+        "page by page (100 rows) as the `linkedin_dma` INBOX snapshot. Records are "
+        "messages and conversations; temporary disk is what the read's index used.",
+        "",
+        "| source | messages | records | seconds | records/s | peak RSS MB | temporary disk MB |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for source in ("linkedin_export", "linkedin_dma"):
+        for row in archives:
+            run = row[source]
+            lines.append(
+                f"| {source} | {row['messages']:,} | {run.records:,} | {run.seconds:.1f} | "
+                f"{run.records / run.seconds:,.0f} | {run.peak_rss_mb:.0f} | {run.disk_mb:,.0f} |"
+            )
+    lines.append("")
+    for source in ("linkedin_export", "linkedin_dma"):
+        small, large = archives[0][source], archives[-1][source]
+        lines.append(
+            f"- `{source}`: peak RSS at {archives[-1]['messages']:,} messages is "
+            f"{large.peak_rss_mb / small.peak_rss_mb:.2f}x the RSS at "
+            f"{archives[0]['messages']:,} ({large.peak_rss_mb:.0f} MB)."
+        )
+    same_size = next((row for row in archives if row["messages"] == 100_000), archives[-1])
+    export = same_size["linkedin_export"]
+    lines.append(
+        f"- `linkedin_export` at {same_size['messages']:,} messages: "
+        f"{export.records / export.seconds:,.0f} records/s; the fastest HTTP provider in this "
+        f"run (`{fastest['provider']}`, scenario 1): {fastest_rate:,.0f} records/s."
+    )
+    return lines
+
+
+def render(
+    results: list[dict[str, Any]], total: int, archives: list[dict[str, Any]] | None = None
+) -> str:
     lines = [
         "# Benchmark results",
         "",
         f"Measured by `make bench` on {time.strftime('%Y-%m-%d')}, {platform.python_implementation()} "
         f"{platform.python_version()}, {os.cpu_count()} cores. The tap runs as its own process "
-        "(SDK default writer) against each provider's emulator on 127.0.0.1; the emulator "
-        "counts requests and credits (1 per 10 items returned, per request, rounded up).",
+        "(the SDK's msgspec writer, as the tap ships) against each provider's emulator on "
+        "127.0.0.1; the emulator counts requests and credits (1 per 10 items returned, per "
+        "request, rounded up).",
         "",
         f"## 1. Full sync: 1,000 conversations, {results[0]['messages_total']:,} messages "
         f"(longest conversation: {results[0]['longest']:,})",
@@ -245,6 +337,23 @@ def render(results: list[dict[str, Any]], total: int) -> str:
             f"{r['ceiling']:,.0f} | {100 * rate / r['ceiling']:.0f}% | {full.peak_rss_mb:.0f} | "
             f"{full.requests:,} | {full.credits:,} | {r['full_minimum']:,} | "
             f"{full.credits / r['full_minimum']:.2f} |"
+        )
+    lines += [
+        "",
+        "### 1b. The same full sync with each of the SDK's writers",
+        "",
+        "The trivial SDK stream emits the same number of ready-made records with the same "
+        "writer (and, as the tap, no type conformance): the ceiling for that writer.",
+        "",
+        "| provider | msgspec records/s | % of msgspec ceiling | default writer records/s | % of default ceiling |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        fast = r["full"].records / r["full"].seconds
+        slow = r["full_default_writer"].records / r["full_default_writer"].seconds
+        lines.append(
+            f"| {r['provider']} | {fast:,.0f} | {100 * fast / r['ceiling']:.0f}% | "
+            f"{slow:,.0f} | {100 * slow / r['ceiling_default_writer']:.0f}% |"
         )
     lines += [
         "",
@@ -297,6 +406,8 @@ def render(results: list[dict[str, Any]], total: int) -> str:
     for r in results:
         small, full = r["small"].peak_rss_mb, r["full"].peak_rss_mb
         lines.append(f"| {r['provider']} | {small:.0f} | {full:.0f} | {full / small:.2f} |")
+    if archives:
+        lines += render_archives(archives, results)
     return "\n".join(lines) + "\n"
 
 
@@ -307,6 +418,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--providers", nargs="*", default=sorted(EMULATORS))
     parser.add_argument("--output", type=Path, default=REPO / "benchmarks" / "RESULTS.md")
+    parser.add_argument("--archive-sizes", type=int, nargs="*", default=list(ARCHIVE_SIZES))
     args = parser.parse_args()
     # This process holds the synthetic inboxes (millions of objects) and serves them;
     # the cyclic garbage collector's full scans would stall the emulator mid-run and be
@@ -318,7 +430,9 @@ def main() -> None:
             print(f"benchmarking {provider} ...", flush=True)
             gc.collect()  # the previous provider's inboxes and emulators, between runs
             results.append(benchmark(provider, Path(workdir), args.messages))
-    report = render(results, args.messages)
+        gc.collect()
+        archives = benchmark_archives(Path(workdir), tuple(args.archive_sizes))
+    report = render(results, args.messages, archives)
     args.output.write_text(report)
     copy_into_readme(report)
     print(report)

@@ -1,7 +1,8 @@
 """The ceiling for records/s: an SDK stream that only emits ready-made message records.
 
-Same SDK, same writer, same `messages` schema as the real tap; no HTTP, no paging, no
-parsing. `python benchmarks/trivial_tap.py COUNT` writes COUNT Singer RECORD messages.
+Same SDK, same `messages` schema as the real tap; no HTTP, no paging, no parsing.
+`python benchmarks/trivial_tap.py COUNT [msgspec|default]` writes COUNT Singer RECORD
+messages with the SDK's msgspec writer (the tap's) or its default one.
 """
 
 from __future__ import annotations
@@ -10,6 +11,10 @@ import sys
 from typing import Any, ClassVar
 
 from singer_sdk import Stream, StreamSchema, Tap
+from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.io_base import SingerWriter
+from singer_sdk.singerlib.encoding.base import GenericSingerWriter
 
 from tap_linkedin_messages.client import SCHEMAS
 from tap_linkedin_messages.normalize import ms_to_rfc3339
@@ -22,6 +27,8 @@ class ReadyMadeMessages(Stream):
     primary_keys = ("message_id",)
     replication_key = "sent_at"
     schema: ClassVar[StreamSchema] = StreamSchema(SCHEMAS)
+    # As the tap's streams: its records need no type conformance.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
     def get_records(self, context: Any) -> Any:
         count = int(self.config["count"])
@@ -43,6 +50,10 @@ class ReadyMadeMessages(Stream):
                     "profile_url": "https://www.linkedin.com/in/member-1/",
                     "is_me": False,
                 },
+                "attachments": None,
+                "reactions": None,
+                "edited_at": None,
+                "is_deleted": None,
             }
 
 
@@ -57,6 +68,9 @@ class TrivialTap(Tap):
         return [ReadyMadeMessages(self)]
 
 
+WRITERS: dict[str, type[GenericSingerWriter]] = {"msgspec": MsgSpecWriter, "default": SingerWriter}
+
 if __name__ == "__main__":
+    TrivialTap.message_writer_class = WRITERS[sys.argv[2] if len(sys.argv) > 2 else "msgspec"]
     tap = TrivialTap(config={"count": int(sys.argv[1])}, validate_config=False)
     tap.sync_all()

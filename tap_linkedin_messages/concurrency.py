@@ -1,10 +1,10 @@
 """Several conversations' messages fetched at once, still emitted in the SDK's order.
 
-`max_concurrent_requests` > 1 turns this on. The conversations stream announces, page by
-page, the conversations whose messages will be read; the messages stream, when the SDK
-asks it for one, starts fetching it and the next few in worker threads (each worker runs
-the SDK's own request loop on a private copy of the stream) and hands the records over
-in order. Memory stays flat: only the conversations being fetched are buffered, a couple
+`max_concurrent_requests` > 1 turns this on. The conversation-API strategy announces,
+page by page, the conversations whose messages will be read; when the SDK asks for one,
+it starts fetching it and the next few in worker threads (each job is prepared in the
+main thread and run by a worker on its own copy of the stream) and hands the records
+over in order. Memory stays flat: only the conversations being fetched are buffered, a couple
 of pages each.
 """
 
@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     from singer_sdk.helpers.types import Context
+
+    #: Prepares, in the main thread, the job a worker runs for one conversation.
+    Prepare = Callable[[Context], Callable[[], Iterator[dict[str, Any]]]]
 
 _DONE = object()
 
@@ -62,28 +65,28 @@ class RequestGate:
 class Prefetcher:
     """Fetches announced conversations ahead, `workers` at a time, handed over in order."""
 
-    def __init__(self, workers: int, fetch: Callable[[Context], Iterator[dict[str, Any]]]) -> None:
+    def __init__(self, workers: int) -> None:
         self.workers = workers
-        self._fetch = fetch
         self._pool: ThreadPoolExecutor | None = None
         self._upcoming: deque[Context] = deque()
         self._queues: dict[str, Queue[Any]] = {}
         self._stop = threading.Event()
 
-    def announce(self, contexts: list[Context]) -> None:
-        """Conversations whose messages the SDK will ask for next, in its order."""
-        self._upcoming.extend(contexts)
+    def announce(self, contexts: list[Context | None]) -> None:
+        """Conversations whose messages the SDK will ask for next, in its order (None:
+        a conversation it will not sync)."""
+        self._upcoming.extend(context for context in contexts if context is not None)
 
-    def take(self, context: Context) -> Iterator[dict[str, Any]]:
+    def take(self, context: Context, prepare: Prepare) -> Iterator[dict[str, Any]]:
         """The records of one conversation, while the next ones are fetched."""
         conversation_id = context["conversation_id"]
         while self._upcoming and self._upcoming[0]["conversation_id"] != conversation_id:
             self._upcoming.popleft()
         if self._upcoming:
             self._upcoming.popleft()
-        self._submit(context)
+        self._submit(context, prepare)
         for upcoming in list(self._upcoming)[: self.workers - 1]:
-            self._submit(upcoming)
+            self._submit(upcoming, prepare)
         queue = self._queues.pop(conversation_id)
         while (item := queue.get()) is not _DONE:
             if isinstance(item, BaseException):
@@ -100,19 +103,20 @@ class Prefetcher:
         self._upcoming.clear()
         self._stop = threading.Event()
 
-    def _submit(self, context: Context) -> None:
+    def _submit(self, context: Context, prepare: Prepare) -> None:
         if context["conversation_id"] in self._queues:
             return
+        job = prepare(context)
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="messages")
         # Two pages or so of records per conversation, at most.
         queue: Queue[Any] = Queue(maxsize=500)
         self._queues[context["conversation_id"]] = queue
-        self._pool.submit(self._run, context, queue)
+        self._pool.submit(self._run, job, queue)
 
-    def _run(self, context: Context, queue: Queue[Any]) -> None:
+    def _run(self, job: Callable[[], Iterator[dict[str, Any]]], queue: Queue[Any]) -> None:
         try:
-            for record in self._fetch(context):
+            for record in job():
                 self._put(queue, record)
             self._put(queue, _DONE)
         except BaseException as error:  # handed to the main thread, which raises it

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 # LinkedIn's thread id is the `2-...` token at the end of every URN form
 # (`urn:li:msg_conversation:(urn:li:fsd_profile:X,2-...)`, `urn:li:messagingThread:2-...`)
@@ -21,7 +22,7 @@ def ms_to_rfc3339(epoch_ms: int | float | str | None) -> str | None:
     if epoch_ms is None or epoch_ms == "":
         return None
     millis = int(epoch_ms)
-    moment = _EPOCH + timedelta(milliseconds=millis)
+    moment = EPOCH + timedelta(milliseconds=millis)
     return f"{moment:%Y-%m-%dT%H:%M:%S}.{millis % 1000:03d}Z"
 
 
@@ -39,7 +40,7 @@ def parse_timestamp(value: str) -> datetime:
 
 def rfc3339_to_ms(value: str) -> int:
     """The inverse of `ms_to_rfc3339` for any ISO-8601 string with an offset or `Z`."""
-    return (parse_timestamp(value) - _EPOCH) // timedelta(milliseconds=1)
+    return (parse_timestamp(value) - EPOCH) // timedelta(milliseconds=1)
 
 
 def iso_to_rfc3339(value: str | None) -> str | None:
@@ -57,6 +58,7 @@ def thread_id_from_urn(conversation_id: str | None) -> str | None:
     return match.group(1) if match else None
 
 
+@lru_cache(maxsize=65536)
 def profile_key(profile_url: str | None) -> str | None:
     """A profile URL reduced to what identifies the member, for equality tests.
 

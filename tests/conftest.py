@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from tap_linkedin_messages.tap import TapLinkedInMessages
 from tests.emulators.inbox import SyntheticInbox
@@ -21,6 +22,25 @@ from tests.emulators.linkup import LinkupEmulator
 
 REPO = Path(__file__).resolve().parent.parent
 TAP_EXECUTABLE = Path(sys.executable).parent / "tap-linkedin-messages"
+FIXTURES = REPO / "tests" / "fixtures"
+
+
+def load_fixture(name: str) -> Any:
+    """A provider's documented example payload, from `tests/fixtures/` (see its README)."""
+    return json.loads((FIXTURES / name).read_text())
+
+
+def response(status: int, body: Any = None, *, raw: bytes | None = None) -> requests.Response:
+    """An answer as `requests` hands it over: `body` as JSON (bytes: as they came), or `raw`."""
+    if isinstance(body, bytes):
+        raw = body
+    answer = requests.Response()
+    answer.status_code = status
+    answer._content = raw if raw is not None else json.dumps(body).encode()
+    answer.encoding = "utf-8"
+    answer.url = "https://provider.example.invalid/"
+    answer.request = requests.Request("GET", answer.url).prepare()
+    return answer
 
 
 @dataclass
@@ -49,14 +69,33 @@ class SyncOutput:
         return self.records.get(stream, [])
 
 
-def run_tap(config: dict[str, Any], state: dict[str, Any] | None = None) -> SyncOutput:
+class CapturedStdout(io.TextIOWrapper):
+    """A stdout to read back: the tap's msgspec writer writes bytes to `sys.stdout.buffer`."""
+
+    def __init__(self) -> None:
+        super().__init__(io.BytesIO(), encoding="utf-8", newline="")
+
+    def getvalue(self) -> str:
+        self.flush()
+        return self.buffer.getvalue().decode()  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def captured_stdout() -> Iterator[CapturedStdout]:
+    """What a tap run in this process writes to stdout."""
+    with contextlib.redirect_stdout(CapturedStdout()) as stdout:
+        yield stdout
+
+
+def run_tap(
+    config: dict[str, Any], state: dict[str, Any] | None = None, **tap_kwargs: Any
+) -> SyncOutput:
     """Sync in this process (fast); Singer messages are read back from stdout."""
-    buffer = io.StringIO()
     # The SDK updates the state it is given in place: keep the caller's copy intact.
-    tap = TapLinkedInMessages(config=config, state=copy.deepcopy(state or {}))
-    with contextlib.redirect_stdout(buffer):
+    tap = TapLinkedInMessages(config=config, state=copy.deepcopy(state or {}), **tap_kwargs)
+    with captured_stdout() as stdout:
         tap.sync_all()
-    output = SyncOutput.parse(buffer.getvalue())
+    output = SyncOutput.parse(stdout.getvalue())
     output.tap = tap
     return output
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,76 @@ def test_the_tap_runs_as_a_plain_cli_pipeline(linkup: LinkupEmulator, tmp_path: 
     assert run.returncode == 0, run.stderr
     assert len(run.output.of("messages")) == linkup.inbox.message_count()
     assert len(run.output.of("conversations")) == len(linkup.inbox.conversations)
+
+
+# --- the errors a new user meets on day one ---------------------------------------------
+
+
+def a_port_nobody_listens_on() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize("provider", ["linkup", "connectsafely", "unipile", "linkedin_dma"])
+def test_an_api_url_where_nothing_listens_is_one_line_naming_api_url(
+    tmp_path: Path, provider: str
+) -> None:
+    config = {
+        "provider": provider,
+        "api_key": "sk-day-one-secret",
+        "access_token": "dma-day-one-secret",
+        "account_id": "acc_1",
+        "api_url": f"http://127.0.0.1:{a_port_nobody_listens_on()}",
+        "max_retries": 1,
+        "backoff_base_seconds": 0,
+    }
+    run = run_cli(tmp_path, config)
+    assert run.returncode == 1
+    naming = [line for line in error_lines(run.stderr) if "`api_url`" in line]
+    assert len(naming) == 1, run.stderr
+    assert "could not reach" in naming[0]
+    assert "connection refused after 1 retries" in naming[0]
+    assert "Traceback" not in run.stderr
+    assert "day-one-secret" not in run.stderr + run.stdout
+
+
+def test_a_conversation_gone_with_a_code_nobody_documented_is_skipped(
+    linkup: LinkupEmulator, tmp_path: Path
+) -> None:
+    """A 404 for one conversation's messages, on an account the inbox listing just
+    accepted, is that conversation gone, whatever code comes with it."""
+    from tests.emulators.linkup import error
+    from tests.emulators.server import Fault
+
+    gone = linkup.inbox.newest_first()[0]
+    linkup.inject(
+        Fault(route="get_conversation", reply=error(404, "RESOURCE_MISSING", "No such thread"))
+    )
+    run = run_cli(tmp_path, linkup.config())
+    assert run.returncode == 0, run.stderr
+    expected = {
+        linkup.inbox.message_urn(m)
+        for c in linkup.inbox.conversations.values()
+        if c is not gone
+        for m in c.messages
+    }
+    assert {r["message_id"] for r in run.output.of("messages")} == expected
+    assert "no longer exists" in run.stderr
+    assert "RESOURCE_MISSING" in run.stderr
+
+
+def test_a_rejected_parameter_on_a_conversation_names_only_the_settings_that_shape_it(
+    linkup: LinkupEmulator, tmp_path: Path
+) -> None:
+    from tests.emulators.linkup import error
+    from tests.emulators.server import Fault
+
+    linkup.inject(
+        Fault(route="get_conversation", reply=error(400, "INVALID_PARAMS", "count too large"))
+    )
+    run = run_cli(tmp_path, linkup.config())
+    assert run.returncode == 1
+    (line,) = [line for line in error_lines(run.stderr) if "INVALID_PARAMS" in line]
+    assert "`page_size`" in line
+    assert "inbox_categories" not in line

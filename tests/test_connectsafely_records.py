@@ -1,13 +1,16 @@
 """ConnectSafely payload -> record functions, requests, error handling and the 307 redirects.
 
-The fixtures are the 200 examples of seeds 004 (`recent-messages`) and 002
-(`conversation-details`), copied verbatim: the deprecated routes' shapes. The current
-routes' shapes (providers reference §3.3) are built here from their documented fields.
+The fixtures are the 200 examples printed by ConnectSafely's reference for its deprecated
+routes, copied verbatim:
+https://connectsafely.ai/docs/api/linkedin-messaging/get-messaging-recent-messages-get-recent-messages
+and https://connectsafely.ai/docs/api/linkedin-messaging/get-messaging-conversation-details-get-conversation-details.
+The current routes' shapes are built here from their documented fields:
+https://connectsafely.ai/docs/api/linkedin-messaging/get-conversations-list-conversations and
+https://connectsafely.ai/docs/api/linkedin-messaging/get-conversations-conversationurn-messages-get-conversation-messages.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -16,17 +19,16 @@ import requests
 from singer_sdk.exceptions import RetriableAPIError
 
 from tap_linkedin_messages.normalize import datetime_to_rfc3339, parse_timestamp, rfc3339_to_ms
-from tap_linkedin_messages.providers.base import ConversationGoneError, ProviderError
+from tap_linkedin_messages.providers.base import ConversationGoneError, PageAsk, ProviderError
 from tap_linkedin_messages.providers.connectsafely import (
     ConnectSafelyProvider,
     conversation_record,
     message_record,
 )
-from tests.conftest import REPO, run_tap
+from tests.conftest import load_fixture, response, run_tap
 from tests.emulators.connectsafely import ConnectSafelyEmulator
 from tests.emulators.inbox import Person, SyntheticInbox
 
-FIXTURES = REPO / "tests" / "fixtures"
 API_URL = "https://api.connectsafely.ai/linkedin"
 CONFIG = {"api_key": "sk-connectsafely-secret", "account_id": "696ce9e780e0483585e4e553"}
 OWNER = "ACoAAATPlQ0Bc8wdg-Iy8wZgEDuSdIVWJiE1Aio"
@@ -37,10 +39,6 @@ MESSAGES_URL = (
 )
 
 
-def load(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text())
-
-
 def provider(**config: Any) -> ConnectSafelyProvider:
     return ConnectSafelyProvider({**CONFIG, **config})
 
@@ -49,15 +47,19 @@ def no_sender() -> dict[str, Any]:
     return {"name": None, "first_name": None, "last_name": None, "profile_url": None, "is_me": None}
 
 
-# --- records: the seeds' own examples (the deprecated routes) ------------------------------
+# What ConnectSafely's messages do not say (null, never guessed).
+UNSAID = {"attachments": None, "reactions": None, "edited_at": None, "is_deleted": None}
 
-SEED_004_THREAD = "2-ODFkYjU4M2ItZDlmYS00YTVjLThlNTQtZjI5YTE4ZWUyZDk5XzEwMA=="
-SEED_004_MEMBER = "https://www.linkedin.com/in/ACoAADSoo60BM6hxemTbnN2aA_Z1-WlNFRhRYhU"
+
+# --- records: the documentation's own examples (the deprecated routes) ---------------------
+
+RECENT_MESSAGES_THREAD = "2-ODFkYjU4M2ItZDlmYS00YTVjLThlNTQtZjI5YTE4ZWUyZDk5XzEwMA=="
+RECENT_MESSAGES_MEMBER = "https://www.linkedin.com/in/ACoAADSoo60BM6hxemTbnN2aA_Z1-WlNFRhRYhU"
 
 
 def test_recent_messages_example_becomes_the_expected_record() -> None:
-    page = provider().conversations_page(
-        load("connectsafely_recent_messages.json"), category="INBOX"
+    page = provider().inbox_page(
+        load_fixture("connectsafely_recent_messages.json"), category="INBOX"
     )
     assert page.next_cursor is None  # the example has no `nextCursor`: the last page
     assert page.items == 1
@@ -65,15 +67,16 @@ def test_recent_messages_example_becomes_the_expected_record() -> None:
     assert page.records == [
         {
             "conversation_id": f"urn:li:msg_conversation:(urn:li:fsd_profile:{OWNER},"
-            f"{SEED_004_THREAD})",
-            "thread_id": SEED_004_THREAD,
+            f"{RECENT_MESSAGES_THREAD})",
+            "thread_id": RECENT_MESSAGES_THREAD,
             "category": "INBOX",
+            "folder": None,
             "type": None,
             "participants": [
                 {
                     "name": "John Doe",
                     "headline": "Software Engineer at Tech Company",
-                    "profile_url": SEED_004_MEMBER,
+                    "profile_url": RECENT_MESSAGES_MEMBER,
                     "profile_picture_url": "https://media.licdn.com/dms/image/...",
                     # hostIdentityUrn `urn:li:fsd_profile:...`: a member, not a page.
                     "is_organization": False,
@@ -86,7 +89,7 @@ def test_recent_messages_example_becomes_the_expected_record() -> None:
                 "text": "Hello, how are you?",
                 "sent_at": "2026-02-24T16:25:46.603Z",
                 "sender_name": "John Doe",
-                "sender_profile_url": SEED_004_MEMBER,
+                "sender_profile_url": RECENT_MESSAGES_MEMBER,
                 "is_from_me": None,  # `latestMessage` does not say
             },
         }
@@ -94,8 +97,8 @@ def test_recent_messages_example_becomes_the_expected_record() -> None:
 
 
 def test_conversation_details_example_becomes_the_expected_record() -> None:
-    page = provider().messages_page(load("connectsafely_conversation_details.json"))
-    assert page.next_cursor is None  # seed 002 has no cursor: one page is all it gives
+    page = provider().conversation_page(load_fixture("connectsafely_conversation_details.json"))
+    assert page.next_cursor is None  # that route has no cursor: one page is all it gives
     assert page.items == 1
     assert page.credits == 1
     assert page.records == [
@@ -111,9 +114,10 @@ def test_conversation_details_example_becomes_the_expected_record() -> None:
                 "first_name": None,
                 "last_name": None,
                 "profile_url": "https://www.linkedin.com/in/ACoAAFpqSoMB8vTqRbg4mN_wbabO8w0gjgFu-6o",
-                # The seed's shape does not say who "me" is; the stream infers it if it can.
+                # That route's shape does not say who "me" is; the stream infers it if it can.
                 "is_me": None,
             },
+            **UNSAID,
         }
     ]
 
@@ -197,13 +201,14 @@ CURRENT_MESSAGES: dict[str, Any] = {
 
 
 def test_current_conversation_shape_becomes_the_expected_record() -> None:
-    page = provider().conversations_page(CURRENT_CONVERSATIONS, category="UNREAD")
+    page = provider().inbox_page(CURRENT_CONVERSATIONS, category="UNREAD")
     assert page.next_cursor == "linkedin:abc"
     assert page.records == [
         {
             "conversation_id": "urn:li:msg_conversation:(urn:li:fsd_profile:ME,2-group)",
             "thread_id": "2-group",
             "category": "UNREAD",
+            "folder": None,
             "type": "group",  # two other members
             "participants": [
                 {
@@ -235,7 +240,7 @@ def test_current_conversation_shape_becomes_the_expected_record() -> None:
 
 
 def test_current_message_shape_becomes_the_expected_records() -> None:
-    page = provider().messages_page(CURRENT_MESSAGES)
+    page = provider().conversation_page(CURRENT_MESSAGES)
     assert page.next_cursor == "1777146285823"  # a timestamp cursor, as a string
     assert page.items == 2
     assert page.credits == 1
@@ -254,6 +259,7 @@ def test_current_message_shape_becomes_the_expected_records() -> None:
                 "profile_url": "https://www.linkedin.com/in/ana-lima",
                 "is_me": False,
             },
+            **UNSAID,
         },
         {
             "message_id": "urn:li:msg_message:(urn:li:fsd_profile:ME,2-m1)",
@@ -268,6 +274,7 @@ def test_current_message_shape_becomes_the_expected_records() -> None:
                 "profile_url": "https://www.linkedin.com/in/olive-owner",
                 "is_me": True,
             },
+            **UNSAID,
         },
     ]
 
@@ -280,6 +287,7 @@ def test_omitted_fields_are_null_and_unknown_fields_are_ignored() -> None:
         "conversation_id": "urn:li:msg_conversation:(x,2-abc)",
         "thread_id": "2-abc",  # from the URN when `conversationId` is missing
         "category": "INBOX",
+        "folder": None,
         "type": None,
         "participants": [],
         "last_activity_at": None,
@@ -293,6 +301,7 @@ def test_omitted_fields_are_null_and_unknown_fields_are_ignored() -> None:
         "subject": None,
         "message_type": None,
         "sender": no_sender(),
+        **UNSAID,
     }
     participant = conversation_record({"participants": [{"name": "X"}]}, category=None)
     assert participant["participants"] == [
@@ -311,7 +320,7 @@ def test_activity_falls_back_to_the_latest_message_and_timeless_ones_are_skipped
     assert conversation_record(latest_only, category="INBOX")["last_activity_at"] == (
         "1970-01-01T00:00:00.005Z"
     )
-    page = provider().conversations_page(
+    page = provider().inbox_page(
         {"success": True, "conversations": [latest_only, {"conversationUrn": "c2"}]},
         category="INBOX",
     )
@@ -319,7 +328,7 @@ def test_activity_falls_back_to_the_latest_message_and_timeless_ones_are_skipped
     assert page.items == 2  # the skipped one still counts: the listing goes on
 
 
-def test_a_subject_and_the_seed_sender_profile_url_are_kept() -> None:
+def test_a_subject_and_the_older_sender_profile_url_are_kept() -> None:
     record = message_record(
         {
             "messageId": "m",
@@ -345,19 +354,19 @@ def test_a_subject_and_the_seed_sender_profile_url_are_kept() -> None:
 )
 def test_the_end_of_a_listing(payload: dict[str, Any], expected: str | None) -> None:
     body = {"success": True, "conversations": [], **payload}
-    assert provider().conversations_page(body, category="INBOX").next_cursor == expected
+    assert provider().inbox_page(body, category="INBOX").next_cursor == expected
     messages = {
         "success": True,
         "messages": [],
         **{("cursor" if key == "nextCursor" else key): value for key, value in payload.items()},
     }
-    assert provider().messages_page(messages).next_cursor == expected
+    assert provider().conversation_page(messages).next_cursor == expected
 
 
 @pytest.mark.parametrize(("items", "credits"), [(0, 0), (1, 1), (10, 1), (11, 2), (100, 10)])
 def test_pages_report_the_shared_one_per_ten_rule(items: int, credits: int) -> None:
     payload: dict[str, Any] = {"success": True, "messages": [{}] * items, "hasMore": False}
-    assert provider().messages_page(payload).credits == credits
+    assert provider().conversation_page(payload).credits == credits
 
 
 # --- requests -------------------------------------------------------------------------------
@@ -369,12 +378,8 @@ def test_auth_header_and_default_api_url() -> None:
 
 
 def test_an_inbox_read_of_a_chosen_account() -> None:
-    request = provider().conversations_request(
-        account_id="696ce9e780e0483585e4e553",
-        category="INBOX",
-        cursor=None,
-        page_size=20,
-        newer_than=None,
+    request = provider().inbox_request(
+        PageAsk("696ce9e780e0483585e4e553", None, 20, category="INBOX")
     )
     assert (request.method, request.path, request.json) == ("GET", "/conversations", None)
     # INBOX sends no filter; `count` is the page size.
@@ -382,12 +387,8 @@ def test_an_inbox_read_of_a_chosen_account() -> None:
 
 
 def test_unread_cursor_the_limit_of_100_and_the_default_account() -> None:
-    request = ConnectSafelyProvider({"api_key": "k"}).conversations_request(
-        account_id="default",
-        category="UNREAD",
-        cursor="linkedin:abc",
-        page_size=500,
-        newer_than=None,
+    request = ConnectSafelyProvider({"api_key": "k"}).inbox_request(
+        PageAsk("default", "linkedin:abc", 500, category="UNREAD")
     )
     # No `account_id` setting: no `accountId`, ConnectSafely reads the default account.
     assert request.params == {"count": 100, "unreadOnly": "true", "nextCursor": "linkedin:abc"}
@@ -395,12 +396,14 @@ def test_unread_cursor_the_limit_of_100_and_the_default_account() -> None:
 
 def test_messages_requests_encode_the_urn_and_carry_since() -> None:
     newer_than = datetime(2026, 4, 25, 20, 7, 21, 366_999, tzinfo=timezone.utc)
-    request = provider().messages_request(
-        account_id="696ce9e780e0483585e4e553",
-        conversation_id=f"urn:li:msg_conversation:(urn:li:fsd_profile:{OWNER},2-a/b+c==)",
-        cursor="1777146285823",
-        page_size=10,
-        newer_than=newer_than.astimezone(timezone(timedelta(hours=2))),
+    request = provider().conversation_request(
+        PageAsk(
+            "696ce9e780e0483585e4e553",
+            "1777146285823",
+            10,
+            conversation_id=f"urn:li:msg_conversation:(urn:li:fsd_profile:{OWNER},2-a/b+c==)",
+            newer_than=newer_than.astimezone(timezone(timedelta(hours=2))),
+        )
     )
     assert request.path == (
         "/conversations/urn%3Ali%3Amsg_conversation%3A%28urn%3Ali%3Afsd_profile%3A"
@@ -413,9 +416,7 @@ def test_messages_requests_encode_the_urn_and_carry_since() -> None:
         # Whole milliseconds, rounded down: 20:07:21.366 exclusive.
         "since": rfc3339_to_ms("2026-04-25T20:07:21.366Z"),
     }
-    full = provider().messages_request(
-        account_id="a", conversation_id="c", cursor=None, page_size=10, newer_than=None
-    )
+    full = provider().conversation_request(PageAsk("a", None, 10, conversation_id="c"))
     assert full.params == {"accountId": "a", "count": 10}
 
 
@@ -476,11 +477,11 @@ def test_recent_messages_redirects_to_conversations_and_parses() -> None:
             params={"accountId": emulator.account_id, "count": "2"},
             timeout=10,
         )
-        page = adapter.conversations_page(adapter.check_response(first), category="INBOX")
+        page = adapter.inbox_page(adapter.check(first, route="inbox"), category="INBOX")
         second = requests.get(
             old, headers=headers, params={"count": "2", "nextCursor": page.next_cursor}, timeout=10
         )
-        last = adapter.conversations_page(adapter.check_response(second), category="INBOX")
+        last = adapter.inbox_page(adapter.check(second, route="inbox"), category="INBOX")
 
     assert [r.status_code for r in first.history] == [307]
     assert first.history[0].headers["Location"].startswith("/linkedin/conversations?")
@@ -506,17 +507,17 @@ def test_conversation_details_redirects_to_messages_and_parses() -> None:
     conversation = inbox.conversations[thread_id]
     with ConnectSafelyEmulator(inbox) as emulator:
         adapter = ConnectSafelyProvider(emulator.config())
-        response = requests.get(
+        answer = requests.get(
             f"{adapter.api_url}/messaging/conversation-details",
             headers=adapter.auth_headers(),
             params={"conversationUrn": inbox.conversation_urn(thread_id), "countBefore": "3"},
             timeout=10,
         )
-        page = adapter.messages_page(adapter.check_response(response))
+        page = adapter.conversation_page(adapter.check(answer, route="conversation"))
         (call,) = [c for c in emulator.calls if c.route == emulator.messages_route]
 
-    assert [r.status_code for r in response.history] == [307]
-    assert set(response.json()) == {
+    assert [r.status_code for r in answer.history] == [307]
+    assert set(answer.json()) == {
         "success",
         "messages",
         "participants",
@@ -531,100 +532,100 @@ def test_conversation_details_redirects_to_messages_and_parses() -> None:
     assert page.next_cursor == str(newest[-1].sent_at_ms)
 
 
-def test_conversation_details_without_a_urn_is_the_seed_400() -> None:
+def test_conversation_details_without_a_urn_is_its_documented_400() -> None:
+    """https://connectsafely.ai/docs/api/linkedin-messaging/get-messaging-conversation-details-get-conversation-details"""
     with ConnectSafelyEmulator(SyntheticInbox.generate(seed=76, conversations=1)) as emulator:
         adapter = ConnectSafelyProvider(emulator.config())
-        response = requests.get(
+        answer = requests.get(
             f"{adapter.api_url}/messaging/conversation-details",
             headers=adapter.auth_headers(),
             timeout=10,
         )
-    assert response.json() == {"success": False, "error": "conversationUrn is required"}
+    assert answer.json() == {"success": False, "error": "conversationUrn is required"}
     with pytest.raises(ProviderError, match=r"^connectsafely: Bad Request \(HTTP 400\): "):
-        adapter.check_response(response)
+        adapter.check(answer, route="conversation")
 
 
 # --- errors ---------------------------------------------------------------------------------
 
-
-def response(
-    status: int, body: Any = None, *, raw: bytes | None = None, url: str = LIST_URL
-) -> requests.Response:
-    answer = requests.Response()
-    answer.status_code = status
-    answer._content = raw if raw is not None else json.dumps(body).encode()
-    answer.encoding = "utf-8"
-    answer.url = url
-    answer.request = requests.Request("GET", url).prepare()
-    return answer
+INBOX, MESSAGES = "inbox", "conversation"  # the listing that asked
 
 
 def test_a_listing_is_returned_decoded() -> None:
     body: dict[str, Any] = {"success": True, "conversations": [], "hasMore": False}
-    assert provider().check_response(response(200, body)) == body
-    seed = load("connectsafely_conversation_details.json")
-    assert provider().check_response(response(200, seed, url=MESSAGES_URL)) == seed
+    assert provider().check(response(200, body), route=INBOX) == body
+    details = load_fixture("connectsafely_conversation_details.json")
+    assert provider().check(response(200, details), route=MESSAGES) == details
 
 
 @pytest.mark.parametrize(
-    ("answer", "expected"),
+    ("answer", "route", "expected"),
     [
         (
             response(401, {"error": "Unauthorized - Invalid credentials"}),
+            INBOX,
             "connectsafely: Unauthorized (HTTP 401): Unauthorized - Invalid credentials - check "
             "the `api_key` setting",
         ),
         (
             response(403, {"success": False, "code": "FORBIDDEN", "message": "Key revoked"}),
+            INBOX,
             "connectsafely: FORBIDDEN (HTTP 403): Key revoked - check the `api_key` setting",
         ),
         (
             response(404, {"success": False, "error": "Account not found"}),
+            INBOX,
             "connectsafely: Not Found (HTTP 404): Account not found - check the `account_id` "
-            "setting",
+            "setting (without one: connect a LinkedIn account in ConnectSafely)",
         ),
         (
-            response(
-                400, {"success": False, "error": "conversationUrn is required"}, url=MESSAGES_URL
-            ),
+            response(400, {"success": False, "error": "conversationUrn is required"}),
+            MESSAGES,
             "connectsafely: Bad Request (HTTP 400): conversationUrn is required - the request's "
             "`conversationUrn` (the id ConnectSafely listed) was rejected; check the `api_url` "
             "setting points at ConnectSafely's current routes",
         ),
         (
             response(400, {"success": False, "error": "count must be at most 100"}),
+            INBOX,
             "connectsafely: Bad Request (HTTP 400): count must be at most 100 - the request's "
             "`count` was rejected; check the `page_size` setting",
         ),
         (
             response(400, {"success": False, "error": "Invalid nextCursor"}),
-            "connectsafely: Bad Request (HTTP 400): Invalid nextCursor - ConnectSafely rejected "
-            "its own `nextCursor`; run the tap again",
+            INBOX,
+            "connectsafely: Bad Request (HTTP 400): Invalid nextCursor - the provider rejected "
+            "its own cursor; run the tap again",
         ),
         (
             # The 400 table types `error` as an object: that reading works too.
             response(
                 400,
                 {"success": False, "error": {"code": "INVALID_PARAMS", "message": "since: NaN"}},
-                url=MESSAGES_URL,
             ),
+            MESSAGES,
             "connectsafely: INVALID_PARAMS (HTTP 400): since: NaN - the request's `since` was "
             "rejected; check the `start_date` setting",
         ),
         (
             response(200, {"success": False, "error": "LinkedIn session expired"}),
-            "connectsafely: OK (HTTP 200): LinkedIn session expired - check the tap settings",
+            INBOX,
+            "connectsafely: error (HTTP 200): LinkedIn session expired - an answer the tap does "
+            "not know; check the tap settings",
         ),
         (
             response(200, {"object": "ChatList", "items": []}),
-            "connectsafely: OK (HTTP 200) - not a ConnectSafely listing; check the `api_url` "
+            INBOX,
+            "connectsafely: error (HTTP 200) - not a ConnectSafely listing; check the `api_url` "
             "setting",
         ),
     ],
 )
-def test_fatal_errors_stop_with_one_line(answer: requests.Response, expected: str) -> None:
+def test_fatal_errors_stop_with_one_line(
+    answer: requests.Response, route: str, expected: str
+) -> None:
     with pytest.raises(ProviderError) as raised:
-        provider().check_response(answer)
+        provider().check(answer, route=route)
     assert not isinstance(raised.value, ConversationGoneError)
     assert str(raised.value) == expected
 
@@ -632,17 +633,17 @@ def test_fatal_errors_stop_with_one_line(answer: requests.Response, expected: st
 def test_an_unknown_default_account_says_what_to_set() -> None:
     answer = response(404, {"success": False, "error": "No LinkedIn account connected"})
     with pytest.raises(ProviderError) as raised:
-        ConnectSafelyProvider({"api_key": "sk-other"}).check_response(answer)
+        ConnectSafelyProvider({"api_key": "sk-other"}).check(answer, route=INBOX)
     assert str(raised.value) == (
-        "connectsafely: Not Found (HTTP 404): No LinkedIn account connected - connect a "
-        "LinkedIn account in ConnectSafely, or set the `account_id` setting"
+        "connectsafely: Not Found (HTTP 404): No LinkedIn account connected - check the "
+        "`account_id` setting (without one: connect a LinkedIn account in ConnectSafely)"
     )
 
 
 def test_a_missing_conversation_is_gone() -> None:
-    answer = response(404, {"success": False, "error": "Conversation not found"}, url=MESSAGES_URL)
+    answer = response(404, {"success": False, "error": "Conversation not found"})
     with pytest.raises(ConversationGoneError) as raised:
-        provider().check_response(answer)
+        provider().check(answer, route=MESSAGES)
     assert str(raised.value) == "connectsafely: Not Found (HTTP 404): Conversation not found"
 
 
@@ -662,7 +663,7 @@ def test_a_missing_conversation_is_gone() -> None:
             "connectsafely: RATE_LIMITED (HTTP 429): Slow down",
         ),
         (
-            response(503, {"error": "Service unavailable"}, url=MESSAGES_URL),
+            response(503, {"error": "Service unavailable"}),
             "connectsafely: Service Unavailable (HTTP 503): Service unavailable",
         ),
         (
@@ -671,13 +672,13 @@ def test_a_missing_conversation_is_gone() -> None:
         ),
         (
             response(200, raw=b'{"success": true, "conversations": [{"conv'),
-            "connectsafely: OK (HTTP 200) - a body that is not JSON",
+            "connectsafely: error (HTTP 200) - a body that is not JSON",
         ),
     ],
 )
 def test_transient_failures_are_retried(answer: requests.Response, expected: str) -> None:
     with pytest.raises(RetriableAPIError) as raised:
-        provider().check_response(answer)
+        provider().check(answer, route=MESSAGES)
     assert str(raised.value) == expected
     assert raised.value.response is answer
 
@@ -685,7 +686,7 @@ def test_transient_failures_are_retried(answer: requests.Response, expected: str
 def test_secrets_and_newlines_never_reach_the_error_line() -> None:
     body = {"success": False, "error": "Key sk-connectsafely-secret\nis not\tvalid"}
     with pytest.raises(ProviderError) as raised:
-        provider().check_response(response(401, body))
+        provider().check(response(401, body), route=INBOX)
     assert str(raised.value) == (
         "connectsafely: Unauthorized (HTTP 401): Key *** is not valid - check the `api_key` setting"
     )

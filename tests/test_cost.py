@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import json
-from contextlib import redirect_stdout
 from typing import TYPE_CHECKING
 
 import pytest
@@ -12,7 +10,7 @@ import pytest
 from tap_linkedin_messages.ledger import CreditBudgetError
 from tap_linkedin_messages.normalize import ms_to_rfc3339
 from tap_linkedin_messages.tap import TapLinkedInMessages
-from tests.conftest import SyncOutput, run_cli, run_tap
+from tests.conftest import SyncOutput, captured_stdout, run_cli, run_tap
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -124,9 +122,8 @@ def test_max_credits_stops_before_the_budget_and_a_rerun_loses_nothing(
     linkup: LinkupEmulator, inbox: SyntheticInbox, tmp_path: Path
 ) -> None:
     config = linkup.config(page_size=10, max_credits=5)
-    buffer = io.StringIO()
     tap = TapLinkedInMessages(config=config)
-    with redirect_stdout(buffer), pytest.raises(CreditBudgetError, match="max_credits"):
+    with captured_stdout() as buffer, pytest.raises(CreditBudgetError, match="max_credits"):
         tap.sync_all()
     partial = SyncOutput.parse(buffer.getvalue())
     assert linkup.credits <= 5

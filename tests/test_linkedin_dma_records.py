@@ -1,24 +1,33 @@
 """LinkedIn DMA (Member Data Portability API): payload -> record functions, the snapshot /
 changelog choice, error lines, and end-to-end runs against the emulator's both routes.
 
-The fixtures follow the documented shapes (member-snapshot-api, member-changelog-api and
-the DMA changelog messages reference) with placeholder people and ids.
+The fixtures follow the documented shapes with placeholder people and ids:
+https://learn.microsoft.com/en-us/linkedin/dma/member-data-portability/shared/member-snapshot-api,
+https://learn.microsoft.com/en-us/linkedin/dma/member-data-portability/shared/member-changelog-api
+and the messages resource they carry,
+https://learn.microsoft.com/en-us/linkedin/compliance/integrations/compliance-events/resource-references/messages.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from singer_sdk.exceptions import RetriableAPIError
 
-from tap_linkedin_messages.providers import ProviderError, build_provider, linkedin_dma
+from tap_linkedin_messages import records
+from tap_linkedin_messages.providers import (
+    PROVIDERS,
+    ApiRequest,
+    Listing,
+    ProviderError,
+    linkedin_dma,
+)
 from tap_linkedin_messages.providers.linkedin_dma import (
     LinkedInDmaProvider,
     changelog_message_record,
@@ -28,13 +37,12 @@ from tap_linkedin_messages.providers.linkedin_export import (
     LinkedInExportSource,
     synthesized_message_id,
 )
-from tests.conftest import REPO, run_tap
+from tests.conftest import load_fixture, response, run_tap
 from tests.emulators.export import ExportArchive, export_rows, write_archive
 from tests.emulators.inbox import SyntheticInbox
 from tests.emulators.linkedin_dma import DmaEmulator
 from tests.emulators.server import Fault
 
-FIXTURES = REPO / "tests" / "fixtures"
 TOKEN = "secret-dma-token-123"
 JANE = "https://www.linkedin.com/in/jane-doe-42"
 JOHN = "https://www.linkedin.com/in/john-smith-7"
@@ -42,19 +50,39 @@ ANA = "https://www.linkedin.com/in/ana-lima-3"
 T1, T2 = "2-VGhyZWFkT25lRXhhbXBsZQ==", "2-VGhyZWFkVHdvRXhhbXBsZQ=="
 M1, M2, M3 = "2-TWVzc2FnZU9uZUV4YW1wbGU=", "2-TWVzc2FnZVR3b0V4YW1wbGU=", "2-TWVzc2FnZVRocmVlRXg="
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
-
-
-def load(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text())
+# What the changelog's events do not say; the snapshot's rows do list attachments (none).
+UNSAID = {"attachments": None, "reactions": None, "edited_at": None, "is_deleted": None}
+NO_ATTACHMENTS: dict[str, Any] = {**UNSAID, "attachments": []}
 
 
 def provider(**config: Any) -> LinkedInDmaProvider:
     return LinkedInDmaProvider({"access_token": TOKEN, "page_size": 100, **config})
 
 
-def request(dma: LinkedInDmaProvider, cursor: str | None = None, **kw: Any) -> Any:
-    args = {"account_id": "default", "category": "INBOX", "page_size": 100, "newer_than": None}
-    return dma.conversations_request(cursor=cursor, **{**args, **kw})
+class Walk:
+    """The stream's paging loop, played over given answers: it records the requests the
+    listing makes, and follows each page's cursor until one has none."""
+
+    def __init__(self, *answers: Any, page_size: int = 100) -> None:
+        self.answers = list(answers)
+        self.page_size = page_size
+        self.requests: list[ApiRequest] = []
+        self.listings: list[Listing] = []
+
+    def __call__(self, listing: Listing) -> Iterator[dict[str, Any]]:
+        self.listings.append(listing)
+        cursor = None
+        for answer in self.answers:
+            self.requests.append(listing.request(cursor, self.page_size))
+            page = listing.page(answer)
+            yield from page.records
+            cursor = page.next_cursor
+            if cursor is None:
+                return
+
+
+def read(dma: LinkedInDmaProvider, walk: Walk, newer_than: datetime | None = None) -> list[Any]:
+    return list(dma.read_messages(walk, newer_than))
 
 
 @pytest.fixture
@@ -67,20 +95,29 @@ def frozen_now(monkeypatch: pytest.MonkeyPatch) -> datetime:
 
 
 def snapshot_records() -> list[dict[str, Any]]:
-    dma = provider()
-    first, second = load("linkedin_dma_snapshot_pages.json")
-    request(dma)
-    page = dma.conversations_page(first, category="INBOX")
-    assert (page.records, page.next_cursor, page.items, page.credits) == ([], "snapshot:1:2", 2, 0)
-    request(dma, cursor=page.next_cursor)
-    last = dma.conversations_page(second, category="INBOX")
-    assert (last.next_cursor, last.items, last.credits) == (None, 1, 0)
-    return last.records
+    walk = Walk(*load_fixture("linkedin_dma_snapshot_pages.json"))
+    found = read(provider(), walk)
+    assert [r.params for r in walk.requests] == [
+        {"q": "criteria", "domain": "INBOX", "start": 0, "count": 100},
+        {"q": "criteria", "domain": "INBOX", "start": 1, "count": 2},
+    ]
+    assert walk.listings[0].route == "snapshot"
+    return found
+
+
+def conversation(title: str | None, *people: tuple[str, str]) -> dict[str, Any]:
+    return {
+        "title": title,
+        "category": None,
+        "folder": "INBOX",
+        "type": None,
+        "participants": [records.participant(name=name, profile_url=url) for name, url in people],
+    }
 
 
 def test_snapshot_pages_become_the_exports_records() -> None:
-    rows = [row for body in load("linkedin_dma_snapshot_pages.json") for row in snapshot_rows(body)]
-    jane = {"name": "Jane Doe", "profile_url": JANE}
+    pages = load_fixture("linkedin_dma_snapshot_pages.json")
+    rows = [row for body in pages for row in snapshot_rows(body)]
     assert snapshot_records() == [
         {
             "message_id": synthesized_message_id(rows[0]),
@@ -90,19 +127,10 @@ def test_snapshot_pages_become_the_exports_records() -> None:
             "text": "Hi Jane, are you free on Thursday?",
             "subject": None,
             "message_type": "TEXT",
-            "sender": {
-                "name": "John Smith",
-                "first_name": None,
-                "last_name": None,
-                "profile_url": JOHN,
-                "is_me": False,
-            },
+            "sender": records.sender(name="John Smith", profile_url=JOHN, is_me=False),
+            **NO_ATTACHMENTS,
             # Jane is in every conversation: she is the member, left out of participants.
-            "conversation": {
-                "title": None,
-                "category": "INBOX",
-                "participants": [{"name": "John Smith", "profile_url": JOHN}],
-            },
+            "conversation": conversation(None, ("John Smith", JOHN)),
         },
         {
             "message_id": synthesized_message_id(rows[1]),
@@ -112,18 +140,9 @@ def test_snapshot_pages_become_the_exports_records() -> None:
             "text": "Thursday works, 3pm?",
             "subject": None,
             "message_type": "TEXT",
-            "sender": {
-                "name": "Jane Doe",
-                "first_name": None,
-                "last_name": None,
-                "profile_url": None,
-                "is_me": True,
-            },
-            "conversation": {
-                "title": None,
-                "category": "INBOX",
-                "participants": [{"name": "John Smith", "profile_url": JOHN}],
-            },
+            "sender": records.sender(name="Jane Doe", is_me=True),
+            **NO_ATTACHMENTS,
+            "conversation": conversation(None, ("John Smith", JOHN)),
         },
         {
             "message_id": synthesized_message_id(rows[2]),
@@ -133,27 +152,18 @@ def test_snapshot_pages_become_the_exports_records() -> None:
             "text": "Hello Ana, <b>quick question</b>",
             "subject": "Partnership",
             "message_type": "TEXT",
-            "sender": {
-                "name": "Jane Doe",
-                "first_name": None,
-                "last_name": None,
-                "profile_url": None,
-                "is_me": True,
-            },
-            "conversation": {
-                "title": "Partnership",
-                "category": "INBOX",
-                "participants": [{"name": "Ana Lima", "profile_url": ANA}],
-            },
+            "sender": records.sender(name="Jane Doe", is_me=True),
+            **NO_ATTACHMENTS,
+            "conversation": conversation("Partnership", ("Ana Lima", ANA)),
         },
     ]
-    assert jane not in snapshot_records()[0]["conversation"]["participants"]
 
 
 def test_the_snapshot_and_the_export_give_a_message_the_same_record(tmp_path: Path) -> None:
-    rows = [row for body in load("linkedin_dma_snapshot_pages.json") for row in snapshot_rows(body)]
-    archive = write_archive(rows, tmp_path / "export.zip")
-    exported = list(LinkedInExportSource({"export_path": str(archive)}).read_messages())
+    pages = load_fixture("linkedin_dma_snapshot_pages.json")
+    rows = [row for body in pages for row in snapshot_rows(body)]
+    archive = write_archive(rows, tmp_path / "export.zip", columns=list(rows[0]))
+    exported = list(LinkedInExportSource({"export_path": str(archive)}).read_messages(Walk(), None))
     assert snapshot_records() == exported
 
 
@@ -175,96 +185,88 @@ def test_snapshot_rows_are_normalised_like_csv_cells() -> None:
 
 
 def test_snapshot_paging_follows_next_links_not_total() -> None:
-    dma = provider()
-    assert request(dma).params == {"q": "criteria", "domain": "INBOX", "start": 0, "count": 100}
-    first, second = load("linkedin_dma_snapshot_pages.json")
-    # paging.total (1) says nothing about the end: the next link does.
-    assert dma.conversations_page(first, category="INBOX").next_cursor == "snapshot:1:2"
-    # The link's own start and count are followed.
-    assert request(dma, cursor="snapshot:1:2").params == {
+    first, second = load_fixture("linkedin_dma_snapshot_pages.json")
+    listing = provider().snapshot_listing()
+    # paging.total (1) says nothing about the end: the next link does, with its own
+    # start and count.
+    assert listing.page(first).next_cursor == "1:2"
+    assert listing.request("1:2", 100).params == {
         "q": "criteria",
         "domain": "INBOX",
         "start": 1,
         "count": 2,
     }
-    # A next link on a page without rows ends the listing too, with every record.
-    request(dma, cursor=None)
-    dma.conversations_page(first, category="INBOX")
+    # A next link on a page without rows ends the listing.
     empty = {**second, "paging": first["paging"], "elements": []}
-    end = dma.conversations_page(empty, category="INBOX")
-    assert (end.next_cursor, end.items, len(end.records)) == (None, 0, 2)
-
-
-def test_an_incremental_snapshot_reads_with_the_full_page_size(frozen_now: datetime) -> None:
-    # The stream asks for small first pages on incremental reads; the snapshot is read
-    # whole, so it keeps `page_size` (pages are numbered: their size cannot change).
-    dma = provider(page_size=250)
-    stale = frozen_now - timedelta(days=40)
-    assert request(dma, page_size=10, newer_than=stale).params["count"] == 250
+    end = listing.page(empty)
+    assert (end.next_cursor, end.items, end.records) == (None, 0, [])
 
 
 # --- the changelog -----------------------------------------------------------------------
 
 
-def test_changelog_events_become_records() -> None:
-    dma = provider()
-    body = load("linkedin_dma_changelog.json")
-    request(dma, cursor="changelog:1777200000000")
-    page = dma.conversations_page(body, category="INBOX")
-    # Six events (an edit, a deletion and an invitation among them), three new messages.
-    assert (page.items, page.credits) == (6, 0)
-    assert page.next_cursor == "changelog:1777201700000"  # the latest processedAt
+def changelog_record(message_id: str, sent_at: str, text: str, is_me: bool) -> dict[str, Any]:
+    return {
+        "message_id": message_id,
+        "conversation_id": T1,
+        "thread_id": T1,
+        "sent_at": sent_at,
+        "text": text,
+        "subject": None,
+        "message_type": "TEXT",
+        "sender": records.sender(is_me=is_me),
+        **UNSAID,
+        "conversation": {
+            "title": None,
+            "category": None,
+            "folder": None,
+            "type": None,
+            "participants": [],
+        },
+    }
 
-    def record(message_id: str, sent_at: str, text: str, is_me: bool) -> dict[str, Any]:
-        return {
-            "message_id": message_id,
-            "conversation_id": T1,
-            "thread_id": T1,
-            "sent_at": sent_at,
-            "text": text,
-            "subject": None,
-            "message_type": "TEXT",
-            "sender": {
-                "name": None,
-                "first_name": None,
-                "last_name": None,
-                "profile_url": None,
-                "is_me": is_me,
-            },
-            "conversation": {"title": None, "category": None, "participants": []},
-        }
 
-    assert page.records == [
+def test_changelog_events_become_records(frozen_now: datetime) -> None:
+    body = load_fixture("linkedin_dma_changelog.json")
+    walk = Walk(body, {**body, "elements": body["elements"][-1:]})
+    newer_than = frozen_now - timedelta(days=5)
+    found = read(provider(), walk, newer_than)
+    # The first request starts at the cutoff; the next at the latest processedAt seen.
+    assert [r.params["startTime"] for r in walk.requests] == [
+        int(newer_than.timestamp() * 1000),
+        1777201700000,
+    ]
+    assert walk.listings[0].route == "changelog"
+    assert found == [
         # createdAt 1777200000123: whole seconds, as the snapshot's DATE.
-        record(M1, "2026-04-26T10:40:00.000Z", "See you Thursday!", True),
-        record(M2, "2026-04-26T10:50:00.000Z", "Great, talk then.", False),
+        changelog_record(M1, "2026-04-26T10:40:00.000Z", "See you Thursday!", True),
+        changelog_record(M2, "2026-04-26T10:50:00.000Z", "Great, talk then.", False),
         # format LITTLE: the fallback, without the mention markup.
-        record(M3, "2026-04-26T11:00:00.000Z", "Thanks @John Smith", True),
+        changelog_record(M3, "2026-04-26T11:00:00.000Z", "Thanks @John Smith", True),
     ]
 
 
-def test_the_boundary_event_comes_again_and_ends_the_listing() -> None:
-    dma = provider()
-    body = load("linkedin_dma_changelog.json")
-    request(dma, cursor=None, newer_than=None)  # a new listing
-    request(dma, cursor="changelog:1777200000000")
-    first = dma.conversations_page(body, category="INBOX")
-    assert len(first.records) == 3
-    request(dma, cursor=first.next_cursor)
-    again = {**body, "elements": body["elements"][-1:]}
-    end = dma.conversations_page(again, category="INBOX")
-    assert (end.records, end.next_cursor, end.items) == ([], None, 1)
+def test_the_boundary_event_comes_again_and_ends_the_listing(frozen_now: datetime) -> None:
+    body = load_fixture("linkedin_dma_changelog.json")
+    walk = Walk(body, {**body, "elements": body["elements"][-1:]}, {"elements": []})
+    read(provider(), walk, frozen_now - timedelta(days=1))
+    listing = walk.listings[0]
+    # Six events (an edit, a deletion and an invitation among them); no credits.
+    first = listing.page(body)
+    assert (first.items, first.credits) == (6, 0)
+    # The boundary event again: nothing new, the end.
+    again = listing.page({**body, "elements": body["elements"][-1:]})
+    assert (again.records, again.next_cursor, again.items) == ([], None, 1)
+    assert len(walk.requests) == 2
 
 
-def test_a_message_repeated_under_a_new_activity_id_comes_out_once() -> None:
-    dma = provider()
-    body = load("linkedin_dma_changelog.json")
-    request(dma, cursor="changelog:0")
-    dma.conversations_page(body, category="INBOX")
+def test_a_message_repeated_under_a_new_activity_id_comes_out_once(frozen_now: datetime) -> None:
+    body = load_fixture("linkedin_dma_changelog.json")
     replay = {**body["elements"][0], "activityId": "replayed", "processedAt": 1777201800000}
-    page = dma.conversations_page({"elements": [replay]}, category="INBOX")
-    assert page.records == []
-    assert page.next_cursor == "changelog:1777201800000"
+    walk = Walk(body, {"elements": [replay]}, {"elements": []})
+    found = read(provider(), walk, frozen_now - timedelta(days=1))
+    assert [r["message_id"] for r in found] == [M1, M2, M3]
+    assert walk.requests[-1].params["startTime"] == 1777201800000
 
 
 def test_changelog_record_edge_cases() -> None:
@@ -317,7 +319,10 @@ def test_the_cutoffs_age_picks_the_route(
 ) -> None:
     dma = provider(**({"start_date": start_date} if start_date else {}))
     newer_than = None if age is None else frozen_now - age
-    api_request = request(dma, page_size=10, newer_than=newer_than)
+    walk = Walk({"elements": []}, page_size=10)
+    read(dma, walk, newer_than)
+    (api_request,) = walk.requests
+    assert walk.listings[0].route == route
     assert (
         api_request.path
         == f"/rest/{'memberChangeLogs' if route == 'changelog' else 'memberSnapshotData'}"
@@ -331,12 +336,10 @@ def test_the_cutoffs_age_picks_the_route(
         }
 
 
-def test_changelog_pages_stay_within_the_documented_count() -> None:
-    assert request(provider(), cursor="changelog:5", page_size=500).params == {
-        "q": "memberAndApplication",
-        "startTime": 5,
-        "count": 50,
-    }
+def test_changelog_pages_stay_within_the_documented_count(frozen_now: datetime) -> None:
+    walk = Walk({"elements": []}, page_size=500)
+    read(provider(), walk, frozen_now - timedelta(hours=1))
+    assert walk.requests[0].params["count"] == 50
 
 
 def test_requests_carry_the_token_and_the_version() -> None:
@@ -347,42 +350,24 @@ def test_requests_carry_the_token_and_the_version() -> None:
     }
     assert provider().auth_headers()["LinkedIn-Version"] == "202312"
     assert provider().api_url == "https://api.linkedin.com"
-    assert isinstance(build_provider({"provider": "linkedin_dma"}), LinkedInDmaProvider)
-
-
-def test_there_is_no_per_conversation_request() -> None:
-    dma = provider()
-    with pytest.raises(ProviderError, match="no per-conversation request"):
-        dma.messages_request(
-            account_id="a", conversation_id=T1, cursor=None, page_size=10, newer_than=None
-        )
-    with pytest.raises(ProviderError, match="no per-conversation page"):
-        dma.messages_page({})
-    with pytest.raises(ProviderError, match="unknown cursor 'elsewhere:1'"):
-        request(dma, cursor="elsewhere:1")
+    assert PROVIDERS["linkedin_dma"] is LinkedInDmaProvider
 
 
 # --- errors ----------------------------------------------------------------------------
 
 
-def response(status: int, body: Any, path: str = "/rest/memberSnapshotData?start=0") -> Any:
-    answer = requests.Response()
-    answer.status_code = status
-    answer._content = body if isinstance(body, bytes) else json.dumps(body).encode()
-    answer.request = requests.Request("GET", f"https://api.linkedin.com{path}").prepare()
-    answer.url = str(answer.request.url)
-    return answer
-
-
-CHANGELOG = "/rest/memberChangeLogs?q=memberAndApplication&startTime=1"
 SCOPE = (
     "the `access_token` lacks the r_dma_portability_3rd_party or r_dma_portability_member "
     "scope, or the member is outside the EEA and Switzerland, where LinkedIn offers this API"
 )
+NOT_READY = (
+    "LinkedIn prepares the INBOX snapshot after the member consents, or it holds no "
+    "messages; run again later"
+)
 
 
 @pytest.mark.parametrize(
-    ("status", "body", "path", "expected"),
+    ("status", "body", "route", "first_page", "expected"),
     [
         (
             401,
@@ -392,16 +377,18 @@ SCOPE = (
                 "code": "INVALID_ACCESS_TOKEN",
                 "message": f"Invalid access token {TOKEN}",
             },
-            CHANGELOG,
+            "changelog",
+            True,
             "linkedin_dma: INVALID_ACCESS_TOKEN (HTTP 401): Invalid access token *** - check "
             "the `access_token` setting (expired or revoked? get a new token)",
         ),
         (
             401,
             b"<html>Unauthorized</html>",
-            CHANGELOG,
-            "linkedin_dma: HTTP 401 - check the `access_token` setting (expired or revoked? "
-            "get a new token)",
+            "changelog",
+            True,
+            "linkedin_dma: Unauthorized (HTTP 401) - check the `access_token` setting (expired "
+            "or revoked? get a new token)",
         ),
         (
             403,
@@ -410,7 +397,8 @@ SCOPE = (
                 "serviceErrorCode": 100,
                 "message": "Not enough permissions to access:\n memberSnapshotData",
             },
-            "/rest/memberSnapshotData?start=0",
+            "snapshot",
+            True,
             "linkedin_dma: 100 (HTTP 403): Not enough permissions to access: memberSnapshotData"
             f" - {SCOPE}",
         ),
@@ -421,7 +409,8 @@ SCOPE = (
                 "code": "NONEXISTENT_VERSION",
                 "message": "Requested version 202201 is not active",
             },
-            CHANGELOG,
+            "changelog",
+            True,
             "linkedin_dma: NONEXISTENT_VERSION (HTTP 426): Requested version 202201 is not "
             "active - check the `linkedin_version` setting (LinkedIn retires versions after a "
             "year)",
@@ -429,38 +418,34 @@ SCOPE = (
         (
             400,
             {"status": 400, "code": "VERSION_MISSING", "message": "A version must be present."},
-            CHANGELOG,
+            "changelog",
+            True,
             "linkedin_dma: VERSION_MISSING (HTTP 400): A version must be present. - check the "
             "`linkedin_version` setting (LinkedIn retires versions after a year)",
         ),
         (
             400,
             {"status": 400, "message": "Invalid startTime"},
-            CHANGELOG,
-            "linkedin_dma: HTTP 400: Invalid startTime - check the tap settings",
+            "changelog",
+            True,
+            "linkedin_dma: Bad Request (HTTP 400): Invalid startTime - an answer the tap does "
+            "not know; check the tap settings",
         ),
         (
             404,
             {"status": 404, "message": "No data found for the member"},
-            "/rest/memberSnapshotData?q=criteria&domain=INBOX&start=0&count=10",
-            "linkedin_dma: the INBOX snapshot is not ready yet, or holds no messages (HTTP 404: "
-            "No data found for the member) - LinkedIn prepares it after the member consents; "
-            "run again later",
+            "snapshot",
+            True,
+            f"linkedin_dma: Not Found (HTTP 404): No data found for the member - {NOT_READY}",
         ),
-        (
-            202,
-            b"",
-            "/rest/memberSnapshotData?start=3",
-            "linkedin_dma: the INBOX snapshot is not ready yet, or holds no messages (HTTP 202)"
-            " - LinkedIn prepares it after the member consents; run again later",
-        ),
+        (202, b"", "snapshot", False, f"linkedin_dma: error (HTTP 202) - {NOT_READY}"),
     ],
 )
 def test_errors_are_one_line_naming_what_to_check(
-    status: int, body: Any, path: str, expected: str
+    status: int, body: Any, route: str, first_page: bool, expected: str
 ) -> None:
     with pytest.raises(ProviderError) as raised:
-        provider().check_response(response(status, body, path))
+        provider().check(response(status, body), route=route, first_page=first_page)
     assert str(raised.value) == expected
     assert "\n" not in str(raised.value)
 
@@ -468,22 +453,28 @@ def test_errors_are_one_line_naming_what_to_check(
 @pytest.mark.parametrize(
     ("status", "body", "expected"),
     [
-        (429, {"status": 429, "message": "Resource level throttle limit reached"}, "HTTP 429"),
-        (500, {"status": 500, "message": "Internal Server Error"}, "HTTP 500"),
-        (503, b"<html>down</html>", "a body that is not JSON (HTTP 503)"),
-        (200, b'{"paging": {"start": 0', "a body that is not JSON (HTTP 200)"),
+        (
+            429,
+            {"status": 429, "message": "Resource level throttle limit reached"},
+            "Too Many Requests (HTTP 429)",
+        ),
+        (
+            500,
+            {"status": 500, "message": "Internal Server Error"},
+            "Internal Server Error (HTTP 500)",
+        ),
+        (503, b"<html>down</html>", "Service Unavailable (HTTP 503) - a body that is not JSON"),
+        (200, b'{"paging": {"start": 0', "error (HTTP 200) - a body that is not JSON"),
     ],
 )
 def test_transient_answers_are_retried(status: int, body: Any, expected: str) -> None:
     with pytest.raises(RetriableAPIError, match=re.escape(f"linkedin_dma: {expected}")):
-        provider().check_response(response(status, body, CHANGELOG))
+        provider().check(response(status, body), route="changelog")
 
 
 def test_a_404_past_the_snapshots_first_page_is_its_end() -> None:
-    answer = response(
-        404, {"status": 404, "message": "No data found"}, "/rest/memberSnapshotData?start=4"
-    )
-    assert provider().check_response(answer) == {"elements": [], "paging": {}}
+    answer = response(404, {"status": 404, "message": "No data found"})
+    assert provider().check(answer, route="snapshot", first_page=False) is None
 
 
 # --- end to end, over HTTP -------------------------------------------------------------
@@ -600,7 +591,7 @@ def test_other_events_are_skipped(dma_emulator: Any, monkeypatch: pytest.MonkeyP
     on_emulator_clock(monkeypatch, emulator)
     first = run_tap(emulator.config())
     added = inbox.add_message(list(inbox.conversations)[1])
-    fixture = load("linkedin_dma_changelog.json")["elements"]
+    fixture = load_fixture("linkedin_dma_changelog.json")["elements"]
     for offset, event in enumerate(fixture[3:]):  # an edit, a deletion, an invitation
         emulator.extra_events.append({**event, "processedAt": added.sent_at_ms + offset})
     second = run_tap(emulator.config(), state=first.state)
@@ -652,7 +643,7 @@ def test_snapshot_and_export_emit_the_same_records_for_one_inbox(dma_emulator: A
 def test_a_snapshot_not_ready_stops_the_run_with_one_line(dma_emulator: Any) -> None:
     emulator = dma_emulator(SyntheticInbox.generate(seed=48, conversations=2, messages=2))
     emulator.snapshot_ready = False
-    with pytest.raises(ProviderError, match=r"^linkedin_dma: the INBOX snapshot is not ready yet"):
+    with pytest.raises(ProviderError, match=r"LinkedIn prepares the INBOX snapshot"):
         run_tap(emulator.config())
 
 

@@ -45,6 +45,12 @@ def row(
     }
 
 
+def read(path: Path) -> list[dict]:
+    """Every record the export source reads from `path` (it makes no request to walk)."""
+    source = LinkedInExportSource({"export_path": str(path)})
+    return list(source.read_messages(lambda listing: iter(()), None))
+
+
 ROWS = [
     row("2-AAA", ANA, [ME], "2026-01-01 10:00:00 UTC", 'Hi Olive,\nsee you "soon" 👋'),
     row("2-AAA", ME, [ANA], "2026-01-01 10:05:00 UTC", ""),
@@ -81,7 +87,7 @@ def test_archives_in_every_shape_give_the_same_records(
         encoding=encoding,
         as_zip=as_zip,
     )
-    records = list(LinkedInExportSource({"export_path": str(path)}).read_messages())
+    records = read(path)
 
     assert [r["sent_at"] for r in records] == [
         "2026-01-01T10:00:00.000Z",
@@ -101,12 +107,8 @@ def test_archives_in_every_shape_give_the_same_records(
 def test_message_ids_are_stable_across_re_exports(tmp_path: Path) -> None:
     first = write_archive(ROWS[:2], tmp_path / "first.zip")
     later = write_archive(ROWS, tmp_path / "later.zip")
-    ids = [
-        r["message_id"] for r in LinkedInExportSource({"export_path": str(first)}).read_messages()
-    ]
-    again = [
-        r["message_id"] for r in LinkedInExportSource({"export_path": str(later)}).read_messages()
-    ]
+    ids = [r["message_id"] for r in read(first)]
+    again = [r["message_id"] for r in read(later)]
     assert again[:2] == ids
 
 
@@ -156,7 +158,7 @@ def test_conversations_are_derived_from_the_messages(tmp_path: Path) -> None:
 def test_a_bad_export_path_fails_with_one_line(tmp_path: Path, make, expected: str) -> None:
     path = make(tmp_path)
     with pytest.raises(ProviderError, match=expected):
-        list(LinkedInExportSource({"export_path": str(path)}).read_messages())
+        read(path)
     run = run_cli(tmp_path, {"provider": "linkedin_export", "export_path": str(path)})
     assert run.returncode == 1
     assert [line for line in run.stderr.splitlines() if "| ERROR" in line and expected in line]
@@ -168,7 +170,7 @@ def test_a_row_without_a_date_stops_the_run_naming_it(tmp_path: Path) -> None:
     rows[2]["DATE"] = ""
     path = write_archive(rows, tmp_path / "a.zip")
     with pytest.raises(ProviderError, match="row 3 has no readable"):
-        list(LinkedInExportSource({"export_path": str(path)}).read_messages())
+        read(path)
 
 
 def coaching_rows() -> list[dict[str, str]]:
@@ -191,7 +193,7 @@ def test_the_inbox_is_read_and_look_alike_files_are_skipped_with_a_warning(
             "learning_role_play_messages.csv": coaching_rows(),
         },
     )
-    records = list(LinkedInExportSource({"export_path": str(path)}).read_messages())
+    records = read(path)
     assert [r["thread_id"] for r in records] == ["2-AAA", "2-AAA", "2-GRP", "2-GRP"]
     (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert "guide_messages.csv" in warning
@@ -200,7 +202,7 @@ def test_the_inbox_is_read_and_look_alike_files_are_skipped_with_a_warning(
 
 def test_the_2018_file_name_is_the_inbox_too(tmp_path: Path) -> None:
     path = write_archive(ROWS, tmp_path / "old.zip", inbox_name="Messages.csv")
-    assert len(list(LinkedInExportSource({"export_path": str(path)}).read_messages())) == 4
+    assert len(read(path)) == 4
 
 
 def test_an_extracted_archive_in_a_folder_reads_its_inbox_only(tmp_path: Path) -> None:

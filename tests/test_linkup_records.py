@@ -1,8 +1,9 @@
-"""LinkupAPI v2 payload -> record functions, fed the documentation's own example payloads."""
+"""LinkupAPI v2 payload -> record functions, fed the documentation's own example payloads:
+https://docs.linkupapi.com/api-reference/v2/messages/list-inbox and
+https://docs.linkupapi.com/api-reference/v2/messages/get-conversation.
+"""
 
 from __future__ import annotations
-
-import json
 
 import pytest
 
@@ -11,21 +12,16 @@ from tap_linkedin_messages.providers.linkup import (
     conversation_record,
     message_record,
 )
-from tests.conftest import REPO
+from tests.conftest import load_fixture
 
-FIXTURES = REPO / "tests" / "fixtures"
 THREAD_ID = "2-MDZiY2ExOTgtM2NjNy00OTU4LTgyNjUtZWFlMmIwZjM1NTlmXzEwMA=="
-
-
-def load(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text())
+# Documented, and what no LinkupAPI message says (null, never guessed).
+UNSAID = {"attachments": None, "reactions": None, "edited_at": None, "is_deleted": None}
 
 
 def test_list_inbox_example_becomes_the_expected_record() -> None:
-    payload = load("linkup_v2_list_inbox.json")
-    page = LinkupProvider({"api_key": "k", "account_id": "a"}).conversations_page(
-        payload, category="INBOX"
-    )
+    payload = load_fixture("linkup_v2_list_inbox.json")
+    page = LinkupProvider({"api_key": "k", "account_id": "a"}).inbox_page(payload, category="INBOX")
     assert page.next_cursor == payload["data"]["next_cursor"]
     assert page.credits == 1
     assert page.records == [
@@ -33,6 +29,7 @@ def test_list_inbox_example_becomes_the_expected_record() -> None:
             "conversation_id": f"urn:li:msg_conversation:(urn:li:fsd_profile:ACoAA...,{THREAD_ID})",
             "thread_id": THREAD_ID,
             "category": "INBOX",
+            "folder": None,
             "type": "normal",
             "participants": [
                 {
@@ -58,8 +55,8 @@ def test_list_inbox_example_becomes_the_expected_record() -> None:
 
 
 def test_get_conversation_example_becomes_the_expected_records() -> None:
-    payload = load("linkup_v2_get_conversation.json")
-    page = LinkupProvider({"api_key": "k", "account_id": "a"}).messages_page(payload)
+    payload = load_fixture("linkup_v2_get_conversation.json")
+    page = LinkupProvider({"api_key": "k", "account_id": "a"}).conversation_page(payload)
     assert page.next_cursor == "1777146285823"
     assert page.credits == 1
     message_id = "urn:li:msg_message:(urn:li:fsd_profile:ACoAA...,2-MTc3NzE0...)"
@@ -77,6 +74,7 @@ def test_get_conversation_example_becomes_the_expected_records() -> None:
                 "profile_url": "https://www.linkedin.com/in/jane-doe-42/",
                 "is_me": None,
             },
+            **UNSAID,
         },
         {
             "message_id": message_id,
@@ -91,6 +89,7 @@ def test_get_conversation_example_becomes_the_expected_records() -> None:
                 "profile_url": "https://www.linkedin.com/in/john-smith-99/",
                 "is_me": None,
             },
+            **UNSAID,
         },
     ]
 
@@ -104,6 +103,7 @@ def test_omitted_fields_are_null_and_unknown_fields_are_ignored() -> None:
         "conversation_id": "urn:li:msg_conversation:(x,2-abc)",
         "thread_id": "2-abc",
         "category": "STARRED",
+        "folder": None,
         "type": None,
         "participants": [],
         "last_activity_at": None,
@@ -141,4 +141,4 @@ def test_company_pages_are_marked_as_organizations() -> None:
     ],
 )
 def test_page_cost_uses_metadata_or_the_documented_rule(payload: dict, credits: int) -> None:
-    assert LinkupProvider({}).messages_page(payload).credits == credits
+    assert LinkupProvider({}).conversation_page(payload).credits == credits

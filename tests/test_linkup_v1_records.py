@@ -4,56 +4,35 @@ and v1's error bodies (mostly HTTP 200 with `"status": "error"`) -> the right ex
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
-import requests
 from singer_sdk.exceptions import RetriableAPIError
 
-from tap_linkedin_messages.providers.base import ConversationGoneError, ProviderError
+from tap_linkedin_messages.providers.base import ConversationGoneError, PageAsk, ProviderError
 from tap_linkedin_messages.providers.linkup_v1 import (
-    CONVERSATION_PATH,
-    INBOX_PATH,
     LinkupV1Provider,
     conversation_record,
     message_record,
     next_cursor_of,
 )
-from tests.conftest import REPO
+from tests.conftest import load_fixture, response
 
-FIXTURES = REPO / "tests" / "fixtures"
 THREAD_ID = "2-NjBhY2U1ZTgtOWM4NC00ZDg5LWJmZjItMzE5YjQ3MzAwYWQ1XzEwMA=="
 CONVERSATION_ID = f"urn:li:msg_conversation:(urn:li:fsd_profile:ACoAA...,{THREAD_ID})"
 LAST_MESSAGE_TEXT = "Hey Jane, thanks for connecting! Would a short call next week work for you?"
 CONFIG = {"api_key": "v1-key-secret", "login_token": "li-at-secret", "country": "DE"}
 
 
-def load(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text())
-
-
 def provider() -> LinkupV1Provider:
     return LinkupV1Provider(CONFIG)
-
-
-def response(status: int, body: Any, path: str = INBOX_PATH) -> requests.Response:
-    """A response as `requests` would hand it over (`body`: JSON, or raw bytes)."""
-    answer = requests.Response()
-    answer.status_code = status
-    answer._content = body if isinstance(body, bytes) else json.dumps(body).encode()
-    answer.request = requests.Request("POST", "https://api.linkupapi.com" + path).prepare()
-    answer.url = str(answer.request.url)
-    return answer
 
 
 # --- requests -------------------------------------------------------------------------------
 
 
 def test_inbox_requests_carry_the_session_and_name_their_cursor_next_cursor() -> None:
-    first = provider().conversations_request(
-        account_id="default", category="UNREAD", cursor=None, page_size=25, newer_than=None
-    )
+    first = provider().inbox_request(PageAsk("default", None, 25, category="UNREAD"))
     assert (first.method, first.path) == ("POST", "/v1/messages/inbox")
     assert first.json == {
         "total_results": 25,
@@ -61,21 +40,15 @@ def test_inbox_requests_carry_the_session_and_name_their_cursor_next_cursor() ->
         "country": "DE",
         "login_token": "li-at-secret",
     }
-    later = provider().conversations_request(
-        account_id="default", category="INBOX", cursor="REVT", page_size=10, newer_than=None
-    )
+    later = provider().inbox_request(PageAsk("default", "REVT", 10, category="INBOX"))
     assert later.json is not None
     assert later.json["next_cursor"] == "REVT"
     assert "cursor" not in later.json
 
 
 def test_conversation_requests_carry_the_session_and_name_their_cursor_cursor() -> None:
-    first = provider().messages_request(
-        account_id="default",
-        conversation_id=CONVERSATION_ID,
-        cursor=None,
-        page_size=10,
-        newer_than=None,
+    first = provider().conversation_request(
+        PageAsk("default", None, 10, conversation_id=CONVERSATION_ID)
     )
     assert (first.method, first.path) == ("POST", "/v1/messages/conversation")
     assert first.json == {
@@ -84,12 +57,8 @@ def test_conversation_requests_carry_the_session_and_name_their_cursor_cursor() 
         "country": "DE",
         "login_token": "li-at-secret",
     }
-    later = provider().messages_request(
-        account_id="default",
-        conversation_id=CONVERSATION_ID,
-        cursor="1745266285823",
-        page_size=10,
-        newer_than=None,
+    later = provider().conversation_request(
+        PageAsk("default", "1745266285823", 10, conversation_id=CONVERSATION_ID)
     )
     assert later.json is not None
     assert later.json["cursor"] == "1745266285823"
@@ -97,9 +66,7 @@ def test_conversation_requests_carry_the_session_and_name_their_cursor_cursor() 
 
 def test_country_defaults_to_the_documented_fr_and_the_key_goes_in_a_header() -> None:
     bare = LinkupV1Provider({"api_key": "k", "login_token": "t"})
-    request = bare.messages_request(
-        account_id="default", conversation_id="c", cursor=None, page_size=10, newer_than=None
-    )
+    request = bare.conversation_request(PageAsk("default", None, 10, conversation_id="c"))
     assert request.json is not None
     assert request.json["country"] == "FR"
     assert bare.auth_headers() == {"x-api-key": "k"}
@@ -109,8 +76,8 @@ def test_country_defaults_to_the_documented_fr_and_the_key_goes_in_a_header() ->
 
 
 def test_inbox_example_becomes_the_expected_record() -> None:
-    payload = load("linkup_v1_inbox.json")
-    page = provider().conversations_page(payload, category="INBOX")
+    payload = load_fixture("linkup_v1_inbox.json")
+    page = provider().inbox_page(payload, category="INBOX")
     assert page.next_cursor == payload["data"]["next_cursor"]
     assert page.credits == 1
     assert page.items == 1
@@ -119,6 +86,7 @@ def test_inbox_example_becomes_the_expected_record() -> None:
             "conversation_id": CONVERSATION_ID,
             "thread_id": THREAD_ID,
             "category": "INBOX",
+            "folder": None,
             "type": "normal",
             "participants": [
                 {
@@ -146,8 +114,8 @@ def test_inbox_example_becomes_the_expected_record() -> None:
 
 
 def test_conversation_example_becomes_the_expected_records() -> None:
-    payload = load("linkup_v1_conversation.json")
-    page = provider().messages_page(payload)
+    payload = load_fixture("linkup_v1_conversation.json")
+    page = provider().conversation_page(payload)
     assert page.next_cursor == "1745266285823"
     assert page.credits == 1
     # What the page holds, not the `total_results` it claims.
@@ -169,6 +137,11 @@ def test_conversation_example_becomes_the_expected_records() -> None:
                 "profile_url": None,  # not in v1's `sender_info`
                 "is_me": None,
             },
+            # v1 says nothing of attachments, reactions, edits or deletions.
+            "attachments": None,
+            "reactions": None,
+            "edited_at": None,
+            "is_deleted": None,
         }
 
     assert page.records == [
@@ -179,9 +152,9 @@ def test_conversation_example_becomes_the_expected_records() -> None:
 
 
 def test_a_conversation_without_a_last_message_is_counted_but_not_emitted() -> None:
-    payload = load("linkup_v1_inbox.json")
+    payload = load_fixture("linkup_v1_inbox.json")
     payload["data"]["conversations"].append({"conversation_id": "urn:x:(y,2-empty)"})
-    page = provider().conversations_page(payload, category="INBOX")
+    page = provider().inbox_page(payload, category="INBOX")
     assert page.items == 2
     assert [r["thread_id"] for r in page.records] == [THREAD_ID]
 
@@ -195,6 +168,7 @@ def test_omitted_fields_are_null_and_flags_that_do_come_pass_through() -> None:
         "conversation_id": "urn:li:msg_conversation:(x,2-abc)",
         "thread_id": "2-abc",
         "category": "STARRED",
+        "folder": None,
         "type": None,
         "participants": [],
         "last_activity_at": None,
@@ -248,21 +222,21 @@ def test_the_next_cursor_and_the_end_of_a_listing(payload: dict, cursor: str | N
 @pytest.mark.parametrize(("count", "credits"), [(0, 0), (1, 1), (10, 1), (11, 2), (300, 30)])
 def test_a_page_costs_one_credit_per_ten_results_rounded_up(count: int, credits: int) -> None:
     payload = {"status": "success", "data": {"messages": [{}] * count}}
-    assert provider().messages_page(payload).credits == credits
+    assert provider().conversation_page(payload).credits == credits
 
 
 # --- errors ---------------------------------------------------------------------------------
 
 
 def test_a_success_body_is_returned() -> None:
-    payload = load("linkup_v1_conversation.json")
-    assert provider().check_response(response(200, payload, CONVERSATION_PATH)) == payload
+    payload = load_fixture("linkup_v1_conversation.json")
+    assert provider().check(response(200, payload), route="conversation") == payload
 
 
 def test_an_expired_login_token_on_http_200_names_the_setting_in_one_line() -> None:
     body = {"status": "error", "message": "Invalid login_token: session expired"}
     with pytest.raises(ProviderError) as raised:
-        provider().check_response(response(200, body))
+        provider().check(response(200, body), route="inbox")
     assert not isinstance(raised.value, ConversationGoneError)
     assert str(raised.value) == (
         "linkup_v1: error (HTTP 200): Invalid login_token: session expired - check the "
@@ -281,7 +255,7 @@ def test_an_expired_login_token_on_http_200_names_the_setting_in_one_line() -> N
 )
 def test_a_rejected_api_key_names_the_api_key_setting(status: int, body: Any) -> None:
     with pytest.raises(ProviderError, match=r"check the `api_key` setting$") as raised:
-        provider().check_response(response(status, body))
+        provider().check(response(status, body), route="inbox")
     assert str(raised.value).startswith("linkup_v1: ")
     assert f"(HTTP {status})" in str(raised.value)
 
@@ -289,7 +263,7 @@ def test_a_rejected_api_key_names_the_api_key_setting(status: int, body: Any) ->
 def test_an_error_code_and_text_are_both_shown() -> None:
     body = {"status": "error", "error": {"code": "INVALID_COOKIE", "message": "Cookie expired"}}
     with pytest.raises(ProviderError) as raised:
-        provider().check_response(response(200, body))
+        provider().check(response(200, body), route="inbox")
     assert str(raised.value).startswith("linkup_v1: INVALID_COOKIE (HTTP 200): Cookie expired - ")
     assert "`login_token`" in str(raised.value)
 
@@ -297,7 +271,7 @@ def test_an_error_code_and_text_are_both_shown() -> None:
 def test_an_auth_failure_naming_no_credential_points_at_both() -> None:
     body = {"status": "error", "message": "Unauthorized"}
     with pytest.raises(ProviderError) as raised:
-        provider().check_response(response(200, body))
+        provider().check(response(200, body), route="inbox")
     assert str(raised.value) == (
         "linkup_v1: error (HTTP 200): Unauthorized - check the `api_key` and `login_token` settings"
     )
@@ -317,37 +291,49 @@ def test_an_auth_failure_naming_no_credential_points_at_both() -> None:
 )
 def test_transient_failures_are_retriable(status: int, body: Any) -> None:
     with pytest.raises(RetriableAPIError) as raised:
-        provider().check_response(response(status, body))
+        provider().check(response(status, body), route="inbox")
     assert str(raised.value).startswith("linkup_v1: ")
 
 
 def test_a_conversation_that_no_longer_exists_is_gone_only_when_reading_messages() -> None:
     body = {"status": "error", "message": "Conversation not found"}
     with pytest.raises(ConversationGoneError, match=r"^linkup_v1: error \(HTTP 200\)"):
-        provider().check_response(response(200, body, CONVERSATION_PATH))
+        provider().check(response(200, body), route="conversation")
     with pytest.raises(ProviderError) as raised:
-        provider().check_response(response(200, body, INBOX_PATH))
+        provider().check(response(200, body), route="inbox")
     assert not isinstance(raised.value, ConversationGoneError)
 
 
 def test_any_other_error_stops_the_run_naming_the_provider_and_the_error() -> None:
     body = {"status": "error", "message": "Insufficient credits"}
     with pytest.raises(ProviderError) as raised:
-        provider().check_response(response(200, body, CONVERSATION_PATH))
+        provider().check(response(200, body), route="conversation")
     assert str(raised.value) == (
         "linkup_v1: error (HTTP 200): Insufficient credits - "
         "top up LinkupAPI credits; the next run resumes from the bookmark"
     )
     with pytest.raises(ProviderError, match=r"check the tap settings$"):
-        provider().check_response(response(400, {"status": "error", "message": "Bad category"}))
+        provider().check(
+            response(400, {"status": "error", "message": "Bad category"}), route="inbox"
+        )
 
 
 def test_error_text_is_one_line_and_never_holds_a_secret() -> None:
     text = "rejected:\nv1-key-secret\n\tand li-at-secret " + "x" * 1000
     with pytest.raises(ProviderError) as raised:
-        provider().check_response(response(200, {"status": "error", "message": text}))
+        provider().check(response(200, {"status": "error", "message": text}), route="inbox")
     line = str(raised.value)
     assert "\n" not in line
     assert "\t" not in line
     assert "secret" not in line
     assert len(line) < 500
+
+
+@pytest.mark.parametrize(("status", "credits"), [(200, 1), (401, 1), (429, 1), (500, 0)])
+def test_a_failed_call_is_billed_except_a_500(status: int, credits: int) -> None:
+    """v1 "charges credits on every status except 500"
+    (https://docs.linkupapi.com/api-reference/introduction)."""
+    answer = response(status, {"status": "error", "message": "nope"})
+    _, failure = provider().answer(answer, route="inbox", first_page=True)
+    assert failure is not None
+    assert provider().credits_for_failure(failure) == credits

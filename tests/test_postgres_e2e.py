@@ -40,7 +40,7 @@ import pytest
 
 from tap_linkedin_messages.tap import TapLinkedInMessages
 from tests.conftest import REPO, SyncOutput, run_tap
-from tests.emulators.inbox import Person, SyntheticInbox
+from tests.emulators.inbox import Conversation, Message, Person, SyntheticInbox
 from tests.emulators.linkup import LinkupEmulator
 from tests.emulators.server import Call, Reply
 
@@ -332,7 +332,7 @@ def meltano(tmp_path_factory: pytest.TempPathFactory) -> Meltano:
     elif subprocess.run([str(python), "-c", "import psycopg"], capture_output=True).returncode:
         pip_install(python, MELTANO_REQUIREMENT)
     project = Meltano(MELTANO_VENV / "bin" / "meltano", tmp_path_factory.mktemp("meltano-sys"))
-    project("install", EXTRACTOR, PRIVATE_EXTRACTOR, LOADER, env=project.env())
+    project("install", EXTRACTOR, PRIVATE_EXTRACTOR, LOADER, "target-jsonl", env=project.env())
     return project
 
 
@@ -407,9 +407,23 @@ WHERE table_schema = '{SCHEMA}'
 # --- tests ----------------------------------------------------------------------------------
 
 
-def test_two_runs_load_every_message_exactly_once(
-    postgres: PostgresServer, meltano: Meltano
-) -> None:
+@dataclass
+class TwoLoads:
+    """Two `meltano run`s into a warehouse whose sessions are not in UTC, and what the
+    inbox holds after them."""
+
+    warehouse: str
+    inbox: SyntheticInbox
+    #: The conversations the second (incremental) run read, and the ones that changed.
+    reread: set[str]
+    changed: set[str]
+    messages: dict[str, Message]
+    conversations: dict[str, Conversation]
+    declared_keys: dict[str, list[str]]
+
+
+@pytest.fixture(scope="module")
+def two_loads(postgres: PostgresServer, meltano: Meltano) -> TwoLoads:
     # A server whose sessions are not in UTC: the loaded instants must not move.
     warehouse = postgres.create_database("e2e_load", time_zone="America/New_York")
     system_db = postgres.create_database("e2e_load_meltano")
@@ -433,21 +447,33 @@ def test_two_runs_load_every_message_exactly_once(
         inbox.add_message(fresh)
         emulator.reset_counters()
         meltano("run", EXTRACTOR, LOADER, env=env)
-        # The second run read only the conversations that changed.
-        assert set(emulator.threads_read()) == {threads[0], threads[3], threads[7], fresh}
-        expected_ids = {emulator.message_id(m): m for c in inbox.conversations.values()
-                        for m in c.messages}  # fmt: skip
-        conversation_ids = {emulator.conversation_id(t): c for t, c in inbox.conversations.items()}
-        keys = declared_primary_keys(emulator)
+        return TwoLoads(
+            warehouse=warehouse,
+            inbox=inbox,
+            reread=set(emulator.threads_read()),
+            changed={threads[0], threads[3], threads[7], fresh},
+            messages={
+                emulator.message_id(m): m for c in inbox.conversations.values() for m in c.messages
+            },
+            conversations={emulator.conversation_id(t): c for t, c in inbox.conversations.items()},
+            declared_keys=declared_primary_keys(emulator),
+        )
 
-    # Every message exactly once, with its text, sender and instant.
+
+def test_the_second_run_reads_only_the_conversations_that_changed(two_loads: TwoLoads) -> None:
+    assert two_loads.reread == two_loads.changed
+
+
+def test_every_message_is_loaded_once_with_its_text_sender_and_instant(
+    postgres: PostgresServer, two_loads: TwoLoads
+) -> None:
     messages = postgres.query(
-        warehouse,
+        two_loads.warehouse,
         f"""SELECT message_id, account_id, text, sender ->> 'name' AS sender_name,
                    (extract(epoch FROM sent_at) * 1000)::bigint AS sent_at_ms
             FROM {SCHEMA}.messages""",
     )
-    assert len(messages) == inbox.message_count() == len(expected_ids)
+    assert len(messages) == two_loads.inbox.message_count() == len(two_loads.messages)
     assert not [m for m, n in Counter(r["message_id"] for r in messages).items() if n > 1]
     assert {r["message_id"]: r for r in messages} == {
         message_id: {
@@ -457,51 +483,62 @@ def test_two_runs_load_every_message_exactly_once(
             "sender_name": m.sender.name,
             "sent_at_ms": m.sent_at_ms,
         }
-        for message_id, m in expected_ids.items()
+        for message_id, m in two_loads.messages.items()
     }
 
-    # Every conversation once per primary key, at its latest activity.
+
+def test_every_conversation_is_loaded_once_at_its_latest_activity(
+    postgres: PostgresServer, two_loads: TwoLoads
+) -> None:
     conversations = postgres.query(
-        warehouse,
+        two_loads.warehouse,
         f"""SELECT account_id, conversation_id,
                    (extract(epoch FROM last_activity_at) * 1000)::bigint AS last_activity_ms
             FROM {SCHEMA}.conversations""",
     )
-    assert len(conversations) == len(inbox.conversations)
+    assert len(conversations) == len(two_loads.inbox.conversations)
     assert len({(r["account_id"], r["conversation_id"]) for r in conversations}) == len(
         conversations
     )
     assert {r["conversation_id"]: r["last_activity_ms"] for r in conversations} == {
-        conversation_id: c.last_activity_ms for conversation_id, c in conversation_ids.items()
+        conversation_id: c.last_activity_ms
+        for conversation_id, c in two_loads.conversations.items()
     }
     assert {r["account_id"] for r in conversations} == {"acc_e2e"}
 
+
+def test_the_readme_tables_are_what_the_loader_needs(
+    postgres: PostgresServer, two_loads: TwoLoads
+) -> None:
     # The loader found the tables as it needs them: it created or altered none.
     assert postgres.table_changes(SCHEMA) == [], "is the README's table DDL out of date?"
-
-    # Column types and primary keys, from the catalog.
     types = {
         (r["table_name"], r["column_name"]): r["data_type"]
-        for r in postgres.query(warehouse, COLUMN_TYPES_SQL)
+        for r in postgres.query(two_loads.warehouse, COLUMN_TYPES_SQL)
     }
     assert types == {
         ("messages", "sent_at"): "timestamp with time zone",
         ("conversations", "last_activity_at"): "timestamp with time zone",
     }
     primary_keys = {
-        r["table_name"]: r["columns"] for r in postgres.query(warehouse, PRIMARY_KEYS_SQL)
+        r["table_name"]: r["columns"] for r in postgres.query(two_loads.warehouse, PRIMARY_KEYS_SQL)
     }
     assert primary_keys == {
         "messages": ["message_id"],
         "conversations": ["account_id", "conversation_id"],
     }
-    assert primary_keys == keys, "the tables' keys are the streams' declared primary keys"
+    assert primary_keys == two_loads.declared_keys, "the tables' keys are the streams' keys"
 
-    # The README's example: messages per week per participant, totals = the message count.
-    weekly = postgres.query(warehouse, readme_sql("Messages per week per participant"))
-    assert sum(r["messages"] for r in weekly) == inbox.message_count()
+
+def test_the_readme_weekly_query_counts_every_message(
+    postgres: PostgresServer, two_loads: TwoLoads
+) -> None:
+    weekly = postgres.query(two_loads.warehouse, readme_sql("Messages per week per participant"))
+    assert sum(r["messages"] for r in weekly) == two_loads.inbox.message_count()
     assert len({r["week"] for r in weekly}) > 3, "the synthetic history spans several weeks"
-    expected_weekly = Counter((week_of(m.sent_at_ms), m.sender.name) for m in expected_ids.values())
+    expected_weekly = Counter(
+        (week_of(m.sent_at_ms), m.sender.name) for m in two_loads.messages.values()
+    )
     assert {(r["week"], r["participant"]): r["messages"] for r in weekly} == expected_weekly
 
 
@@ -683,3 +720,35 @@ def test_private_extractor_hashes_message_texts_and_changes_nothing_else(
         {**r, "last_message": {**r["last_message"], "text": md5(r["last_message"]["text"])}}
         for r in plain.of("conversations")
     ]
+
+
+# --- the SDK's msgspec writer, read by target-jsonl too -------------------------------------
+
+
+def test_target_jsonl_loads_every_record_the_msgspec_writer_wrote(
+    meltano: Meltano, tmp_path: Path
+) -> None:
+    """The tap writes with the SDK's msgspec writer; target-postgres loads it above, and
+    target-jsonl here, record for record (texts with emoji, quotes and newlines)."""
+    inbox = SyntheticInbox.generate(seed=52, conversations=5, messages=4)
+    thread_id = next(iter(inbox.conversations))
+    for text in ('Grüße 👋 "quoted"\nsecond line', "tab\tand backslash \\ end"):
+        inbox.add_message(thread_id, text=text)
+    output = tmp_path / "jsonl"
+    output.mkdir()
+    with LinkupEmulator(inbox, account_id="acc_jsonl", api_key="key-jsonl") as emulator:
+        env = meltano.env(
+            tap_env(emulator),
+            {
+                "TARGET_JSONL_DESTINATION_PATH": str(output),
+                "TARGET_JSONL_DO_TIMESTAMP_FILE": "false",
+            },
+        )
+        meltano("run", "--state-id-suffix=jsonl", EXTRACTOR, "target-jsonl", env=env)
+        expected = run_tap(emulator.config())
+    for stream in ("conversations", "messages"):
+        loaded = [
+            json.loads(line) for line in (output / f"{stream}.jsonl").read_text().splitlines()
+        ]
+        assert loaded == expected.of(stream), stream
+    assert len(expected.of("messages")) == inbox.message_count()

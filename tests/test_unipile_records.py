@@ -1,12 +1,13 @@
 """Unipile payload -> record functions, requests and error handling.
 
-No seed document exists for Unipile: the fixtures are constructed from the field lists of
-its API reference (providers reference §4), every documented field present.
+Unipile's reference prints no full example: the fixtures are constructed from the field lists of
+its API reference (https://developer.unipile.com/reference/chatscontroller_listallchats,
+https://developer.unipile.com/reference/chatscontroller_listchatmessages), every documented
+field present.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -15,26 +16,22 @@ import requests
 from singer_sdk.exceptions import RetriableAPIError
 
 from tap_linkedin_messages.normalize import datetime_to_rfc3339, parse_timestamp
-from tap_linkedin_messages.providers.base import ConversationGoneError, ProviderError
+from tap_linkedin_messages.providers.base import ConversationGoneError, PageAsk, ProviderError
 from tap_linkedin_messages.providers.unipile import (
     UnipileProvider,
     chat_type,
     conversation_record,
     message_record,
 )
-from tests.conftest import REPO, run_tap
+from tests.conftest import load_fixture, response, run_tap
 from tests.emulators.inbox import SyntheticInbox
 from tests.emulators.unipile import ISO_MILLIS, UnipileEmulator
 
-FIXTURES = REPO / "tests" / "fixtures"
 API_URL = "https://api1.unipile.com:13111"
 CONFIG = {"api_key": "sk-unipile-secret", "account_id": "t5XY4yQzR9WVrlNFyTRBbg"}
-CHATS_URL = f"{API_URL}/api/v1/chats?account_id=t5XY4yQzR9WVrlNFyTRBbg&limit=10"
-MESSAGES_URL = f"{API_URL}/api/v1/chats/Xk2mR7pQTzC1vY9bN4wL0a/messages?limit=10"
 
 
-def load(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text())
+UNSAID = {"attachments": None, "reactions": None, "edited_at": None, "is_deleted": None}
 
 
 def provider() -> UnipileProvider:
@@ -56,8 +53,8 @@ def no_one(name: str | None = None) -> dict[str, Any]:
 
 
 def test_chat_list_becomes_the_expected_records() -> None:
-    payload = load("unipile_list_chats.json")
-    page = provider().conversations_page(payload, category="INBOX")
+    payload = load_fixture("unipile_list_chats.json")
+    page = provider().inbox_page(payload, category="INBOX")
     assert page.next_cursor == payload["cursor"]
     assert page.items == 4
     assert page.credits == 1  # the shared 1-per-10 rule
@@ -66,6 +63,7 @@ def test_chat_list_becomes_the_expected_records() -> None:
             "conversation_id": "Xk2mR7pQTzC1vY9bN4wL0a",
             "thread_id": "2-MDZiY2ExOTgtM2NjNy00OTU4LTgyNjUtZWFlMmIwZjM1NTlmXzEwMA==",
             "category": "INBOX",
+            "folder": None,
             "type": "normal",
             "participants": [no_one("Jane Doe")],
             "last_activity_at": "2026-04-25T20:07:21.366Z",
@@ -76,6 +74,7 @@ def test_chat_list_becomes_the_expected_records() -> None:
             "conversation_id": "pL8sW3dFqN6hJ2kZ5cV7xA",
             "thread_id": "2-YjQ1ZmM3OTItNGI4Yi00ZmEyLWE1ZjMtNzQ2ZDA2NTQ0YjYxXzEwMA==",
             "category": "INBOX",
+            "folder": None,
             "type": "inmail",
             "participants": [no_one("John Smith")],
             "last_activity_at": "2026-04-24T09:15:00.005Z",
@@ -86,6 +85,7 @@ def test_chat_list_becomes_the_expected_records() -> None:
             "conversation_id": "Qa4tY1uIo9pE3rW6sD8fGh",
             "thread_id": "2-ZGQ5N2MxZTAtMmI4Yy00ZDdlLTk0ZjEtMzE2YjY1ZTRhOGQyXzEwMA==",
             "category": "INBOX",
+            "folder": None,
             "type": "group",
             "participants": [no_one("Acme Corp sales team")],
             "last_activity_at": "2026-04-23T17:45:09.120Z",
@@ -96,6 +96,7 @@ def test_chat_list_becomes_the_expected_records() -> None:
             "conversation_id": "Zx7cV5bN3mL1kJ9hG2fD4s",
             "thread_id": "2-ODFhNjRlZDUtN2MzYS00YjE5LWI2ZDgtYTBkNzk2NTMyZjRlXzEwMA==",
             "category": "INBOX",
+            "folder": None,
             "type": "Sponsored",
             "participants": [{**no_one("Acme Corp"), "is_organization": True}],
             "last_activity_at": "2026-04-20T08:00:00.000Z",
@@ -106,8 +107,8 @@ def test_chat_list_becomes_the_expected_records() -> None:
 
 
 def test_message_list_becomes_the_expected_records() -> None:
-    payload = load("unipile_list_chat_messages.json")
-    page = provider().messages_page(payload)
+    payload = load_fixture("unipile_list_chat_messages.json")
+    page = provider().conversation_page(payload)
     assert page.next_cursor is None  # the last page
     assert page.items == 3
     assert page.credits == 1
@@ -120,6 +121,7 @@ def test_message_list_becomes_the_expected_records() -> None:
             "subject": None,
             "message_type": "TEXT",
             "sender": {**sender, "is_me": False},
+            **UNSAID,
         },
         {
             "message_id": "nQ3wE5rT7yU9iO1pA2sD4f",
@@ -128,6 +130,7 @@ def test_message_list_becomes_the_expected_records() -> None:
             "subject": "Call tomorrow?",
             "message_type": "TEXT",
             "sender": {**sender, "is_me": True},
+            **UNSAID,
         },
         {
             "message_id": "oR4eT6yU8iO0pA1sD3fG5h",
@@ -136,6 +139,7 @@ def test_message_list_becomes_the_expected_records() -> None:
             "subject": None,
             "message_type": "EVENT",
             "sender": {**sender, "is_me": False},
+            **UNSAID,
         },
     ]
 
@@ -145,6 +149,7 @@ def test_omitted_fields_are_null_and_unknown_fields_are_ignored() -> None:
         "conversation_id": "c1",
         "thread_id": None,
         "category": "UNREAD",
+        "folder": None,
         "type": None,
         "participants": [],
         "last_activity_at": None,
@@ -164,6 +169,7 @@ def test_omitted_fields_are_null_and_unknown_fields_are_ignored() -> None:
             "profile_url": None,
             "is_me": None,
         },
+        **UNSAID,
     }
 
 
@@ -207,7 +213,7 @@ def test_timestamps_come_out_in_utc_with_milliseconds(timestamp: str, expected: 
 @pytest.mark.parametrize(("items", "credits"), [(0, 0), (1, 1), (10, 1), (11, 2), (250, 25)])
 def test_pages_report_the_shared_one_per_ten_rule(items: int, credits: int) -> None:
     payload: dict[str, Any] = {"object": "MessageList", "items": [{}] * items, "cursor": None}
-    assert provider().messages_page(payload).credits == credits
+    assert provider().conversation_page(payload).credits == credits
 
 
 # --- requests -----------------------------------------------------------------------------
@@ -221,18 +227,14 @@ def test_auth_header_and_required_api_url() -> None:
 
 
 def test_a_full_read_of_the_inbox() -> None:
-    request = provider().conversations_request(
-        account_id="acc", category="INBOX", cursor=None, page_size=100, newer_than=None
-    )
+    request = provider().inbox_request(PageAsk("acc", None, 100, category="INBOX"))
     assert (request.method, request.path, request.json) == ("GET", "/api/v1/chats", None)
     # INBOX sends no `unread` at all: `unread=false` would ask for read chats only.
     assert request.params == {"account_id": "acc", "limit": 100}
 
 
 def test_unread_cursor_and_the_limit_of_250() -> None:
-    request = provider().conversations_request(
-        account_id="acc", category="UNREAD", cursor="abc==", page_size=1000, newer_than=None
-    )
+    request = provider().inbox_request(PageAsk("acc", "abc==", 1000, category="UNREAD"))
     assert request.params == {
         "account_id": "acc",
         "limit": 250,
@@ -243,17 +245,19 @@ def test_unread_cursor_and_the_limit_of_250() -> None:
 
 def test_incremental_requests_carry_after_with_millisecond_precision() -> None:
     newer_than = datetime(2026, 4, 25, 20, 7, 21, 366_999, tzinfo=timezone.utc)
-    chats = provider().conversations_request(
-        account_id="acc", category="INBOX", cursor=None, page_size=10, newer_than=newer_than
+    chats = provider().inbox_request(
+        PageAsk("acc", None, 10, category="INBOX", newer_than=newer_than)
     )
     # The chat list's `after` filters by creation: never sent, or old chats could be hidden.
     assert "after" not in chats.params
-    messages = provider().messages_request(
-        account_id="acc",
-        conversation_id="Xk2m/R7",
-        cursor="next",
-        page_size=10,
-        newer_than=newer_than.astimezone(timezone(timedelta(hours=2))),
+    messages = provider().conversation_request(
+        PageAsk(
+            "acc",
+            "next",
+            10,
+            conversation_id="Xk2m/R7",
+            newer_than=newer_than.astimezone(timezone(timedelta(hours=2))),
+        )
     )
     assert messages.path == "/api/v1/chats/Xk2m%2FR7/messages"
     # The chat id says whose messages these are: the route takes no `account_id`.
@@ -287,16 +291,7 @@ def test_an_incremental_run_asks_the_emulator_only_for_what_is_newer() -> None:
 # --- errors -------------------------------------------------------------------------------
 
 
-def response(
-    status: int, body: Any = None, *, raw: bytes | None = None, url: str = CHATS_URL
-) -> requests.Response:
-    answer = requests.Response()
-    answer.status_code = status
-    answer._content = raw if raw is not None else json.dumps(body).encode()
-    answer.encoding = "utf-8"
-    answer.url = url
-    answer.request = requests.Request("GET", url).prepare()
-    return answer
+INBOX, MESSAGES = "inbox", "conversation"  # the listing that asked
 
 
 def problem(status: int, type_: str, detail: str, title: str = "Error") -> dict[str, Any]:
@@ -311,7 +306,7 @@ def problem(status: int, type_: str, detail: str, title: str = "Error") -> dict[
 
 def test_a_listing_is_returned_decoded() -> None:
     body: dict[str, Any] = {"object": "ChatList", "items": [], "cursor": None}
-    assert provider().check_response(response(200, body)) == body
+    assert provider().check(response(200, body), route=INBOX) == body
 
 
 @pytest.mark.parametrize(
@@ -368,17 +363,15 @@ def test_a_listing_is_returned_decoded() -> None:
 )
 def test_fatal_errors_stop_with_one_line(answer: requests.Response, expected: str) -> None:
     with pytest.raises(ProviderError) as raised:
-        provider().check_response(answer)
+        provider().check(answer, route=INBOX)
     assert not isinstance(raised.value, ConversationGoneError)
     assert str(raised.value) == expected
 
 
 def test_a_missing_chat_is_gone() -> None:
-    answer = response(
-        404, problem(404, "errors/resource_not_found", "Not found."), url=MESSAGES_URL
-    )
+    answer = response(404, problem(404, "errors/resource_not_found", "Not found."))
     with pytest.raises(ConversationGoneError) as raised:
-        provider().check_response(answer)
+        provider().check(answer, route=MESSAGES)
     assert str(raised.value) == "unipile: errors/resource_not_found (HTTP 404): Not found."
 
 
@@ -387,29 +380,29 @@ def test_a_missing_chat_is_gone() -> None:
     [
         (
             response(429, problem(429, "api/too_many_requests", "Slow down.")),
-            "unipile: api/too_many_requests (HTTP 429)",
+            "unipile: api/too_many_requests (HTTP 429): Slow down.",
         ),
         (
             response(500, problem(500, "errors/unexpected_error", "Oops.")),
-            "unipile: errors/unexpected_error (HTTP 500)",
+            "unipile: errors/unexpected_error (HTTP 500): Oops.",
         ),
         (
             response(503, problem(503, "errors/service_unavailable", "Later.")),
-            "unipile: errors/service_unavailable (HTTP 503)",
+            "unipile: errors/service_unavailable (HTTP 503): Later.",
         ),
         (
             response(502, raw=b"<html>Bad gateway</html>"),
-            "unipile: a body that is not JSON (HTTP 502)",
+            "unipile: Bad Gateway (HTTP 502) - a body that is not JSON",
         ),
         (
             response(200, raw=b'{"object": "ChatList", "ite'),
-            "unipile: a body that is not JSON (HTTP 200)",
+            "unipile: error (HTTP 200) - a body that is not JSON",
         ),
     ],
 )
 def test_transient_failures_are_retried(answer: requests.Response, expected: str) -> None:
     with pytest.raises(RetriableAPIError) as raised:
-        provider().check_response(answer)
+        provider().check(answer, route=MESSAGES)
     assert str(raised.value) == expected
     assert raised.value.response is answer
 
@@ -417,7 +410,9 @@ def test_transient_failures_are_retried(answer: requests.Response, expected: str
 def test_secrets_and_newlines_never_reach_the_error_line() -> None:
     detail = "Key sk-unipile-secret\nis not valid\there"
     with pytest.raises(ProviderError) as raised:
-        provider().check_response(response(401, problem(401, "errors/invalid_credentials", detail)))
+        provider().check(
+            response(401, problem(401, "errors/invalid_credentials", detail)), route=INBOX
+        )
     assert str(raised.value) == (
         "unipile: errors/invalid_credentials (HTTP 401): Key *** is not valid here - check the "
         "`api_key` setting"

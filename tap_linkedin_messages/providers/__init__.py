@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from tap_linkedin_messages.providers.base import (
     ApiRequest,
+    ConversationApi,
     ConversationGoneError,
-    FileSource,
+    HttpSource,
+    Listing,
+    MessageListing,
     Page,
-    Provider,
+    PageAsk,
     ProviderError,
     Source,
 )
@@ -20,9 +21,7 @@ from tap_linkedin_messages.providers.linkup import LinkupProvider
 from tap_linkedin_messages.providers.linkup_v1 import LinkupV1Provider
 from tap_linkedin_messages.providers.unipile import UnipileProvider
 
-if TYPE_CHECKING:
-    from collections.abc import Mapping
-
+#: The `provider` setting's values, in the order `--about` lists them.
 PROVIDERS: dict[str, type[Source]] = {
     provider.name: provider
     for provider in (
@@ -34,25 +33,19 @@ PROVIDERS: dict[str, type[Source]] = {
         LinkedInDmaProvider,
     )
 }
-
-
-def build_provider(config: Mapping[str, Any]) -> Source:
-    """The adapter the `provider` setting names."""
-    name = config.get("provider", "linkup")
-    if name not in PROVIDERS:
-        msg = f"unknown `provider` setting {name!r}; expected one of {sorted(PROVIDERS)}"
-        raise ProviderError(msg)
-    return PROVIDERS[name](config)
-
+DEFAULT_PROVIDER = "linkup"
 
 __all__ = [
+    "DEFAULT_PROVIDER",
     "PROVIDERS",
     "ApiRequest",
+    "ConversationApi",
     "ConversationGoneError",
-    "FileSource",
+    "HttpSource",
+    "Listing",
+    "MessageListing",
     "Page",
-    "Provider",
+    "PageAsk",
     "ProviderError",
     "Source",
-    "build_provider",
 ]

@@ -1,29 +1,52 @@
-"""The one small interface every provider adapter implements.
+"""The adapter interface: two kinds of source, for the two ways an inbox can be read.
 
-The streams speak only this interface: they ask an adapter for the request of a page
-(given a cursor), hand it the decoded response body, and get back our records, the next
-cursor and what the page cost. HTTP itself (sessions, retries, backoff, timeouts) stays
-in the streams, shared by every adapter through the SDK's machinery.
+- `ConversationApi`: an API that lists the inbox's conversations, newest activity first,
+  then each conversation's messages, newest first (LinkupAPI, ConnectSafely, Unipile).
+- `MessageListing`: a source that lists messages, not conversations (LinkedIn's own
+  routes: the data export and the portability API); conversations are derived from them.
+
+`tap_linkedin_messages.strategies` reads each kind its own way; the streams know neither.
+An adapter states, as data where it can: its requests, where a response keeps its items
+and cursor (`PageShape`), how an item becomes our record (`tap_linkedin_messages.records`),
+and what its errors mean (a table of `ErrorRule`s, read by `HttpSource.check`). HTTP
+itself (sessions, retries, backoff, timeouts) stays in the streams, through the SDK.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from enum import Enum
+from functools import partial
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from singer_sdk.exceptions import FatalAPIError
+from singer_sdk import typing as th
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.helpers.jsonpath import extract_jsonpath
 
 from tap_linkedin_messages.redaction import redact
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
     from datetime import datetime
 
     import requests
 
-Record = dict[str, Any]
+    from tap_linkedin_messages.records import Record
+
+    #: Runs the SDK's paging loop over one listing, yielding its records.
+    Walk = Callable[["Listing"], Iterable[Record]]
+
+#: A provider's error text longer than this is cut: some put a whole page in it.
+MAX_ERROR_TEXT = 300
+#: Every inbox category a provider may offer (LinkupAPI's list).
+ALL_CATEGORIES = ("INBOX", "UNREAD", "MY_CONNECTIONS", "INMAIL", "STARRED")
+
+
+# --- requests and pages ----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -37,17 +60,100 @@ class ApiRequest:
 
 
 @dataclass(frozen=True)
+class PageAsk:
+    """What a stream asks an adapter for: one page of one listing of one account."""
+
+    account_id: str
+    cursor: str | None
+    page_size: int
+    #: The inbox category (inbox listings).
+    category: str | None = None
+    #: The conversation whose messages are asked for (conversation listings).
+    conversation_id: str | None = None
+    #: Exclusive: a hint for providers that filter by time themselves (the stream
+    #: filters again, so adapters without such a filter ignore it).
+    newer_than: datetime | None = None
+
+
+@dataclass(frozen=True)
 class Page:
-    """One page of a listing, already turned into our records (newest first)."""
+    """One page of a listing, already turned into our records."""
 
     records: list[Record]
-    #: The cursor of the next (older) page; None at the end.
+    #: The cursor of the next page; None at the end.
     next_cursor: str | None
     #: Credits the provider billed for this page.
     credits: int
-    #: Items the response held (an adapter may skip some, e.g. empty conversations);
-    #: a response with none ends the listing.
+    #: Items the response held (some may not become records); none ends the listing.
     items: int
+
+
+EMPTY_PAGE = Page([], None, 0, 0)
+
+
+def first(expression: str, payload: Any) -> Any:
+    """The first value a JSONPath finds in `payload` (None where it finds nothing)."""
+    return next(iter(extract_jsonpath(expression, payload)), None)
+
+
+@dataclass(frozen=True)
+class PageShape:
+    """Where a provider's answer keeps its items and its next cursor, and how an item
+    becomes our record: JSONPath expressions, as the SDK's `records_jsonpath` and
+    `next_page_token_jsonpath`, or a function where a path cannot say it.
+    """
+
+    items: str | Callable[[Any], list[Any]]
+    record: Callable[..., Record]
+    cursor: str | Callable[[Any], Any]
+    #: A flag that ends the listing when it is false (`hasMore`, `has_next_page`).
+    more: str | None = None
+    #: What the provider says the page cost; otherwise the adapter's per-item rule.
+    credits: str | None = None
+    #: Records without this field are left out (still counted as items): a
+    #: conversation with no activity time has nothing to read and nothing to bookmark.
+    requires: str | None = None
+
+    def read(self, payload: Any, credits_for: Callable[[int], int], **fields: Any) -> Page:
+        """The page in `payload`; `fields` go to the record builder (the category)."""
+        items = self.items(payload) if callable(self.items) else self._all(self.items, payload)
+        build = partial(self.record, **fields) if fields else self.record
+        records = [build(item) for item in items if isinstance(item, dict)]
+        if self.requires:
+            records = [record for record in records if record.get(self.requires)]
+        cursor = self.cursor(payload) if callable(self.cursor) else first(self.cursor, payload)
+        if self.more is not None and first(self.more, payload) is False:
+            cursor = None
+        billed = first(self.credits, payload) if self.credits else None
+        return Page(
+            records=records,
+            next_cursor=str(cursor) if cursor not in (None, "") else None,
+            credits=billed if isinstance(billed, int) else credits_for(len(items)),
+            items=len(items),
+        )
+
+    @staticmethod
+    def _all(expression: str, payload: Any) -> list[Any]:
+        return list(extract_jsonpath(expression, payload)) if isinstance(payload, dict) else []
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One paged listing a stream walks: an adapter's request for a page at a cursor,
+    and its reading of the answer."""
+
+    #: What is listed, for the error table and messages: "inbox", "conversation", ...
+    route: str
+    request: Callable[[str | None, int], ApiRequest]
+    page: Callable[[Any], Page]
+    #: The records' id and time fields.
+    id_key: str
+    time_key: str
+    #: Newest first: paging stops at the cutoff, and a page repeating one is refused.
+    newest_first: bool = True
+
+
+# --- errors as data ----------------------------------------------------------------------
 
 
 class ProviderError(FatalAPIError):
@@ -55,10 +161,146 @@ class ProviderError(FatalAPIError):
 
 
 class ConversationGoneError(ProviderError):
-    """The conversation being read no longer exists (deleted between listing and reading).
+    """The conversation being read no longer exists; the run skips it and goes on."""
 
-    The run logs it and goes on with the next conversation.
+
+class TransientError(RetriableAPIError):
+    """An answer worth asking again; `hint` says what to check if it never passes."""
+
+    def __init__(self, message: str, response: requests.Response, hint: str) -> None:
+        super().__init__(message, response)
+        self.hint = hint
+
+
+class Outcome(Enum):
+    """What a failed answer means for the run."""
+
+    RETRY = "retry"
+    FAIL = "fail"
+    #: The conversation being read is gone: skip it.
+    GONE = "gone"
+    #: The listing has no more pages (a provider that says so with an error status).
+    END = "end"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What a failed answer says, read once: status, the provider's code and text."""
+
+    status: int
+    code: str | None
+    message: str
+    #: The listing that asked (`Listing.route`), and whether for its first page.
+    route: str
+    first_page: bool
+    #: Whether the body was JSON at all.
+    decoded: bool
+
+    @property
+    def text(self) -> str:
+        """The code and the message, for an error rule's `text` to search."""
+        return f"{self.code or ''} {self.message}"
+
+    def label(self, provider: str) -> str:
+        """`linkup: INVALID_API_KEY (HTTP 403): Invalid key`."""
+        phrase = self.code or (_status_phrase(self.status) if self.status >= 400 else "error")
+        detail = f": {self.message}" if self.message else ""
+        return f"{provider}: {phrase} (HTTP {self.status}){detail}"
+
+
+@dataclass(frozen=True)
+class ErrorRule:
+    """One row of a provider's error table: what an answer must look like, what it means,
+    and what to check (naming only the settings that can cause it).
+
+    Every condition given must hold; `text` is searched in the code and the message.
     """
+
+    outcome: Outcome
+    hint: str = ""
+    status: Collection[int] | None = None
+    text: re.Pattern[str] | None = None
+    route: str | None = None
+    first_page: bool | None = None
+    decoded: bool | None = None
+
+    def matches(self, failure: Failure) -> bool:
+        return (
+            (self.status is None or failure.status in self.status)
+            and (self.route is None or failure.route == self.route)
+            and (self.first_page is None or failure.first_page == self.first_page)
+            and (self.decoded is None or failure.decoded == self.decoded)
+            and (
+                self.text is None
+                or bool(self.text.search(f"{failure.code or ''} {failure.message}"))
+            )
+        )
+
+    def apply(self, provider: str, failure: Failure, response: requests.Response) -> None:
+        """Raise what the outcome calls for (nothing for the end of a listing)."""
+        line = failure.label(provider)
+        if self.outcome is Outcome.END:
+            return
+        if self.outcome is Outcome.RETRY:
+            reason = line if failure.decoded else f"{line} - a body that is not JSON"
+            raise TransientError(reason, response, self.hint)
+        if self.outcome is Outcome.GONE:
+            raise ConversationGoneError(line)
+        raise ProviderError(f"{line} - {self.hint}" if self.hint else line)
+
+
+def rule(outcome: Outcome, hint: str = "", **conditions: Any) -> ErrorRule:
+    """An `ErrorRule`; `text` may be given as a pattern string."""
+    text = conditions.pop("text", None)
+    return ErrorRule(
+        outcome,
+        hint,
+        text=re.compile(text, re.IGNORECASE) if isinstance(text, str) else text,
+        **conditions,
+    )
+
+
+def rejected_parameters(settings: Mapping[str, str], cursor: str) -> tuple[ErrorRule, ...]:
+    """Rules for a 400 that names a query parameter: the setting it came from, or, for
+    the provider's own cursor (`cursor`, a pattern), that only a new run helps."""
+    return (
+        *(
+            rule(
+                Outcome.FAIL,
+                f"the request's `{parameter}` was rejected; check the `{setting}` setting",
+                status={400},
+                text=rf"\b{parameter}\b",
+            )
+            for parameter, setting in settings.items()
+        ),
+        rule(
+            Outcome.FAIL,
+            "the provider rejected its own cursor; run the tap again",
+            status={400},
+            text=rf"\b({cursor})\b",
+        ),
+    )
+
+
+SERVER_ERRORS = range(500, 600)
+#: The text of an error body that holds neither a code nor a message.
+SAYS_NOTHING = re.compile(r"^\s*$")
+RETRY_LATER = "the provider is failing or limiting requests: run again later"
+#: What every provider's table ends with: rate limits and server errors are retried, a
+#: conversation's messages answering 404 mean it is gone (an account problem answers on
+#: the inbox first, which the provider's own rows name), a body that is not JSON (cut
+#: off, or an HTML page) is asked again, and anything else stops the run.
+COMMON_RULES = (
+    rule(Outcome.RETRY, RETRY_LATER, status={429}),
+    rule(Outcome.RETRY, RETRY_LATER, status=SERVER_ERRORS),
+    rule(Outcome.GONE, status={404}, route="conversation"),
+    rule(
+        Outcome.RETRY,
+        "answers that are not JSON: check the `api_url` setting",
+        decoded=False,
+    ),
+    rule(Outcome.FAIL, "an answer the tap does not know; check the tap settings"),
+)
 
 
 def decode_json(response: requests.Response) -> Any:
@@ -69,27 +311,70 @@ def decode_json(response: requests.Response) -> Any:
         return None
 
 
+def one_line(text: str) -> str:
+    """Provider text fit for a one-line error: whitespace collapsed, length capped."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= MAX_ERROR_TEXT else flat[: MAX_ERROR_TEXT - 1] + "…"
+
+
+def _status_phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "error"
+
+
+# --- sources -------------------------------------------------------------------------------
+
+#: Settings several providers share: how to reach the API, and whose inbox.
+CONNECTION_SETTINGS = th.PropertiesList(
+    th.Property(
+        "api_key",
+        th.StringType(min_length=1),
+        secret=True,
+        title="API key",
+        description=(
+            "The provider's API key (LinkupAPI and Unipile: sent as the `x-api-key` "
+            "header; ConnectSafely: as a bearer token)."
+        ),
+    ),
+    th.Property(
+        "account_id",
+        th.StringType(min_length=1),
+        title="Account ID",
+        description=(
+            "The provider's id of the LinkedIn account whose inbox is read "
+            "(required for `linkup` and `unipile`; ConnectSafely uses the default "
+            "account when it is left out)."
+        ),
+    ),
+    th.Property(
+        "api_url",
+        th.StringType(pattern=r"^https?://\S+$"),
+        title="API URL",
+        description=(
+            "Base URL of the provider's API. Defaults to the provider's public host "
+            "(LinkupAPI: https://api.linkupapi.com, ConnectSafely: "
+            "https://api.connectsafely.ai/linkedin); required for Unipile, whose "
+            "base URL is your account's DSN (https://apiN.unipile.com:PORT)."
+        ),
+    ),
+)
+
+
 class Source(ABC):
-    """Where an inbox is read from: an API (`Provider`) or a downloaded file (`FileSource`)."""
+    """Where an inbox is read from, configured for one account."""
 
     #: The value of the `provider` setting that selects this adapter.
     name: ClassVar[str]
+    #: A line for the `provider` setting's description.
+    title: ClassVar[str]
+    #: Settings only this provider has (`tap.py` composes everyone's).
+    settings: ClassVar[th.PropertiesList] = th.PropertiesList()
     #: Settings this provider cannot run without (checked before any request).
     required_settings: ClassVar[tuple[str, ...]]
     #: The `inbox_categories` values this provider can list.
-    supported_categories: ClassVar[tuple[str, ...]] = (
-        "INBOX",
-        "UNREAD",
-        "MY_CONNECTIONS",
-        "INMAIL",
-        "STARRED",
-    )
-
-    #: Sources that list messages, not conversations (LinkedIn's own routes: the data
-    #: export, the portability API). Their message records carry a `conversation` entry
-    #: (`category`, `participants` other than the member) from which the conversations
-    #: stream derives conversation records.
-    lists_messages: ClassVar[bool] = False
+    supported_categories: ClassVar[tuple[str, ...]] = ALL_CATEGORIES
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         """Keep the tap's (validated) config, merged with one account's settings."""
@@ -109,18 +394,23 @@ class Source(ABC):
         return redact(text, self.secrets)
 
 
-class FileSource(Source):
-    """A file the member downloaded from LinkedIn: read locally, never requested."""
+class MessageListing(Source):
+    """A source that lists messages; conversations are derived from them.
 
-    lists_messages = True
+    Its message records carry a `conversation` entry (`title`, `category`, and the
+    `participants` other than the member) from which conversation records are derived.
+    """
 
     @abstractmethod
-    def read_messages(self) -> Iterator[Record]:
-        """Every message in the file(s), as our records plus their `conversation` entry."""
+    def read_messages(self, walk: Walk, newer_than: datetime | None) -> Iterator[Record]:
+        """Every message newer than `newer_than` (a hint), or all of them.
+
+        Sources that read over HTTP hand their listings to `walk`.
+        """
 
 
-class Provider(Source):
-    """A LinkedIn messaging API: its requests, cursors, payload shapes and error codes."""
+class HttpSource(Source):
+    """A source read over HTTP: its base URL, credentials, billing and error table."""
 
     #: Public base URL, or None where each customer has their own (the setting is then required).
     default_api_url: ClassVar[str | None]
@@ -128,6 +418,8 @@ class Provider(Source):
     billing_unit: ClassVar[int] = 10
     #: False where nothing is billed per item (the `max_credits` budget never stops it).
     bills_per_item: ClassVar[bool] = True
+    #: The provider's error table, read before `COMMON_RULES`; the first match decides.
+    errors: ClassVar[tuple[ErrorRule, ...]] = ()
 
     def credits_for(self, item_count: int) -> int:
         """Credits for a page, billed per started block of `billing_unit` items (0: free).
@@ -136,6 +428,10 @@ class Provider(Source):
         and the `max_credits` budget stay comparable across providers.
         """
         return math.ceil(item_count / self.billing_unit) if self.bills_per_item else 0
+
+    def credits_for_failure(self, failure: Failure) -> int:
+        """Credits a failed request costs (none, unless a provider bills them)."""
+        return 0
 
     @property
     def api_url(self) -> str:
@@ -151,54 +447,104 @@ class Provider(Source):
         """Headers that authenticate a request."""
 
     @abstractmethod
-    def conversations_request(
-        self,
-        *,
-        account_id: str,
-        category: str,
-        cursor: str | None,
-        page_size: int,
-        newer_than: datetime | None,
-    ) -> ApiRequest:
-        """The request for one page of the inbox, newest activity first.
-
-        `newer_than` (exclusive) is a hint, as for `messages_request`.
-        """
+    def succeeded(self, status: int, payload: Any) -> bool:
+        """Whether an answer is the provider's success (`payload`: None if not JSON)."""
 
     @abstractmethod
-    def conversations_page(self, payload: Any, *, category: str) -> Page:
-        """Our conversation records, next cursor and cost from one inbox response body.
+    def error_of(self, payload: Any) -> tuple[Any, Any]:
+        """The code and text of an error body, as the provider writes them (or None)."""
 
-        (Where `lists_messages`: message records, from one page of the message listing.)
-        """
+    def failure(
+        self, response: requests.Response, payload: Any, *, route: str, first_page: bool
+    ) -> Failure:
+        """What a failed answer says, redacted and on one line."""
+        code, message = self.error_of(payload)
+        clean_code = one_line(self.redact(str(code))) if code not in (None, "") else None
+        return Failure(
+            status=response.status_code,
+            code=clean_code or None,
+            message=one_line(self.redact(str(message or ""))),
+            route=route,
+            first_page=first_page,
+            decoded=payload is not None,
+        )
+
+    def answer(
+        self, response: requests.Response, *, route: str, first_page: bool
+    ) -> tuple[Any, Failure | None]:
+        """The decoded body, and what went wrong if the answer is not a success."""
+        payload = decode_json(response)
+        if self.succeeded(response.status_code, payload):
+            return payload, None
+        return payload, self.failure(response, payload, route=route, first_page=first_page)
+
+    def decide(self, failure: Failure, response: requests.Response) -> None:
+        """Raise what the error table says a failure is (nothing: the listing ended)."""
+        matched = next(r for r in (*self.errors, *COMMON_RULES) if r.matches(failure))
+        matched.apply(self.name, failure, response)
+
+    def check(self, response: requests.Response, *, route: str, first_page: bool = True) -> Any:
+        """The decoded body of a successful answer (None: the listing ended), or raise."""
+        payload, failure = self.answer(response, route=route, first_page=first_page)
+        if failure is None:
+            return payload
+        self.decide(failure, response)
+        return None
+
+
+class ConversationApi(HttpSource):
+    """An API that lists conversations, newest activity first, then each one's messages."""
+
+    #: Where an inbox page keeps its conversations and cursor, and their record builder
+    #: (called with the listing's `category`).
+    inbox_shape: ClassVar[PageShape]
+    #: The same for a page of one conversation's messages.
+    conversation_shape: ClassVar[PageShape]
 
     @abstractmethod
-    def messages_request(
-        self,
-        *,
-        account_id: str,
-        conversation_id: str,
-        cursor: str | None,
-        page_size: int,
-        newer_than: datetime | None,
-    ) -> ApiRequest:
-        """The request for one page of a conversation's messages, newest first.
-
-        `newer_than` (exclusive) is a hint for providers that can filter by time on their
-        side; the stream filters again, so adapters without such a filter ignore it.
-        """
+    def inbox_request(self, ask: PageAsk) -> ApiRequest:
+        """The request for one page of an inbox category, newest activity first."""
 
     @abstractmethod
-    def messages_page(self, payload: Any) -> Page:
-        """Our message records, next cursor and cost from one conversation response body."""
+    def conversation_request(self, ask: PageAsk) -> ApiRequest:
+        """The request for one page of a conversation's messages, newest first."""
 
-    @abstractmethod
-    def check_response(self, response: requests.Response) -> Any:
-        """Decode a response body, or raise.
+    def inbox_page(self, payload: Any, *, category: str | None) -> Page:
+        """Our conversation records, cursor and cost from one inbox answer."""
+        return self.inbox_shape.read(payload, self.credits_for, category=category)
 
-        Raise `singer_sdk.exceptions.RetriableAPIError` for what may pass on retry,
-        `ConversationGoneError` when a conversation's messages are asked for and the provider
-        says it does not exist, and `ProviderError` (one line naming the provider, its
-        error code and the setting to check, never a secret) for anything else that will
-        not pass.
-        """
+    def conversation_page(self, payload: Any) -> Page:
+        """Our message records, cursor and cost from one conversation answer."""
+        return self.conversation_shape.read(payload, self.credits_for)
+
+    def inbox(self, account_id: str, category: str) -> Listing:
+        """An inbox category of one account, as a listing to walk."""
+        return Listing(
+            route="inbox",
+            request=lambda cursor, size: self.inbox_request(
+                PageAsk(account_id, cursor, size, category=category)
+            ),
+            page=partial(self.inbox_page, category=category),
+            id_key="conversation_id",
+            time_key="last_activity_at",
+        )
+
+    def conversation(
+        self, account_id: str, conversation_id: str, newer_than: datetime | None
+    ) -> Listing:
+        """One conversation's messages, as a listing to walk."""
+        return Listing(
+            route="conversation",
+            request=lambda cursor, size: self.conversation_request(
+                PageAsk(
+                    account_id,
+                    cursor,
+                    size,
+                    conversation_id=conversation_id,
+                    newer_than=newer_than,
+                )
+            ),
+            page=self.conversation_page,
+            id_key="message_id",
+            time_key="sent_at",
+        )

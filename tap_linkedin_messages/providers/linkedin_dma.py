@@ -17,15 +17,15 @@ Two read-only routes, both `GET` on `https://api.linkedin.com` with a member's O
   `activityId`); a page with nothing new ends the listing. Events come oldest first
   [inferred: the only order in which that paging scheme loses nothing].
 
-Both list messages, not conversations (`lists_messages`): the streams group them.
+Both list messages, not conversations (a `MessageListing`): conversations are derived.
 
 Choices where the docs say nothing (documented here, tested in test_linkedin_dma_records):
 
 - Snapshot rows go through linkedin_export's own record builder, so a message has the same
   `message_id` from the export and from the snapshot. Telling the member's own rows
   (`is_me`, and leaving the member out of `participants`) needs every row, as for the
-  export: the snapshot's rows are kept on the adapter (it lives for the whole run) and
-  all records come out with its last page.
+  export: the snapshot's rows are gathered while its pages are walked, and all records
+  come out after its last page.
 - Changelog events carry ids, not names: `message_id` is the event's `resourceId` (the
   message's own id), the sender's name and profile URL are null, `is_me` is
   `actor == owner`, and `participants` is empty. So a message first read from the
@@ -51,25 +51,28 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 from urllib.parse import parse_qs, urlsplit
 
 import pendulum
-from singer_sdk.exceptions import RetriableAPIError
+from singer_sdk import typing as th
 
-from tap_linkedin_messages.normalize import ms_to_rfc3339, thread_id_from_urn
+from tap_linkedin_messages import records
+from tap_linkedin_messages.message_index import RowSpool
+from tap_linkedin_messages.normalize import EPOCH, ms_to_rfc3339, thread_id_from_urn
 from tap_linkedin_messages.providers.base import (
     ApiRequest,
+    ErrorRule,
+    HttpSource,
+    Listing,
+    MessageListing,
+    Outcome,
     Page,
-    Provider,
-    ProviderError,
-    Record,
-    decode_json,
+    rule,
 )
-from tap_linkedin_messages.providers.linkedin_export import (
-    People,
-    find_member,
-    message_record,
-)
+from tap_linkedin_messages.providers.linkedin_export import excluded_folders, rows_to_records
+from tap_linkedin_messages.records import Record
 
 if TYPE_CHECKING:
-    import requests
+    from collections.abc import Iterator
+
+    from tap_linkedin_messages.providers.base import Walk
 
 SNAPSHOT_PATH = "/rest/memberSnapshotData"
 CHANGELOG_PATH = "/rest/memberChangeLogs"
@@ -85,16 +88,18 @@ CHANGELOG_MARGIN = timedelta(days=1)
 CHANGELOG_MAX_COUNT = 50
 MESSAGE_RESOURCE = "messages"
 THREAD_URN_PREFIX = "urn:li:messagingThread:"
-# Cursors say which route the next page is on.
-SNAPSHOT_CURSOR = "snapshot"
-CHANGELOG_CURSOR = "changelog"
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# The two listings, as the error table names them.
+SNAPSHOT_ROUTE = "snapshot"
+CHANGELOG_ROUTE = "changelog"
 
 HINT_TOKEN = "check the `access_token` setting (expired or revoked? get a new token)"
 HINT_SCOPE = (
     "the `access_token` lacks the r_dma_portability_3rd_party or r_dma_portability_member "
     "scope, or the member is outside the EEA and Switzerland, where LinkedIn offers this API"
+)
+HINT_NOT_READY = (
+    "LinkedIn prepares the INBOX snapshot after the member consents, or it holds no "
+    "messages; run again later"
 )
 HINT_VERSION = "check the `linkedin_version` setting (LinkedIn retires versions after a year)"
 
@@ -106,7 +111,7 @@ def utc_now() -> datetime:
 
 def _epoch_ms(moment: datetime) -> int:
     """Exact epoch milliseconds (no float rounding)."""
-    return (moment - _EPOCH) // timedelta(milliseconds=1)
+    return (moment - EPOCH) // timedelta(milliseconds=1)
 
 
 def _whole_seconds(epoch_ms: Any) -> str | None:
@@ -156,6 +161,7 @@ def next_link(payload: dict[str, Any]) -> tuple[int, int | None] | None:
 
 def changelog_message_record(event: dict[str, Any]) -> Record:
     """One `messages` CREATE event as our message record with its `conversation` entry."""
+    # https://learn.microsoft.com/en-us/linkedin/compliance/integrations/compliance-events/resource-references/messages
     activity = event.get("activity") or {}
     content = activity.get("content") or {}
     thread = activity.get("thread")
@@ -168,24 +174,18 @@ def changelog_message_record(event: dict[str, Any]) -> Record:
         inner.get("string") if content.get("format") == "TEXT" else None
     )
     owner, actor = event.get("owner"), event.get("actor")
-    return {
-        "message_id": event.get("resourceId") or activity.get("id"),
-        "conversation_id": conversation_id,
-        "thread_id": thread_id_from_urn(thread_urn),
-        "sent_at": _whole_seconds(activity.get("createdAt")),
-        "text": text or None,
-        "subject": activity.get("subject") or None,
-        "message_type": "TEXT",
-        "sender": {
-            # Events name people by URN only.
-            "name": None,
-            "first_name": None,
-            "last_name": None,
-            "profile_url": None,
-            "is_me": None if not owner or not actor else actor == owner,
-        },
-        "conversation": {"title": None, "category": None, "participants": []},
-    }
+    message = records.message(
+        message_id=event.get("resourceId") or activity.get("id"),
+        sent_at=_whole_seconds(activity.get("createdAt")),
+        text=text or None,
+        subject=activity.get("subject") or None,
+        message_type="TEXT",
+        # Events name people by URN only.
+        sender=records.sender(is_me=None if not owner or not actor else actor == owner),
+    )
+    return records.listed(
+        message, conversation_id=conversation_id, thread_id=thread_id_from_urn(thread_urn)
+    )
 
 
 def is_message_create(event: dict[str, Any]) -> bool:
@@ -193,26 +193,49 @@ def is_message_create(event: dict[str, Any]) -> bool:
     return event.get("resourceName") == MESSAGE_RESOURCE and event.get("method") == "CREATE"
 
 
-class LinkedInDmaProvider(Provider):
+class LinkedInDmaProvider(HttpSource, MessageListing):
     """`provider: linkedin_dma`: LinkedIn's Member Data Portability API."""
 
     name = "linkedin_dma"
+    title = "`linkedin_dma` (LinkedIn's Member Data Portability API)"
     default_api_url = "https://api.linkedin.com"
     required_settings = ("access_token",)
     supported_categories: ClassVar[tuple[str, ...]] = ("INBOX",)
-    lists_messages = True
     # LinkedIn does not bill this API.
     bills_per_item = False
-
-    def __init__(self, config: Any) -> None:
-        super().__init__(config)
-        # The listing being read: its route and page size, the snapshot rows so far, and
-        # the changelog events and message ids seen. (Pages are read one at a time.)
-        self._route = SNAPSHOT_CURSOR
-        self._count = 0
-        self._rows: list[dict[str, str]] = []
-        self._events_seen: set[str] = set()
-        self._ids_seen: set[str] = set()
+    settings = th.PropertiesList(
+        th.Property(
+            "access_token",
+            th.StringType(min_length=1),
+            secret=True,
+            title="Access token",
+            description=(
+                "`linkedin_dma` only: a LinkedIn OAuth token with a DMA portability scope "
+                "(`r_dma_portability_3rd_party` or `r_dma_portability_member`) of a member "
+                "in the EEA or Switzerland."
+            ),
+        ),
+        th.Property(
+            "linkedin_version",
+            th.StringType(min_length=1),
+            default=DEFAULT_LINKEDIN_VERSION,
+            title="LinkedIn-Version",
+            description=(
+                "`linkedin_dma` only: the `LinkedIn-Version` header (YYYYMM) sent with "
+                "every request; LinkedIn retires a version about a year after release."
+            ),
+        ),
+    )
+    errors: ClassVar[tuple[ErrorRule, ...]] = (
+        rule(Outcome.FAIL, HINT_NOT_READY, status={202}, route=SNAPSHOT_ROUTE),
+        rule(Outcome.FAIL, HINT_NOT_READY, status={404}, route=SNAPSHOT_ROUTE, first_page=True),
+        # Past the snapshot's last page [third-party code: "no data found"]: the end.
+        rule(Outcome.END, status={404}, route=SNAPSHOT_ROUTE),
+        rule(Outcome.FAIL, HINT_TOKEN, status={401}),
+        rule(Outcome.FAIL, HINT_SCOPE, status={403}),
+        rule(Outcome.FAIL, HINT_VERSION, status={426}),
+        rule(Outcome.FAIL, HINT_VERSION, status={400}, text="version"),
+    )
 
     def auth_headers(self) -> dict[str, str]:
         """The member's bearer token and the API version (a versioned LinkedIn API)."""
@@ -224,7 +247,14 @@ class LinkedInDmaProvider(Provider):
             "X-Restli-Protocol-Version": RESTLI_PROTOCOL_VERSION,
         }
 
-    # --- which route ---------------------------------------------------------------------
+    def succeeded(self, status: int, payload: Any) -> bool:
+        """A 2xx JSON object; 202 is LinkedIn still preparing the snapshot."""
+        return 200 <= status < 300 and status != 202 and isinstance(payload, dict)
+
+    def error_of(self, payload: Any) -> tuple[Any, Any]:
+        """LinkedIn's `{status, code | serviceErrorCode, message}`."""
+        body = payload if isinstance(payload, dict) else {}
+        return body.get("code") or body.get("serviceErrorCode"), body.get("message")
 
     def changelog_reaches(self, newer_than: datetime | None) -> bool:
         """Can the changelog alone hold everything after `newer_than`?
@@ -239,172 +269,97 @@ class LinkedInDmaProvider(Provider):
             return False
         return newer_than > utc_now() - CHANGELOG_RETENTION + CHANGELOG_MARGIN
 
-    def conversations_request(
-        self,
-        *,
-        account_id: str,
-        category: str,
-        cursor: str | None,
-        page_size: int,
-        newer_than: datetime | None,
-    ) -> ApiRequest:
-        """The first page picks the route; later pages stay on the route their cursor names."""
-        if cursor is None:
-            self._rows, self._events_seen, self._ids_seen = [], set(), set()
-            if newer_than is not None and self.changelog_reaches(newer_than):
-                return self._changelog(_epoch_ms(newer_than), page_size)
-            return self._snapshot(0, self._snapshot_count(page_size))
-        route, _, position = cursor.partition(":")
-        if route == SNAPSHOT_CURSOR:
-            start, _, count = position.partition(":")
-            return self._snapshot(int(start), int(count))
-        if route == CHANGELOG_CURSOR:
-            return self._changelog(int(position), page_size)
-        msg = f"{self.name}: unknown cursor {cursor!r}"
-        raise ProviderError(msg)
+    def read_messages(self, walk: Walk, newer_than: datetime | None) -> Iterator[Record]:
+        """The changelog where it reaches back far enough, otherwise the snapshot."""
+        if newer_than is not None and self.changelog_reaches(newer_than):
+            return self._changelog_messages(walk, newer_than)
+        return self._snapshot_messages(walk)
 
-    def _snapshot_count(self, page_size: int) -> int:
-        # The snapshot is read whole: the configured page size, not the smaller first
-        # pages of an incremental read (which suit listings that stop early).
-        return max(page_size, int(self.config.get("page_size") or page_size))
+    # --- the snapshot --------------------------------------------------------------------
 
-    def _snapshot(self, start: int, count: int) -> ApiRequest:
-        self._route, self._count = SNAPSHOT_CURSOR, count
-        params = {"q": "criteria", "domain": SNAPSHOT_DOMAIN, "start": start, "count": count}
-        return ApiRequest("GET", SNAPSHOT_PATH, params=params)
+    def _snapshot_messages(self, walk: Walk) -> Iterator[Record]:
+        """The snapshot's rows, kept on disk while its pages are walked (telling the
+        member's own messages needs all of them), then read as the export's rows are."""
+        with RowSpool() as spool:
+            spool.add_all(walk(self.snapshot_listing()))
+            yield from rows_to_records(
+                spool.rows, f"{self.name}: snapshot", excluded_folders(self.config)
+            )
 
-    def _changelog(self, start_time_ms: int, page_size: int) -> ApiRequest:
-        self._route = CHANGELOG_CURSOR
-        params = {
-            "q": "memberAndApplication",
-            "startTime": start_time_ms,
-            "count": min(page_size, CHANGELOG_MAX_COUNT),
-        }
-        return ApiRequest("GET", CHANGELOG_PATH, params=params)
-
-    # --- pages ---------------------------------------------------------------------------
-
-    def conversations_page(self, payload: Any, *, category: str) -> Page:
-        """Message records of a page of the route last requested (these list messages)."""
-        if self._route == CHANGELOG_CURSOR:
-            return self._changelog_page(payload)
-        return self._snapshot_page(payload)
-
-    def _snapshot_page(self, payload: dict[str, Any]) -> Page:
-        """Rows are kept until the last page, which brings every record (see the module doc)."""
-        rows = snapshot_rows(payload)
-        self._rows += rows
-        link = next_link(payload)
-        if link is not None and rows:
-            start, count = link
-            cursor = f"{SNAPSHOT_CURSOR}:{start}:{count or self._count}"
-            return Page([], cursor, credits=self.credits_for(len(rows)), items=len(rows))
-        all_rows, self._rows = self._rows, []
-        return Page(
-            self._snapshot_records(all_rows),
-            None,
-            credits=self.credits_for(len(rows)),
-            items=len(rows),
+    def snapshot_listing(self) -> Listing:
+        """The INBOX snapshot's pages of rows, in no time order."""
+        return Listing(
+            route=SNAPSHOT_ROUTE,
+            request=self._snapshot_request,
+            page=self._snapshot_page,
+            id_key="CONVERSATION ID",
+            time_key="DATE",
+            newest_first=False,
         )
-
-    def _snapshot_records(self, rows: list[dict[str, str]]) -> list[Record]:
-        people = People(rows)
-        member = find_member(rows, people)
-        records = []
-        for number, row in enumerate(rows, start=1):
-            record = message_record(row, people, member)
-            if record is None:
-                msg = (
-                    f"{self.name}: snapshot row {number} has no readable CONVERSATION ID or "
-                    f"DATE ({row.get('DATE')!r}); a target could not key it, so the run stops"
-                )
-                raise ProviderError(msg)
-            if record["message_id"] not in self._ids_seen:
-                self._ids_seen.add(record["message_id"])
-                records.append(record)
-        return records
-
-    def _changelog_page(self, payload: dict[str, Any]) -> Page:
-        """New message events; the next page starts at the latest `processedAt` seen."""
-        events = [e for e in payload.get("elements") or [] if isinstance(e, dict)]
-        new = [e for e in events if self._event_key(e) not in self._events_seen]
-        self._events_seen.update(self._event_key(e) for e in new)
-        records = []
-        for event in new:
-            if not is_message_create(event):
-                continue
-            record = changelog_message_record(event)
-            if record["message_id"] in self._ids_seen:
-                continue
-            self._ids_seen.add(record["message_id"])
-            records.append(record)
-        times = [int(e["processedAt"]) for e in events if e.get("processedAt") is not None]
-        next_cursor = f"{CHANGELOG_CURSOR}:{max(times)}" if new and times else None
-        return Page(records, next_cursor, credits=self.credits_for(len(events)), items=len(events))
 
     @staticmethod
-    def _event_key(event: dict[str, Any]) -> str:
-        return str(
-            event.get("activityId") or f"{event.get('resourceId')}@{event.get('processedAt')}"
+    def _snapshot_request(cursor: str | None, page_size: int) -> ApiRequest:
+        start, _, count = (cursor or "0").partition(":")
+        params = {
+            "q": "criteria",
+            "domain": SNAPSHOT_DOMAIN,
+            "start": int(start),
+            "count": int(count or page_size),
+        }
+        return ApiRequest("GET", SNAPSHOT_PATH, params=params)
+
+    def _snapshot_page(self, payload: Any) -> Page:
+        rows = snapshot_rows(payload)
+        link = next_link(payload)
+        cursor = None
+        if link is not None and rows:
+            start, count = link
+            cursor = f"{start}:{count}" if count else str(start)
+        return Page(rows, cursor, credits=self.credits_for(len(rows)), items=len(rows))
+
+    # --- the changelog -------------------------------------------------------------------
+
+    def _changelog_messages(self, walk: Walk, newer_than: datetime) -> Iterator[Record]:
+        """New messages from the changelog; the boundary event each page repeats is
+        dropped (by `activityId`), and a page with nothing new ends the listing."""
+        seen_events: set[str] = set()
+        seen_messages: set[str] = set()
+
+        def page(payload: Any) -> Page:
+            events = [e for e in payload.get("elements") or [] if isinstance(e, dict)]
+            new = [e for e in events if event_key(e) not in seen_events]
+            seen_events.update(event_key(e) for e in new)
+            found = []
+            for event in new:
+                if not is_message_create(event):
+                    continue
+                record = changelog_message_record(event)
+                if record["message_id"] not in seen_messages:
+                    seen_messages.add(record["message_id"])
+                    found.append(record)
+            times = [int(e["processedAt"]) for e in events if e.get("processedAt") is not None]
+            cursor = str(max(times)) if new and times else None
+            return Page(found, cursor, credits=self.credits_for(len(events)), items=len(events))
+
+        def request(cursor: str | None, page_size: int) -> ApiRequest:
+            params = {
+                "q": "memberAndApplication",
+                "startTime": int(cursor) if cursor else _epoch_ms(newer_than),
+                "count": min(page_size, CHANGELOG_MAX_COUNT),
+            }
+            return ApiRequest("GET", CHANGELOG_PATH, params=params)
+
+        listing = Listing(
+            route=CHANGELOG_ROUTE,
+            request=request,
+            page=page,
+            id_key="message_id",
+            time_key="sent_at",
+            newest_first=False,
         )
+        return iter(walk(listing))
 
-    def messages_request(
-        self,
-        *,
-        account_id: str,
-        conversation_id: str,
-        cursor: str | None,
-        page_size: int,
-        newer_than: datetime | None,
-    ) -> ApiRequest:
-        """Never asked: each conversation's messages come with the listing."""
-        msg = f"{self.name} lists messages with the inbox; it has no per-conversation request"
-        raise ProviderError(msg)
 
-    def messages_page(self, payload: Any) -> Page:
-        """Never asked (see `messages_request`)."""
-        msg = f"{self.name} lists messages with the inbox; it has no per-conversation page"
-        raise ProviderError(msg)
-
-    # --- responses -----------------------------------------------------------------------
-
-    def check_response(self, response: requests.Response) -> Any:
-        """A page's body, or one line naming what to check."""
-        status = response.status_code
-        parts = urlsplit(str(response.request.url or response.url))
-        route = CHANGELOG_CURSOR if parts.path.endswith(CHANGELOG_PATH) else SNAPSHOT_CURSOR
-        payload = decode_json(response)
-        body = payload if isinstance(payload, dict) else {}
-        if 200 <= status < 300 and status != 202 and isinstance(payload, dict):
-            return payload
-
-        message = " ".join(self.redact(str(body.get("message") or "")).split())
-        code = body.get("code") or body.get("serviceErrorCode")
-        label = f"{code} (HTTP {status})" if code else f"HTTP {status}"
-        detail = f": {message}" if message else ""
-        start = (parse_qs(parts.query).get("start") or ["0"])[0]
-        if route == SNAPSHOT_CURSOR and (status == 202 or (status == 404 and start == "0")):
-            msg = (
-                f"{self.name}: the INBOX snapshot is not ready yet, or holds no messages "
-                f"({label}{detail}) - LinkedIn prepares it after the member consents; "
-                "run again later"
-            )
-            raise ProviderError(msg)
-        if route == SNAPSHOT_CURSOR and status == 404:
-            # Past the snapshot's last page [third-party code: "no data found"]: the end.
-            return {"elements": [], "paging": {}}
-        if status == 401:
-            raise ProviderError(f"{self.name}: {label}{detail} - {HINT_TOKEN}")
-        if status == 403:
-            raise ProviderError(f"{self.name}: {label}{detail} - {HINT_SCOPE}")
-        if status == 426 or (
-            status == 400 and ("VERSION" in str(code).upper() or "version" in message.lower())
-        ):
-            raise ProviderError(f"{self.name}: {label}{detail} - {HINT_VERSION}")
-        if status == 429 or status >= 500 or not isinstance(payload, dict):
-            # A rate limit, a server fault, or a cut-off / non-JSON body: ask again.
-            reason = (
-                label if isinstance(payload, dict) else f"a body that is not JSON (HTTP {status})"
-            )
-            raise RetriableAPIError(f"{self.name}: {reason}", response)
-        raise ProviderError(f"{self.name}: {label}{detail} - check the tap settings")
+def event_key(event: dict[str, Any]) -> str:
+    """An event's identity: `activityId`, or its resource and processing time."""
+    return str(event.get("activityId") or f"{event.get('resourceId')}@{event.get('processedAt')}")

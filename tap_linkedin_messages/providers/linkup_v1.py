@@ -1,6 +1,9 @@
 """LinkupAPI v1 (cookie-based): `POST /v1/messages/inbox` and `POST /v1/messages/conversation`.
 
-Seed 001 ("Get Conversation Messages") and the v1 notes in the providers reference (§2).
+References: https://docs.linkupapi.com/api-reference/linkup/Messages/conversation ("Get
+Conversation Messages"), https://docs.linkupapi.com/api-reference/linkup/Messages/inbox-conversations
+("Get Message Inbox"), https://docs.linkupapi.com/api-reference/introduction (credits and
+limits) and https://docs.linkupapi.com/api-reference/v2/migration (how v1 answers errors).
 v1 differs from v2 (`linkup.py`) in ways that shape this adapter:
 
 - every request carries the LinkedIn session cookie (`login_token`) and the proxy
@@ -15,64 +18,36 @@ Every timestamp inside `data` is epoch milliseconds.
 
 from __future__ import annotations
 
-import re
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from typing import Any, ClassVar
 
-from singer_sdk.exceptions import RetriableAPIError
+from singer_sdk import typing as th
 
 from tap_linkedin_messages.providers import linkup
 from tap_linkedin_messages.providers.base import (
+    SERVER_ERRORS,
     ApiRequest,
-    ConversationGoneError,
-    Page,
-    Provider,
-    ProviderError,
-    Record,
-    decode_json,
+    ConversationApi,
+    ErrorRule,
+    Failure,
+    Outcome,
+    PageAsk,
+    PageShape,
+    rule,
 )
-
-if TYPE_CHECKING:
-    from datetime import datetime
-
-    import requests
+from tap_linkedin_messages.records import Record
 
 INBOX_PATH = "/v1/messages/inbox"
 CONVERSATION_PATH = "/v1/messages/conversation"
 # The doc's default proxy country (tap.py validates the setting against the doc's list).
 DEFAULT_COUNTRY = "FR"
-# An error text longer than this is cut: a provider may put a whole page in it.
-MAX_ERROR_TEXT = 300
+COUNTRIES = ["US", "UK", "FR", "DE", "NL", "IT", "IL", "CA", "BR", "ES", "IN"]
 
-# v1 documents no error codes, so failures are told apart by their text. Rate limits are
-# matched first (their text may name the key or session they apply to), then the
-# credentials, and only then the vaguer "try again" phrases.
-RATE_LIMIT_TEXT = re.compile(r"rate.?limit|too many requests", re.IGNORECASE)
-API_KEY_TEXT = re.compile(r"api.?(key|token)", re.IGNORECASE)
-LOGIN_TOKEN_TEXT = re.compile(
-    r"login.?token|cookie|session|li_at|\btoken\b|logged (in|out)|re-?log|checkpoint",
-    re.IGNORECASE,
+NOT_JSON = "answers that are not JSON: check the `api_url` setting"
+RETRY_LATER = "LinkupAPI is failing or limiting requests: run again later"
+CHECK_API_KEY = "check the `api_key` setting"
+CHECK_LOGIN_TOKEN = (
+    "check the `login_token` setting (renew it with LinkupAPI's v1 login/verify flow)"
 )
-# An authentication failure that names neither credential.
-AUTH_TEXT = re.compile(r"unauthori[sz]ed|forbidden|authenticat|credential", re.IGNORECASE)
-TRANSIENT_TEXT = re.compile(r"try again|temporar|timed? ?out|unavailable|overloaded", re.IGNORECASE)
-CONVERSATION_GONE_TEXT = re.compile(
-    r"conversation\b.*\b(not found|does ?n[o']t exist|no longer exists|deleted)"
-    r"|no conversation|conversation_not_found",
-    re.IGNORECASE,
-)
-CREDITS_TEXT = re.compile(r"credit", re.IGNORECASE)
-
-# What a user should look at for each kind of fatal error.
-SETTING_TO_CHECK = {
-    "api_key": "check the `api_key` setting",
-    "login_token": (
-        "check the `login_token` setting (renew it with LinkupAPI's v1 login/verify flow)"
-    ),
-    "credentials": "check the `api_key` and `login_token` settings",
-    "credits": "top up LinkupAPI credits; the next run resumes from the bookmark",
-    "other": "check the tap settings",
-}
 
 
 def conversation_record(item: dict[str, Any], *, category: str | None) -> Record:
@@ -92,7 +67,7 @@ def next_cursor_of(payload: dict[str, Any]) -> str | None:
     """The cursor of the next page, or None at the end.
 
     The doc names `has_next_page` and `next_cursor` but its example does not show where
-    they sit: look in `data` first, then at the top level. The listing ends when
+    they sit [inferred: in `data` first, then at the top level]. The listing ends when
     `has_next_page` is false, or when there is no cursor to follow.
     """
     data = payload.get("data")
@@ -112,7 +87,7 @@ def first_present(key: str, *sources: dict[str, Any]) -> Any:
 def error_details(payload: Any) -> tuple[str | None, str]:
     """The code (if any) and the text of a v1 error body.
 
-    The doc shows only `"status": "error"`; the rest is guessed, so take whichever of
+    The doc shows only `"status": "error"` [inferred: the rest], so take whichever of
     `code`, `message` and `error` (a string, or an object with `code`/`message`) it has.
     """
     if not isinstance(payload, dict):
@@ -129,37 +104,6 @@ def error_details(payload: Any) -> tuple[str | None, str]:
     return (str(code) if code not in (None, "") else None), "; ".join(unique)
 
 
-def classify_error(status: int, text: str, *, reading_messages: bool) -> str:
-    """What a failed v1 response is: `transient`, `api_key`, `login_token`, `credentials`
-    (one of the two, not saying which), `gone`, `credits` or `other`. `text` is the
-    error's code and message together.
-    """
-    if status == 429 or status >= 500 or RATE_LIMIT_TEXT.search(text):
-        return "transient"
-    if API_KEY_TEXT.search(text):
-        return "api_key"
-    if LOGIN_TOKEN_TEXT.search(text):
-        return "login_token"
-    if status in (401, 403):
-        # Not a word about the cookie: the API key is what the HTTP layer checks.
-        return "api_key"
-    if AUTH_TEXT.search(text):
-        return "credentials"
-    if TRANSIENT_TEXT.search(text):
-        return "transient"
-    if reading_messages and CONVERSATION_GONE_TEXT.search(text):
-        return "gone"
-    if CREDITS_TEXT.search(text):
-        return "credits"
-    return "other"
-
-
-def one_line(text: str) -> str:
-    """Provider text fit for a one-line error: whitespace collapsed, length capped."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= MAX_ERROR_TEXT else flat[: MAX_ERROR_TEXT - 1] + "…"
-
-
 def is_success(status: int, payload: Any) -> bool:
     """v1's success envelope, `{"status": "success", "data": {...}}`.
 
@@ -174,22 +118,104 @@ def is_success(status: int, payload: Any) -> bool:
     return str(outcome).lower() == "success"
 
 
-def path_of(response: requests.Response) -> str:
-    """The URL path a response answers (v1 has one URL per endpoint)."""
-    request = getattr(response, "request", None)
-    return urlsplit(str(getattr(request, "url", None) or response.url or "")).path
-
-
-class LinkupV1Provider(Provider):
+class LinkupV1Provider(ConversationApi):
     """LinkupAPI v1 (`provider: linkup_v1`), authenticated by API key and session cookie."""
 
     name = "linkup_v1"
+    title = "`linkup_v1` (LinkupAPI v1, cookie-based)"
     default_api_url = "https://api.linkupapi.com"
     required_settings = ("api_key", "login_token")
+    settings = th.PropertiesList(
+        th.Property(
+            "login_token",
+            th.StringType(min_length=1),
+            secret=True,
+            title="Login token",
+            description=(
+                "LinkupAPI v1 only: the LinkedIn session token from LinkupAPI's login/verify flow."
+            ),
+        ),
+        th.Property(
+            "country",
+            th.StringType(allowed_values=COUNTRIES),
+            default=DEFAULT_COUNTRY,
+            title="Country",
+            description=(
+                "LinkupAPI v1 only: country of the proxy LinkupAPI uses "
+                "(US, UK, FR, DE, NL, IT, IL, CA, BR, ES, IN)."
+            ),
+        ),
+    )
+
+    inbox_shape = PageShape(
+        items="$.data.conversations[*]",
+        record=conversation_record,
+        cursor=next_cursor_of,
+        requires="last_activity_at",
+    )
+    # The end is `has_next_page: false`, no cursor, or no messages.
+    conversation_shape = PageShape(
+        items="$.data.messages[*]", record=message_record, cursor=next_cursor_of
+    )
+    # v1 documents no error codes, so failures are told apart by their text. Rate limits
+    # come first (their text may name the key or session they apply to), then the
+    # credentials, and only then the vaguer "try again" phrases.
+    errors: ClassVar[tuple[ErrorRule, ...]] = (
+        rule(Outcome.RETRY, RETRY_LATER, status={429, *SERVER_ERRORS}),
+        rule(Outcome.RETRY, RETRY_LATER, text=r"rate.?limit|too many requests"),
+        rule(Outcome.FAIL, CHECK_API_KEY, text=r"api.?(key|token)"),
+        rule(
+            Outcome.FAIL,
+            CHECK_LOGIN_TOKEN,
+            text=r"login.?token|cookie|session|li_at|\btoken\b|logged (in|out)|re-?log|checkpoint",
+        ),
+        # Not a word about the cookie: the API key is what the HTTP layer checks.
+        rule(Outcome.FAIL, CHECK_API_KEY, status={401, 403}),
+        # An authentication failure that names neither credential.
+        rule(
+            Outcome.FAIL,
+            "check the `api_key` and `login_token` settings",
+            text=r"unauthori[sz]ed|forbidden|authenticat|credential",
+        ),
+        rule(
+            Outcome.RETRY,
+            RETRY_LATER,
+            text=r"try again|temporar|timed? ?out|unavailable|overloaded",
+        ),
+        rule(
+            Outcome.GONE,
+            route="conversation",
+            text=r"conversation\b.*\b(not found|does ?n[o']t exist|no longer exists|deleted)"
+            r"|no conversation|conversation_not_found",
+        ),
+        rule(
+            Outcome.FAIL,
+            "top up LinkupAPI credits; the next run resumes from the bookmark",
+            text=r"credit",
+        ),
+        # v1 errors are HTTP 200 with a JSON body; one that is not JSON is a transport fault.
+        rule(
+            Outcome.RETRY, "answers that are not JSON: check the `api_url` setting", decoded=False
+        ),
+        rule(Outcome.FAIL, "check the tap settings", status=range(200, 300)),
+    )
 
     def auth_headers(self) -> dict[str, str]:
         """The API key goes in `x-api-key`; the LinkedIn cookie goes in each body."""
         return {"x-api-key": str(self.config["api_key"])}
+
+    def succeeded(self, status: int, payload: Any) -> bool:
+        """v1's errors are mostly HTTP 200 with `status: error`: the body decides."""
+        return is_success(status, payload)
+
+    def error_of(self, payload: Any) -> tuple[Any, Any]:
+        return error_details(payload)
+
+    def credits_for_failure(self, failure: Failure) -> int:
+        """v1 "charges credits on every status except 500"
+        (https://docs.linkupapi.com/api-reference/introduction): a failed call costs the
+        smallest bill, one credit [inferred: the doc gives no count for a failure]."""
+        return 0 if failure.status == 500 else self.credits_for(1)
 
     def _body(self, fields: dict[str, Any]) -> dict[str, Any]:
         """A request body with the session fields every v1 call carries."""
@@ -199,92 +225,23 @@ class LinkupV1Provider(Provider):
             "login_token": str(self.config.get("login_token") or ""),
         }
 
-    def conversations_request(
-        self,
-        *,
-        account_id: str,
-        category: str,
-        cursor: str | None,
-        page_size: int,
-        newer_than: datetime | None,
-    ) -> ApiRequest:
+    def inbox_request(self, ask: PageAsk) -> ApiRequest:
         """The inbox, newest activity first (no time filter: the stream stops paging).
 
         `account_id` is no v1 concept: the cookie selects the account.
         """
-        fields: dict[str, Any] = {"total_results": page_size, "category": category}
-        if cursor:
+        fields: dict[str, Any] = {"total_results": ask.page_size, "category": ask.category}
+        if ask.cursor:
             # The inbox's request field is `next_cursor`, unlike the conversation's `cursor`.
-            fields["next_cursor"] = cursor
+            fields["next_cursor"] = ask.cursor
         return ApiRequest("POST", INBOX_PATH, json=self._body(fields))
 
-    def conversations_page(self, payload: Any, *, category: str) -> Page:
-        """`data.conversations`, and the cursor (null at the end)."""
-        data = payload.get("data") or {}
-        items = data.get("conversations") or []
-        return Page(
-            # The inbox's only activity time is the last message's: a conversation
-            # without one has nothing to read, and no time to bookmark.
-            records=[
-                conversation_record(item, category=category)
-                for item in items
-                if item.get("last_message")
-            ],
-            next_cursor=next_cursor_of(payload),
-            credits=self.credits_for(len(items)),
-            items=len(items),
-        )
-
-    def messages_request(
-        self,
-        *,
-        account_id: str,
-        conversation_id: str,
-        cursor: str | None,
-        page_size: int,
-        newer_than: datetime | None,
-    ) -> ApiRequest:
+    def conversation_request(self, ask: PageAsk) -> ApiRequest:
         """One conversation, newest message first; the cursor (a time) walks back."""
-        fields: dict[str, Any] = {"conversation_id": conversation_id, "total_results": page_size}
-        if cursor:
-            fields["cursor"] = cursor
+        fields: dict[str, Any] = {
+            "conversation_id": ask.conversation_id,
+            "total_results": ask.page_size,
+        }
+        if ask.cursor:
+            fields["cursor"] = ask.cursor
         return ApiRequest("POST", CONVERSATION_PATH, json=self._body(fields))
-
-    def messages_page(self, payload: Any) -> Page:
-        """`data.messages`; the end is `has_next_page: false`, no cursor, or no messages."""
-        data = payload.get("data") or {}
-        items = data.get("messages") or []
-        return Page(
-            records=[message_record(item) for item in items],
-            next_cursor=next_cursor_of(payload),
-            # v1 reports no credits: the doc's rule, 1 per started block of 10 results.
-            credits=self.credits_for(len(items)),
-            items=len(items),
-        )
-
-    def check_response(self, response: requests.Response) -> Any:
-        """The success envelope, or raise: v1 errors are mostly HTTP 200 with `status: error`."""
-        payload = decode_json(response)
-        status = response.status_code
-        if is_success(status, payload):
-            return payload
-
-        code, message = error_details(payload)
-        # Redacted first, so a provider echoing a secret back neither leaks nor steers it.
-        code, message = (self.redact(code) if code else None), self.redact(message)
-        if payload is None and status not in (401, 403):
-            # A cut-off or non-JSON body is a transport fault: ask again.
-            msg = f"{self.name}: a body that is not JSON (HTTP {status})"
-            raise RetriableAPIError(msg, response)
-        kind = classify_error(
-            status,
-            f"{code or ''} {message}",
-            reading_messages=path_of(response).endswith(CONVERSATION_PATH),
-        )
-        detail = f": {one_line(message)}" if message else ""
-        summary = f"{self.name}: {one_line(code or 'error')} (HTTP {status}){detail}"
-        if kind == "transient":
-            raise RetriableAPIError(summary, response)
-        if kind == "gone":
-            raise ConversationGoneError(summary)
-        raise ProviderError(f"{summary} - {SETTING_TO_CHECK[kind]}")

@@ -119,6 +119,7 @@ class ExportArchive(ProviderEmulator):
     inbox_route = "archive"
     messages_route = "archive"
     reads_conversations_one_by_one = False
+    empty_inbox_is_an_error = True
 
     def __init__(self, inbox: SyntheticInbox, *, latency: float = 0.0) -> None:
         super().__init__(inbox, latency=latency)

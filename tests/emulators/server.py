@@ -232,6 +232,9 @@ class ProviderEmulator(EmulatorServer):
     #: False where the source lists messages (the export, the DMA API): no request per
     #: conversation, so the suite's per-conversation request counts do not apply.
     reads_conversations_one_by_one: bool = True
+    #: Whether an inbox with no message at all stops the run (a file source: far likelier
+    #: the wrong file than a member who never wrote a message).
+    empty_inbox_is_an_error: bool = False
 
     def __init__(self, inbox: SyntheticInbox, *, latency: float = 0.0) -> None:
         super().__init__(latency=latency)

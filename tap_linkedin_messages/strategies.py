@@ -1,0 +1,166 @@
+"""The two ways an inbox is read, one per kind of source, chosen once when the tap
+builds its streams (`strategy_for`).
+
+- `ConversationApiStrategy`: list each inbox category's conversations, newest activity
+  first, up to the cutoff; then, for each changed conversation the SDK syncs, page its
+  messages (several at once with `max_concurrent_requests`).
+- `MessageListingStrategy`: read the messages the source lists, group them into
+  conversations (newest activity first), and hand each conversation's new messages to
+  the messages stream when the SDK syncs that conversation.
+
+The streams call only `conversations()` and `messages()`; they know neither strategy.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any
+
+from tap_linkedin_messages.concurrency import Prefetcher
+from tap_linkedin_messages.message_index import MessageIndex
+from tap_linkedin_messages.providers import (
+    ConversationApi,
+    ConversationGoneError,
+    MessageListing,
+    Source,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+
+    from singer_sdk.helpers.types import Context
+
+    from tap_linkedin_messages.client import InboxStream
+    from tap_linkedin_messages.reads import Read
+    from tap_linkedin_messages.records import Record
+    from tap_linkedin_messages.streams import ConversationsStream, MessagesStream
+
+
+class Strategy(ABC):
+    """How one run reads its accounts' inboxes."""
+
+    @abstractmethod
+    def conversations(self, stream: ConversationsStream, read: Read) -> Iterable[Record]:
+        """An account's conversation records (the stream drops those not changed)."""
+
+    @abstractmethod
+    def messages(self, stream: MessagesStream, read: Read) -> Iterable[Record]:
+        """One conversation's message records, newest first."""
+
+
+class ConversationApiStrategy(Strategy):
+    """List conversations, then read each changed one."""
+
+    def __init__(self, workers: int) -> None:
+        self._prefetcher = Prefetcher(workers) if workers > 1 else None
+        self._worker_streams = threading.local()
+
+    def conversations(self, stream: ConversationsStream, read: Read) -> Iterable[Record]:
+        api = _conversation_api(read.source)
+        account_id = str(read.context["account_id"])
+        announce = self._announcer(stream) if self._prefetcher is not None else None
+        try:
+            for category in stream.config["inbox_categories"]:
+                yield from stream.walk(
+                    read,
+                    api.inbox(account_id, category),
+                    context={**read.context, "category": category},
+                    on_page=announce,
+                )
+        finally:
+            if self._prefetcher is not None:
+                self._prefetcher.close()
+
+    def messages(self, stream: MessagesStream, read: Read) -> Iterable[Record]:
+        try:
+            if self._prefetcher is None:
+                yield from stream.walk(read, self._listing(read))
+            else:
+                yield from self._prefetcher.take(
+                    read.context, lambda context: self._job(stream, context)
+                )
+        except ConversationGoneError as gone:
+            stream.logger.warning("Skipping a conversation that no longer exists: %s", gone)
+
+    @staticmethod
+    def _listing(read: Read) -> Any:
+        return _conversation_api(read.source).conversation(
+            str(read.context["account_id"]), str(read.context["conversation_id"]), read.newer_than
+        )
+
+    def _announcer(self, stream: ConversationsStream) -> Callable[[list[Record]], None]:
+        """Tells the prefetcher, page by page, which conversations the SDK will sync next."""
+        prefetcher = self._prefetcher
+        assert prefetcher is not None
+
+        def announce(records: list[Record]) -> None:
+            prefetcher.announce([stream.child_context_if_new(record) for record in records])
+
+        return announce
+
+    def _job(self, stream: MessagesStream, context: Context) -> Callable[[], Iterator[Record]]:
+        """Prepared in the main thread (the read and its cutoff, from the run's state),
+        run in a worker: the SDK's paging loop on that thread's own copy of the stream."""
+        read = stream.partition_read(context)
+        listing = self._listing(read)
+
+        def run() -> Iterator[Record]:
+            copy: InboxStream | None = getattr(self._worker_streams, "stream", None)
+            if copy is None:
+                copy = self._worker_streams.stream = stream.worker_copy()
+            return iter(copy.walk(read, listing))
+
+        return run
+
+
+class MessageListingStrategy(Strategy):
+    """Read the messages into an index on disk, derive the conversations from it, and
+    hand each conversation's new messages over as the SDK syncs it."""
+
+    def __init__(self) -> None:
+        # The conversation just emitted and its new messages, read from the index as the
+        # messages stream takes them (the SDK syncs a conversation's messages at once).
+        self._handed_over: tuple[str, Iterator[Record]] | None = None
+
+    def conversations(self, stream: ConversationsStream, read: Read) -> Iterable[Record]:
+        source = read.source
+        assert isinstance(source, MessageListing)
+        cutoff = read.cutoff
+        admits: Callable[[str], bool] = cutoff.admits if cutoff is not None else _all
+        with MessageIndex(f"{source.name}: {read.label}", stream.logger) as index:
+            index.add_all(
+                source.read_messages(lambda listing: stream.walk(read, listing), read.newer_than)
+            )
+            for conversation, messages in index.conversations(admits):
+                self._handed_over = (conversation["conversation_id"], messages)
+                yield conversation
+            self._handed_over = None
+
+    def messages(self, stream: MessagesStream, read: Read) -> Iterable[Record]:
+        handed, self._handed_over = self._handed_over, None
+        if handed is None or handed[0] != read.context["conversation_id"]:
+            return iter(())
+        return handed[1]
+
+
+def _all(_: str) -> bool:
+    return True
+
+
+def _conversation_api(source: Source) -> ConversationApi:
+    assert isinstance(source, ConversationApi)
+    return source
+
+
+#: Which strategy reads which kind of source.
+STRATEGIES: dict[type[Source], Callable[[int], Strategy]] = {
+    ConversationApi: ConversationApiStrategy,
+    MessageListing: lambda workers: MessageListingStrategy(),
+}
+
+
+def strategy_for(adapter: type[Source], workers: int) -> Strategy:
+    """The strategy for an adapter's kind of source, from the registry above."""
+    (make,) = [make for kind, make in STRATEGIES.items() if issubclass(adapter, kind)]
+    return make(workers)
