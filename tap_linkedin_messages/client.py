@@ -305,11 +305,11 @@ class InboxStream(RESTStream[str | None]):
         read = self.read
         page = read.page_of(response)
         read.items_read += page.items
-        read.check(page, self.walk_label)
+        records = read.check(page, self.walk_label)
         read.pages += 1
         if read.on_page is not None:
-            read.on_page(page.records)
-        yield from page.records
+            read.on_page(records)
+        yield from records
 
     def calculate_sync_cost(
         self,
@@ -356,9 +356,13 @@ class InboxStream(RESTStream[str | None]):
                 "key it, so the run stops"
             )
             raise ProviderError(msg)
-        if read.cutoff is not None and not read.cutoff.admits(row[replication_key]):
+        if read.cutoff is not None and not read.cutoff.admits(self.changed_at(row)):
             return None
         return row
+
+    def changed_at(self, record: Record) -> str:
+        """When a record last changed, for the cutoff: its replication key."""
+        return str(record[str(self.replication_key)])
 
 
 def retry_after_seconds(exception: BaseException | None) -> float | None:

@@ -33,8 +33,9 @@ from tap_linkedin_messages import records
 from tap_linkedin_messages.normalize import profile_key
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Iterable, Iterator
 
+    from tap_linkedin_messages.reads import Cutoff
     from tap_linkedin_messages.records import Record
 
 LOGGER = logging.getLogger(__name__)
@@ -61,6 +62,8 @@ CREATE TABLE messages (
     message_id TEXT NOT NULL,
     conversation_id TEXT NOT NULL,
     sent_at TEXT NOT NULL,
+    -- when the message last changed: sent, or edited or deleted since
+    changed_at TEXT NOT NULL,
     folder TEXT,
     body BLOB NOT NULL
 );
@@ -76,8 +79,8 @@ CREATE TABLE participants (
 # Built once every message is in: a conversation's messages are then one range scan.
 INDEXES = "CREATE INDEX by_conversation ON messages (conversation_id, sent_at DESC, seq);"
 ADD_MESSAGE = (
-    "INSERT INTO messages (message_id, conversation_id, sent_at, folder, body) "
-    "VALUES (?, ?, ?, ?, ?)"
+    "INSERT INTO messages (message_id, conversation_id, sent_at, changed_at, folder, body) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
 )
 # A person seen again keeps the first name and URL any of their rows gave.
 ADD_PARTICIPANT = """
@@ -87,14 +90,18 @@ ON CONFLICT (conversation_id, key) DO UPDATE SET
     profile_url = coalesce(participants.profile_url, excluded.profile_url)
 """
 CONVERSATIONS = """
-SELECT conversation_id FROM messages GROUP BY conversation_id
-ORDER BY max(sent_at) DESC, min(seq) DESC
+SELECT conversation_id, max(changed_at) FROM messages GROUP BY conversation_id
+ORDER BY max(changed_at) DESC, min(seq) DESC
 """
-MESSAGES_OF = (
+NEWEST_OF = (
     "SELECT message_id, sent_at, body FROM messages WHERE conversation_id = ? "
+    "ORDER BY sent_at DESC, seq LIMIT 1"
+)
+# A conversation's messages that changed after the cutoff, newest first.
+MESSAGES_OF = (
+    "SELECT message_id, sent_at, body FROM messages WHERE conversation_id = ? AND {admits} "
     "ORDER BY sent_at DESC, seq"
 )
-NEWEST_OF = f"{MESSAGES_OF} LIMIT 1"
 # The folder of the newest message that says one (2018's SENT rows do not).
 FOLDER_OF = (
     "SELECT folder FROM messages WHERE conversation_id = ? AND folder IS NOT NULL "
@@ -173,6 +180,7 @@ class MessageIndex:
                     message["message_id"],
                     conversation_id,
                     message["sent_at"],
+                    records.changed_at(message),
                     conversation.get("folder"),
                     _encode([message.get(name) for name in BODY]),
                 )
@@ -202,10 +210,9 @@ class MessageIndex:
         messages.clear()
         people.clear()
 
-    def conversations(
-        self, admits: Callable[[str], bool]
-    ) -> Iterator[tuple[Record, Iterator[Record]]]:
-        """Each conversation's record and its admitted messages, newest activity first.
+    def conversations(self, cutoff: Cutoff | None) -> Iterator[tuple[Record, Iterator[Record]]]:
+        """Each conversation's record and its messages that changed after `cutoff`,
+        newest activity first.
 
         The messages are read from disk as they are consumed (all of them before the
         next conversation is asked for), so one long conversation is not held either.
@@ -219,8 +226,10 @@ class MessageIndex:
             self.path,
             os.path.getsize(self.path) / 1e6,
         )
-        conversation_ids = [row[0] for row in self._db.execute(CONVERSATIONS)]
-        for conversation_id in conversation_ids:
+        admits = "1" if cutoff is None else f"changed_at {'>=' if cutoff.inclusive else '>'} ?"
+        query = MESSAGES_OF.format(admits=admits)
+        since = () if cutoff is None else (cutoff.value,)
+        for conversation_id, activity in list(self._db.execute(CONVERSATIONS)):
             newest = self._message(
                 conversation_id, *self._db.execute(NEWEST_OF, (conversation_id,)).fetchone()
             )
@@ -235,20 +244,31 @@ class MessageIndex:
                 category=entry.get("category"),
                 type=entry.get("type"),
                 folder=folder[0] if folder else None,
+                last_activity_at=activity,
             )
-            yield record, self._messages_of(conversation_id, admits)
+            rows = self._db.execute(query, (conversation_id, *since))
+            yield record, self._latest(conversation_id, rows)
 
-    def _messages_of(self, conversation_id: str, admits: Callable[[str], bool]) -> Iterator[Record]:
-        """A conversation's messages, newest first, until the first one not admitted."""
-        emitted: set[str] = set()
-        for message_id, sent_at, body in self._db.execute(MESSAGES_OF, (conversation_id,)):
-            if not admits(sent_at):
-                return
-            # A message successive archives repeat: its id is the same, and so is its
-            # conversation (the id is made from it); the first one read stays.
-            if message_id in emitted:
-                continue
-            emitted.add(message_id)
+    def _latest(
+        self, conversation_id: str, rows: Iterable[tuple[str, str, bytes]]
+    ) -> Iterator[Record]:
+        """Rows as messages, each id once: where a message came more than once (an
+        archive repeating another, an edit, a deletion), in its first place with its last
+        state (a message's repeats share its time, its id being made from it)."""
+        group: dict[str, tuple[str, bytes]] = {}
+        group_time = None
+        for message_id, sent_at, body in rows:
+            if sent_at != group_time:
+                yield from self._messages(conversation_id, group)
+                group, group_time = {}, sent_at
+            # A dict keeps the first place of a key and takes its last value.
+            group[message_id] = (sent_at, body)
+        yield from self._messages(conversation_id, group)
+
+    def _messages(
+        self, conversation_id: str, group: dict[str, tuple[str, bytes]]
+    ) -> Iterator[Record]:
+        for message_id, (sent_at, body) in group.items():
             message = self._message(conversation_id, message_id, sent_at, body)
             del message["conversation"]
             yield message

@@ -8,10 +8,12 @@ from functools import lru_cache
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
-# LinkedIn's thread id is the `2-...` token at the end of every URN form
+# LinkedIn's thread id is the `N-...` token at the end of every URN form
 # (`urn:li:msg_conversation:(urn:li:fsd_profile:X,2-...)`, `urn:li:messagingThread:2-...`)
-# and the bare id itself.
-_THREAD_ID = re.compile(r"(?:^|[,:(])(2-[^,():\s]+)\)?$")
+# and the bare id itself. Most are `2-`; LinkedIn's own compliance examples show `0-`
+# threads (https://learn.microsoft.com/en-us/linkedin/compliance/integrations/
+# compliance-events/resource-references/sales-nav-messages), so any digit prefix is one.
+_THREAD_ID = re.compile(r"(?:^|[,:(])(\d+-[^,():\s]+)\)?$")
 
 
 def ms_to_rfc3339(epoch_ms: int | float | str | None) -> str | None:
@@ -51,7 +53,7 @@ def iso_to_rfc3339(value: str | None) -> str | None:
 
 
 def thread_id_from_urn(conversation_id: str | None) -> str | None:
-    """LinkedIn's `2-...` thread id out of any conversation URN form, or None."""
+    """LinkedIn's `N-...` thread id out of any conversation URN form, or None."""
     if not conversation_id:
         return None
     match = _THREAD_ID.search(conversation_id.strip())

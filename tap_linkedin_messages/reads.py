@@ -138,37 +138,38 @@ class Read:
     def _newest_first(self) -> bool:
         return self.listing is not None and self.listing.newest_first
 
-    def check(self, page: Page, label: str) -> None:
-        """Refuse a page that repeats what this listing already returned.
+    def check(self, page: Page, label: str) -> list[Record]:
+        """The page's records, once it is known not to repeat what this listing returned.
 
         Providers list newest first, so a page holding anything newer than the previous
-        page's oldest record, or one of its records again, means the provider is looping:
-        the run stops rather than paying for and emitting duplicates.
+        page's oldest record means the provider is looping: the run stops rather than
+        paying for and emitting duplicates. A page that starts again with the previous
+        page's last item(s) is an inclusive cursor, not a loop: those are dropped (a page
+        with nothing else is stuck, and stops the run too).
         """
         listing = self.listing
-        if listing is None or not listing.newest_first:
-            return
+        if listing is None or not listing.newest_first or not page.records:
+            return page.records
         id_key, time_key = listing.id_key, listing.time_key
-        times = [record[time_key] or "" for record in page.records]
-        if not times:
-            return
+        kept = page.records
         if self.oldest is not None:
-            repeated = [
-                record[id_key]
-                for record in page.records
-                if (record[time_key] or "") > self.oldest or record[id_key] in self.ids_at_oldest
-            ]
-            if repeated:
+            newer = [r[id_key] for r in page.records if (r[time_key] or "") > self.oldest]
+            boundary = {r[id_key] for r in page.records if r[id_key] in self.ids_at_oldest}
+            if newer or (boundary and len(boundary) == len(page.records)):
+                repeated = newer or sorted(boundary)
                 msg = (
                     f"{label}: page {self.pages + 1} repeats {len(repeated)} item(s) "
                     f"an earlier page returned (first: {repeated[0]}); stopping rather than "
                     "emitting duplicates"
                 )
                 raise ProviderError(msg)
-        self.oldest = min(times)
-        self.ids_at_oldest = {
-            record[id_key] for record in page.records if record[time_key] == self.oldest
-        }
+            kept = [r for r in page.records if r[id_key] not in boundary]
+        oldest = min(record[time_key] or "" for record in kept)
+        at_oldest = {r[id_key] for r in kept if r[time_key] == oldest}
+        if oldest == self.oldest:
+            at_oldest |= self.ids_at_oldest
+        self.oldest, self.ids_at_oldest = oldest, at_oldest
+        return kept
 
     def remember(self, response: requests.Response, payload: Any) -> None:
         """The decoded body of the answer just validated (None: the listing ended)."""

@@ -69,13 +69,20 @@ def last_message(
 
 def attachment(
     *,
+    id: str | None = None,
     name: str | None = None,
     media_type: str | None = None,
     size_bytes: int | None = None,
     url: str | None = None,
 ) -> Record:
     """A file sent with a message (`messages.attachments[]`)."""
-    return {"name": name, "media_type": media_type, "size_bytes": size_bytes, "url": url}
+    return {
+        "id": id,
+        "name": name,
+        "media_type": media_type,
+        "size_bytes": size_bytes,
+        "url": url,
+    }
 
 
 def reaction(
@@ -166,3 +173,12 @@ def listed(
         "participants": participants if participants is not None else [],
     }
     return message
+
+
+def changed_at(message: Record) -> str:
+    """When a message last changed: sent, or edited or deleted since (`edited_at`).
+
+    What an incremental read compares with its cutoff: an edit of an old message is news.
+    """
+    edited = message.get("edited_at")
+    return str(edited if edited and edited > message["sent_at"] else message["sent_at"])

@@ -126,13 +126,11 @@ class MessageListingStrategy(Strategy):
     def conversations(self, stream: ConversationsStream, read: Read) -> Iterable[Record]:
         source = read.source
         assert isinstance(source, MessageListing)
-        cutoff = read.cutoff
-        admits: Callable[[str], bool] = cutoff.admits if cutoff is not None else _all
         with MessageIndex(f"{source.name}: {read.label}", stream.logger) as index:
             index.add_all(
                 source.read_messages(lambda listing: stream.walk(read, listing), read.newer_than)
             )
-            for conversation, messages in index.conversations(admits):
+            for conversation, messages in index.conversations(read.cutoff):
                 self._handed_over = (conversation["conversation_id"], messages)
                 yield conversation
             self._handed_over = None
@@ -142,10 +140,6 @@ class MessageListingStrategy(Strategy):
         if handed is None or handed[0] != read.context["conversation_id"]:
             return iter(())
         return handed[1]
-
-
-def _all(_: str) -> bool:
-    return True
 
 
 def _conversation_api(source: Source) -> ConversationApi:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from tap_linkedin_messages.client import InboxStream
 from tap_linkedin_messages.normalize import datetime_to_rfc3339, parse_timestamp, profile_key
 from tap_linkedin_messages.reads import Cutoff
+from tap_linkedin_messages.records import changed_at
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -182,6 +183,10 @@ class MessagesStream(InboxStream):
     def read_partition(self, read: Read) -> Iterable[Record]:
         """One conversation's messages."""
         return self.strategy.messages(self, read)
+
+    def changed_at(self, record: Record) -> str:
+        """Sent, or edited or deleted since: an edit of an old message is news too."""
+        return changed_at(record)
 
     def incremental_cutoff(self, context: Context | None) -> Cutoff | None:
         """The stream's cutoff, or later: a conversation the last run read up to a time."""

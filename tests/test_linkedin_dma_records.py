@@ -205,7 +205,9 @@ def test_snapshot_paging_follows_next_links_not_total() -> None:
 # --- the changelog -----------------------------------------------------------------------
 
 
-def changelog_record(message_id: str, sent_at: str, text: str, is_me: bool) -> dict[str, Any]:
+def changelog_record(
+    message_id: str, sent_at: str, text: str | None, is_me: bool, **changes: Any
+) -> dict[str, Any]:
     return {
         "message_id": message_id,
         "conversation_id": T1,
@@ -215,7 +217,9 @@ def changelog_record(message_id: str, sent_at: str, text: str, is_me: bool) -> d
         "subject": None,
         "message_type": "TEXT",
         "sender": records.sender(is_me=is_me),
-        **UNSAID,
+        # Every event lists its attachments (none here).
+        **{**UNSAID, "attachments": []},
+        **changes,
         "conversation": {
             "title": None,
             "category": None,
@@ -243,6 +247,23 @@ def test_changelog_events_become_records(frozen_now: datetime) -> None:
         changelog_record(M2, "2026-04-26T10:50:00.000Z", "Great, talk then.", False),
         # format LITTLE: the fallback, without the mention markup.
         changelog_record(M3, "2026-04-26T11:00:00.000Z", "Thanks @John Smith", True),
+        # The edit: M1 again, its own time kept, the new text and when it changed.
+        changelog_record(
+            M1,
+            "2026-04-26T10:40:00.000Z",
+            "See you Thursday at 3!",
+            True,
+            edited_at="2026-04-26T11:05:00.000Z",
+        ),
+        # The deletion: M2 again, no text, marked deleted.
+        changelog_record(
+            M2,
+            "2026-04-26T10:50:00.000Z",
+            None,
+            False,
+            edited_at="2026-04-26T11:06:40.000Z",
+            is_deleted=True,
+        ),
     ]
 
 
@@ -262,10 +283,17 @@ def test_the_boundary_event_comes_again_and_ends_the_listing(frozen_now: datetim
 
 def test_a_message_repeated_under_a_new_activity_id_comes_out_once(frozen_now: datetime) -> None:
     body = load_fixture("linkedin_dma_changelog.json")
-    replay = {**body["elements"][0], "activityId": "replayed", "processedAt": 1777201800000}
+    # LinkedIn replays an event under its `activityId` as a record of its own.
+    replay = {
+        **body["elements"][0],
+        "id": 1900000999,
+        "activityStatus": "SUCCESSFUL_REPLAY",
+        "processedAt": 1777201800000,
+    }
     walk = Walk(body, {"elements": [replay]}, {"elements": []})
     found = read(provider(), walk, frozen_now - timedelta(days=1))
-    assert [r["message_id"] for r in found] == [M1, M2, M3]
+    # Three messages, the edit and the deletion; not the replay, which changes nothing.
+    assert [r["message_id"] for r in found] == [M1, M2, M3, M1, M2]
     assert walk.requests[-1].params["startTime"] == 1777201800000
 
 
@@ -280,8 +308,8 @@ def test_changelog_record_edge_cases() -> None:
             },
         }
     )
-    # An old `0-` thread: no `2-` thread id, the bare id still keys the conversation.
-    assert (record["conversation_id"], record["thread_id"]) == ("0-NjU5OTcz", None)
+    # A `0-` thread, as LinkedIn's own compliance examples show them, is a thread id too.
+    assert (record["conversation_id"], record["thread_id"]) == ("0-NjU5OTcz", "0-NjU5OTcz")
     assert record["text"] == "hi"
     assert record["sender"]["is_me"] is None  # neither owner nor actor given
     audio = changelog_message_record(

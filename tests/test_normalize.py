@@ -48,7 +48,13 @@ def test_datetimes_and_iso_strings_share_the_millisecond_form() -> None:
         ("urn:li:msg_conversation:(urn:li:fsd_profile:ACoAA...,2-MDZi==)", "2-MDZi=="),
         ("urn:li:messagingThread:2-ODFkYjU4M2I=", "2-ODFkYjU4M2I="),
         ("2-ODFkYjU4M2I=", "2-ODFkYjU4M2I="),
+        # LinkedIn's compliance examples show `0-` threads (Sales Navigator).
+        (
+            "urn:li:messagingThread:0-UzY2MDM0NDI5OTQyNjU4MTI5OTJfMTAwMA==",
+            "0-UzY2MDM0NDI5OTQyNjU4MTI5OTJfMTAwMA==",
+        ),
         ("chat_8a7b6c", None),
+        ("linkedin-export-2018:9f86d081884c7d659a2feaa0", None),
         (None, None),
     ],
 )

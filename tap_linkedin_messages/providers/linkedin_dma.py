@@ -46,6 +46,7 @@ Choices where the docs say nothing (documented here, tested in test_linkedin_dma
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 from urllib.parse import parse_qs, urlsplit
@@ -70,10 +71,11 @@ from tap_linkedin_messages.providers.linkedin_export import excluded_folders, ro
 from tap_linkedin_messages.records import Record
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from tap_linkedin_messages.providers.base import Walk
 
+LOGGER = logging.getLogger(__name__)
 SNAPSHOT_PATH = "/rest/memberSnapshotData"
 CHANGELOG_PATH = "/rest/memberChangeLogs"
 SNAPSHOT_DOMAIN = "INBOX"
@@ -87,6 +89,7 @@ CHANGELOG_MARGIN = timedelta(days=1)
 # "The upper limit is 50" (events per changelog page).
 CHANGELOG_MAX_COUNT = 50
 MESSAGE_RESOURCE = "messages"
+MESSAGE_METHODS = frozenset({"CREATE", "UPDATE", "DELETE"})
 THREAD_URN_PREFIX = "urn:li:messagingThread:"
 # The two listings, as the error table names them.
 SNAPSHOT_ROUTE = "snapshot"
@@ -160,9 +163,17 @@ def next_link(payload: dict[str, Any]) -> tuple[int, int | None] | None:
 
 
 def changelog_message_record(event: dict[str, Any]) -> Record:
-    """One `messages` CREATE event as our message record with its `conversation` entry."""
-    # https://learn.microsoft.com/en-us/linkedin/compliance/integrations/compliance-events/resource-references/messages
+    """One `messages` event (CREATE, UPDATE or DELETE) as our message record with its
+    `conversation` entry.
+
+    https://learn.microsoft.com/en-us/linkedin/dma/member-data-portability/shared/changelog-resource-references/messages:
+    an edit is an UPDATE "with the edited content", a deletion a DELETE without content,
+    both under the original message's `resourceId`. Their `createdAt` is the event's
+    time [inferred from the samples], so their `sent_at` is left for the caller to fill
+    in from the original message.
+    """
     activity = event.get("activity") or {}
+    method = event.get("method")
     content = activity.get("content") or {}
     thread = activity.get("thread")
     thread_urn = thread if isinstance(thread, str) else None
@@ -174,23 +185,55 @@ def changelog_message_record(event: dict[str, Any]) -> Record:
         inner.get("string") if content.get("format") == "TEXT" else None
     )
     owner, actor = event.get("owner"), event.get("actor")
+    # Attachments are digitalmediaAsset URNs, in `activity` or (one sample) in `content`.
+    urns = activity.get("attachments") or content.get("attachments")
+    if urns is None and isinstance(activity.get("attachments"), list):
+        urns = []  # an empty list: no attachments, as the event says
+    created = activity.get("createdAt")
+    changed = ms_to_rfc3339(activity.get("lastEditedAt") or created)
+    author = person_of((event.get("processedActivity") or {}).get("author~"))
     message = records.message(
         message_id=event.get("resourceId") or activity.get("id"),
-        sent_at=_whole_seconds(activity.get("createdAt")),
-        text=text or None,
+        sent_at=_whole_seconds(created) if method == "CREATE" else None,
+        text=(text or None) if method != "DELETE" else None,
         subject=activity.get("subject") or None,
         message_type="TEXT",
-        # Events name people by URN only.
-        sender=records.sender(is_me=None if not owner or not actor else actor == owner),
+        sender=records.sender(
+            name=author.get("name"),
+            profile_url=author.get("profile_url"),
+            is_me=None if not owner or not actor else actor == owner,
+        ),
+        attachments=[records.attachment(id=urn) for urn in urns if isinstance(urn, str)]
+        if isinstance(urns, list)
+        else None,
+        edited_at=changed if method != "CREATE" or activity.get("lastEditedAt") else None,
+        is_deleted=True if method == "DELETE" else None,
     )
     return records.listed(
         message, conversation_id=conversation_id, thread_id=thread_id_from_urn(thread_urn)
     )
 
 
-def is_message_create(event: dict[str, Any]) -> bool:
-    """A new message (not an edit, a deletion, or another resource's event)."""
-    return event.get("resourceName") == MESSAGE_RESOURCE and event.get("method") == "CREATE"
+def person_of(decoration: Any) -> dict[str, str | None]:
+    """Name and profile URL of a `processedActivity` person decoration (`author~`).
+
+    LinkedIn prints these decorations as `{...}` [inferred: the fields of its lite
+    profile, `localizedFirstName`, `localizedLastName`, `vanityName`]; nothing is made up
+    where they are missing.
+    """
+    if not isinstance(decoration, dict):
+        return {}
+    names = [decoration.get("localizedFirstName"), decoration.get("localizedLastName")]
+    vanity = decoration.get("vanityName")
+    return {
+        "name": " ".join(str(n) for n in names if n) or None,
+        "profile_url": f"https://www.linkedin.com/in/{vanity}" if vanity else None,
+    }
+
+
+def is_message_event(event: dict[str, Any]) -> bool:
+    """A message created, edited or deleted (not another resource's event)."""
+    return event.get("resourceName") == MESSAGE_RESOURCE and event.get("method") in MESSAGE_METHODS
 
 
 class LinkedInDmaProvider(HttpSource, MessageListing):
@@ -320,36 +363,50 @@ class LinkedInDmaProvider(HttpSource, MessageListing):
     # --- the changelog -------------------------------------------------------------------
 
     def _changelog_messages(self, walk: Walk, newer_than: datetime) -> Iterator[Record]:
-        """New messages from the changelog; the boundary event each page repeats is
-        dropped (by `activityId`), and a page with nothing new ends the listing."""
-        seen_events: set[str] = set()
-        seen_messages: set[str] = set()
+        """New messages, edits and deletions from the changelog.
+
+        Each page starts at the latest `processedAt` seen (inclusive: the boundary event
+        comes again and is dropped by its record id); a page with nothing new ends the
+        listing. An edit or a deletion keeps its message's `message_id` and `sent_at`: of
+        a message created before this listing, the original is looked up in the
+        changelog's earlier days once the listing ends.
+        """
+        changes = ChangeLog(self.name)
+        start = _epoch_ms(newer_than)
+        yield from walk(self._changelog_listing(start, None, changes.read))
+        if changes.pending:
+            earliest = _epoch_ms(utc_now() - CHANGELOG_RETENTION + CHANGELOG_MARGIN)
+            if earliest < start:
+                for _ in walk(self._changelog_listing(earliest, start, changes.look_up)):
+                    pass
+            yield from changes.resolved()
+
+    def _changelog_listing(
+        self, start: int, end: int | None, read: Callable[[list[dict[str, Any]]], list[Record]]
+    ) -> Listing:
+        """The changelog from `start` (up to `end`): each page's events go to `read`."""
+        seen: set[str] = set()
 
         def page(payload: Any) -> Page:
             events = [e for e in payload.get("elements") or [] if isinstance(e, dict)]
-            new = [e for e in events if event_key(e) not in seen_events]
-            seen_events.update(event_key(e) for e in new)
-            found = []
-            for event in new:
-                if not is_message_create(event):
-                    continue
-                record = changelog_message_record(event)
-                if record["message_id"] not in seen_messages:
-                    seen_messages.add(record["message_id"])
-                    found.append(record)
+            new = [e for e in events if event_key(e) not in seen]
+            seen.update(event_key(e) for e in new)
             times = [int(e["processedAt"]) for e in events if e.get("processedAt") is not None]
-            cursor = str(max(times)) if new and times else None
+            latest = max(times) if new and times else None
+            more = latest is not None and (end is None or latest < end)
+            found = read([e for e in new if is_message_event(e)])
+            cursor = str(latest) if more else None
             return Page(found, cursor, credits=self.credits_for(len(events)), items=len(events))
 
         def request(cursor: str | None, page_size: int) -> ApiRequest:
             params = {
                 "q": "memberAndApplication",
-                "startTime": int(cursor) if cursor else _epoch_ms(newer_than),
+                "startTime": int(cursor) if cursor else start,
                 "count": min(page_size, CHANGELOG_MAX_COUNT),
             }
             return ApiRequest("GET", CHANGELOG_PATH, params=params)
 
-        listing = Listing(
+        return Listing(
             route=CHANGELOG_ROUTE,
             request=request,
             page=page,
@@ -357,9 +414,80 @@ class LinkedInDmaProvider(HttpSource, MessageListing):
             time_key="sent_at",
             newest_first=False,
         )
-        return iter(walk(listing))
+
+
+class ChangeLog:
+    """What one changelog read has learned: each message's original time, the records
+    it gave out, and the edits and deletions of messages it has not seen created."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.sent_at: dict[str, str | None] = {}
+        self.given: dict[str, Record] = {}
+        #: Messages whose record came from an event LinkedIn failed to process in full
+        #: (`activityStatus: FAILURE`): its replay may replace it.
+        self.partial: set[str] = set()
+        self.pending: list[Record] = []
+
+    def read(self, events: list[dict[str, Any]]) -> list[Record]:
+        """The records of a page's message events, in order."""
+        found = []
+        for event in events:
+            record = changelog_message_record(event)
+            message_id = record["message_id"]
+            if event.get("method") == "CREATE":
+                # A message seen already: a replay, news only after a failed first try.
+                if message_id in self.given and message_id not in self.partial:
+                    continue
+                self.sent_at.setdefault(message_id, record["sent_at"])
+            elif message_id in self.sent_at:
+                record["sent_at"] = self.sent_at[message_id]
+            else:
+                self.pending.append(record)
+                continue
+            if event.get("activityStatus") == "FAILURE":
+                self.partial.add(message_id)
+            else:
+                self.partial.discard(message_id)
+            if self.given.get(message_id) != record:
+                self.given[message_id] = record
+                found.append(record)
+        return found
+
+    def look_up(self, events: list[dict[str, Any]]) -> list[Record]:
+        """Earlier days: only the original times of the pending edits' messages."""
+        wanted = {record["message_id"] for record in self.pending}
+        for event in events:
+            record = changelog_message_record(event)
+            if event.get("method") == "CREATE" and record["message_id"] in wanted:
+                self.sent_at.setdefault(record["message_id"], record["sent_at"])
+        return []
+
+    def resolved(self) -> Iterator[Record]:
+        """The pending edits and deletions whose message was found; the others are
+        older than the changelog's 28 days: named in a warning, not guessed."""
+        lost = 0
+        for record in self.pending:
+            sent_at = self.sent_at.get(record["message_id"])
+            if sent_at is None:
+                lost += 1
+                continue
+            record["sent_at"] = sent_at
+            yield record
+        if lost:
+            LOGGER.warning(
+                "%s: %d edit(s) or deletion(s) of messages older than the changelog's 28 days "
+                "were not applied",
+                self.label,
+                lost,
+            )
 
 
 def event_key(event: dict[str, Any]) -> str:
-    """An event's identity: `activityId`, or its resource and processing time."""
-    return str(event.get("activityId") or f"{event.get('resourceId')}@{event.get('processedAt')}")
+    """An event record's identity: its `id` (a replay after a FAILURE shares the
+    `activityId` but is a record of its own), else its `activityId`."""
+    return str(
+        event.get("id")
+        or event.get("activityId")
+        or f"{event.get('resourceId')}@{event.get('processedAt')}"
+    )

@@ -50,7 +50,7 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar
 from singer_sdk import typing as th
 
 from tap_linkedin_messages import records
-from tap_linkedin_messages.normalize import datetime_to_rfc3339, profile_key
+from tap_linkedin_messages.normalize import datetime_to_rfc3339, profile_key, thread_id_from_urn
 from tap_linkedin_messages.providers.base import MessageListing, ProviderError
 from tap_linkedin_messages.records import Record
 
@@ -345,7 +345,7 @@ def message_record(row: dict[str, str], people: People) -> Record | None:
         sender=records.sender(name=name, profile_url=url, is_me=is_me) if name else None,
         attachments=attachments_of(row.get("ATTACHMENTS")),
     )
-    thread_id = conversation_id if conversation_id.startswith("2-") else None
+    thread_id = thread_id_from_urn(conversation_id)
     return records.listed(
         message,
         conversation_id=conversation_id,
