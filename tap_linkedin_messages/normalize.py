@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
+from typing import overload
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -52,6 +53,21 @@ def iso_to_rfc3339(value: str | None) -> str | None:
     return ms_to_rfc3339(rfc3339_to_ms(value))
 
 
+def any_time_to_rfc3339(value: object) -> str | None:
+    """A provider time in either form it comes in: epoch milliseconds (a number, or a
+    string of digits) or an ISO-8601 string; None for anything else."""
+    if isinstance(value, bool) or value is None or value == "":
+        return None
+    if isinstance(value, (int, float)) or (isinstance(value, str) and value.isdigit()):
+        return ms_to_rfc3339(value)
+    if isinstance(value, str):
+        try:
+            return iso_to_rfc3339(value)
+        except ValueError:
+            return None
+    return None
+
+
 def thread_id_from_urn(conversation_id: str | None) -> str | None:
     """LinkedIn's `N-...` thread id out of any conversation URN form, or None."""
     if not conversation_id:
@@ -71,3 +87,18 @@ def profile_key(profile_url: str | None) -> str | None:
         return None
     key = profile_url.strip().lower().split("?", 1)[0].rstrip("/")
     return key.removeprefix("https://").removeprefix("http://").removeprefix("www.")
+
+
+def is_member_id_url(key: str | None) -> bool:
+    """A profile key in LinkedIn's member-id form (`linkedin.com/in/acoa...`), which names
+    the same person as their vanity URL without anything to tell so."""
+    return bool(key) and "/in/acoa" in str(key)
+
+
+@overload
+def name_key(name: str) -> str: ...
+@overload
+def name_key(name: str | None) -> str | None: ...
+def name_key(name: str | None) -> str | None:
+    """A person's name for equality tests: spacing and case do not count."""
+    return " ".join(name.split()).casefold() if name is not None else None

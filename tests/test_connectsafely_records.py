@@ -11,6 +11,7 @@ https://connectsafely.ai/docs/api/linkedin-messaging/get-conversations-conversat
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -189,8 +190,17 @@ CURRENT_MESSAGES: dict[str, Any] = {
             "senderName": "Olive Owner",
             "senderPhoto": None,
             "isSentByOwner": True,
-            "hasAttachment": False,
-            "attachments": [],
+            "hasAttachment": True,
+            # The item shape is undocumented: the upload answer's fields, and a URL.
+            "attachments": [
+                {
+                    "assetUrn": "urn:li:digitalmediaAsset:D4E10AQ",
+                    "name": "menu.pdf",
+                    "mediaType": "application/pdf",
+                    "byteSize": 48213,
+                    "url": "https://www.linkedin.com/dms/prv/document/D4E10AQ",
+                }
+            ],
         },
     ],
     "participants": [{"profileId": "ana-lima", "name": "Ana Lima", "headline": "CTO"}],
@@ -259,7 +269,7 @@ def test_current_message_shape_becomes_the_expected_records() -> None:
                 "profile_url": "https://www.linkedin.com/in/ana-lima",
                 "is_me": False,
             },
-            **UNSAID,
+            **{**UNSAID, "attachments": []},
         },
         {
             "message_id": "urn:li:msg_message:(urn:li:fsd_profile:ME,2-m1)",
@@ -275,8 +285,45 @@ def test_current_message_shape_becomes_the_expected_records() -> None:
                 "is_me": True,
             },
             **UNSAID,
+            "attachments": [
+                {
+                    "id": "urn:li:digitalmediaAsset:D4E10AQ",
+                    "name": "menu.pdf",
+                    "media_type": "application/pdf",
+                    "size_bytes": 48213,
+                    "url": "https://www.linkedin.com/dms/prv/document/D4E10AQ",
+                }
+            ],
         },
     ]
+
+
+def test_times_come_as_milliseconds_or_as_iso_strings() -> None:
+    """The current reference types `lastActivityAt` as a date (its example prints a
+    string); the older one printed epoch milliseconds: both are read."""
+    as_date = conversation_record(
+        {
+            "conversationUrn": "urn:li:msg_conversation:(x,2-a)",
+            "lastActivityAt": "2026-04-25T20:07:21.366Z",
+        },
+        category="INBOX",
+    )
+    as_millis = conversation_record(
+        {"conversationUrn": "urn:li:msg_conversation:(x,2-a)", "lastActivityAt": 1777147641366},
+        category="INBOX",
+    )
+    as_digits = conversation_record(
+        {"conversationUrn": "urn:li:msg_conversation:(x,2-a)", "lastActivityAt": "1777147641366"},
+        category="INBOX",
+    )
+    assert (
+        as_date["last_activity_at"] == as_millis["last_activity_at"] == "2026-04-25T20:07:21.366Z"
+    )
+    assert as_digits["last_activity_at"] == "2026-04-25T20:07:21.366Z"
+    assert (
+        message_record({"messageUrn": "m", "sentAt": "2026-04-25T22:07:21+02:00"})["sent_at"]
+        == "2026-04-25T20:07:21.000Z"
+    )
 
 
 def test_omitted_fields_are_null_and_unknown_fields_are_ignored() -> None:
@@ -394,30 +441,40 @@ def test_unread_cursor_the_limit_of_100_and_the_default_account() -> None:
     assert request.params == {"count": 100, "unreadOnly": "true", "nextCursor": "linkedin:abc"}
 
 
-def test_messages_requests_encode_the_urn_and_carry_since() -> None:
+def test_messages_requests_encode_the_urn_and_carry_since_on_the_first_page_only() -> None:
+    """The reference documents `since` ("newer than (polling)") and `cursor` ("timestamp
+    cursor for older messages"), not the two together: a later page walks back with the
+    cursor alone. `sync=true`: LinkedIn's answer, not ConnectSafely's cache."""
     newer_than = datetime(2026, 4, 25, 20, 7, 21, 366_999, tzinfo=timezone.utc)
-    request = provider().conversation_request(
-        PageAsk(
-            "696ce9e780e0483585e4e553",
-            "1777146285823",
-            10,
-            conversation_id=f"urn:li:msg_conversation:(urn:li:fsd_profile:{OWNER},2-a/b+c==)",
-            newer_than=newer_than.astimezone(timezone(timedelta(hours=2))),
-        )
+    conversation_id = f"urn:li:msg_conversation:(urn:li:fsd_profile:{OWNER},2-a/b+c==)"
+    ask = PageAsk(
+        "696ce9e780e0483585e4e553",
+        None,
+        10,
+        conversation_id=conversation_id,
+        newer_than=newer_than.astimezone(timezone(timedelta(hours=2))),
     )
-    assert request.path == (
+    first = provider().conversation_request(ask)
+    assert first.path == (
         "/conversations/urn%3Ali%3Amsg_conversation%3A%28urn%3Ali%3Afsd_profile%3A"
         f"{OWNER}%2C2-a%2Fb%2Bc%3D%3D%29/messages"
     )
-    assert request.params == {
+    assert first.params == {
         "accountId": "696ce9e780e0483585e4e553",
         "count": 10,
-        "cursor": "1777146285823",
+        "sync": "true",
         # Whole milliseconds, rounded down: 20:07:21.366 exclusive.
         "since": rfc3339_to_ms("2026-04-25T20:07:21.366Z"),
     }
+    later = provider().conversation_request(replace(ask, cursor="1777146285823"))
+    assert later.params == {
+        "accountId": "696ce9e780e0483585e4e553",
+        "count": 10,
+        "sync": "true",
+        "cursor": "1777146285823",
+    }
     full = provider().conversation_request(PageAsk("a", None, 10, conversation_id="c"))
-    assert full.params == {"accountId": "a", "count": 10}
+    assert full.params == {"accountId": "a", "count": 10, "sync": "true"}
 
 
 def test_an_incremental_run_asks_the_emulator_only_for_newer_messages() -> None:
@@ -690,3 +747,38 @@ def test_secrets_and_newlines_never_reach_the_error_line() -> None:
     assert str(raised.value) == (
         "connectsafely: Unauthorized (HTTP 401): Key *** is not valid - check the `api_key` setting"
     )
+
+
+def test_an_inclusive_cursor_is_tolerated_not_a_loop() -> None:
+    """Whether the messages cursor repeats the message it names is undocumented: where it
+    does, the repeated message is dropped and the run goes on."""
+    inbox = SyntheticInbox.generate(seed=77, conversations=2, messages=lambda i: 11 if i else 3)
+    with ConnectSafelyEmulator(inbox) as emulator:
+        emulator.inclusive_cursor = True
+        output = run_tap(emulator.config(page_size=4))
+    emitted = [r["message_id"] for r in output.of("messages")]
+    assert sorted(emitted) == sorted(
+        inbox.message_urn(m) for c in inbox.conversations.values() for m in c.messages
+    )
+    assert len(emitted) == len(set(emitted)) == 14
+
+
+def test_a_long_incremental_read_pages_with_the_cursor_alone() -> None:
+    """`since` on the first request of a conversation, `cursor` alone after it: the
+    emulator answers 400 to the two together."""
+    inbox = SyntheticInbox.generate(seed=78, conversations=3, messages=2)
+    with ConnectSafelyEmulator(inbox) as emulator:
+        first = run_tap(emulator.config(page_size=100))
+        thread_id = next(iter(inbox.conversations))
+        added = [inbox.add_message(thread_id) for _ in range(25)]
+        emulator.reset_counters()
+        second = run_tap(emulator.config(page_size=100), state=first.state)
+        pages = [c for c in emulator.calls if c.route == emulator.messages_route]
+    assert sorted(r["message_id"] for r in second.of("messages")) == sorted(
+        inbox.message_urn(m) for m in added
+    )
+    assert len(pages) > 1
+    assert "since" in pages[0].query
+    assert "cursor" not in pages[0].query
+    assert all("cursor" in p.query and "since" not in p.query for p in pages[1:])
+    assert all(p.query["sync"] == ["true"] for p in pages)

@@ -241,3 +241,259 @@ def test_an_export_with_no_inbox_is_an_error_naming_export_path(
     assert "`export_path`" in errors[0]
     assert "Traceback" not in run.stderr
     assert run.output.records == {}
+
+
+# --- the layouts real archives have --------------------------------------------------------
+
+
+def by_text(records: list[dict]) -> dict[str, dict]:
+    return {r["text"]: r for r in records}
+
+
+def test_a_2018_archive_keys_conversations_by_the_other_party(tmp_path: Path) -> None:
+    """`Messages.csv`: From, To, Date, Subject, Content, Direction, Folder; US dates."""
+    columns = ["From", "To", "Date", "Subject", "Content", "Direction", "Folder"]
+    rows = [
+        dict(zip(columns, values, strict=True))
+        for values in [
+            (
+                "Ana Lima, PhD",
+                "Olive Owner",
+                "10/16/18, 8:36 AM",
+                "Intro",
+                "Hello",
+                "INCOMING",
+                "INBOX",
+            ),
+            (
+                "Olive Owner",
+                "Ana Lima, PhD",
+                "10/16/18, 9:02 PM",
+                "Re: Intro",
+                "Hi Ana",
+                "OUTGOING",
+                "SENT",
+            ),
+            ("Bo Ek", "Olive Owner", "11/2/18, 10:15 AM", "", "Old news", "INCOMING", "ARCHIVED"),
+        ]
+    ]
+    path = write_archive(rows, tmp_path / "2018.zip", columns=columns, inbox_name="Messages.csv")
+    records = by_text(read(path))
+    assert records["Hello"]["sent_at"] == "2018-10-16T08:36:00.000Z"
+    assert records["Hi Ana"]["sent_at"] == "2018-10-16T21:02:00.000Z"
+    # Direction says who wrote it; the other party (a comma in the name and all) is the
+    # conversation.
+    assert [records[t]["sender"]["is_me"] for t in ("Hello", "Hi Ana", "Old news")] == [
+        False,
+        True,
+        False,
+    ]
+    assert records["Hello"]["conversation_id"] == records["Hi Ana"]["conversation_id"]
+    assert records["Hello"]["conversation_id"] != records["Old news"]["conversation_id"]
+    assert records["Hello"]["thread_id"] is None  # 2018 has no LinkedIn thread id
+    assert records["Hi Ana"]["conversation"]["participants"] == [
+        {**EMPTY_PERSON, "name": "Ana Lima, PhD"}
+    ]
+    assert records["Hello"]["subject"] == "Intro"
+    # ARCHIVED is today's ARCHIVE; SENT is the member's own row, not a folder.
+    assert records["Old news"]["conversation"]["folder"] == "ARCHIVE"
+    assert records["Hi Ana"]["conversation"]["folder"] is None
+    output = run_tap({"provider": "linkedin_export", "export_path": str(path)})
+    folders = {r["last_message"]["text"]: r["folder"] for r in output.of("conversations")}
+    assert folders == {"Hi Ana": "INBOX", "Old news": "ARCHIVE"}
+
+
+EMPTY_PERSON = {
+    "name": None,
+    "headline": None,
+    "profile_url": None,
+    "profile_picture_url": None,
+    "is_organization": None,
+}
+COLUMNS_2021 = [
+    "CONVERSATION ID",
+    "CONVERSATION TITLE",
+    "FROM",
+    "SENDER PROFILE URL",
+    "TO",
+    "DATE",
+    "SUBJECT",
+    "CONTENT",
+    "FOLDER",
+]
+OLIVE = ("Olive Owner, MBA", "https://www.linkedin.com/in/olive-owner")
+ANA_PHD = ("Ana Lima, PhD", "https://www.linkedin.com/in/ana-lima")
+
+
+def row_2021(thread: str, sender: tuple[str, str], to: str, date: str, text: str) -> dict:
+    return dict(
+        zip(
+            COLUMNS_2021,
+            (thread, "", sender[0], sender[1], to, date, "", text, "INBOX"),
+            strict=True,
+        )
+    )
+
+
+def test_a_2021_archive_finds_the_member_without_recipient_urls(tmp_path: Path) -> None:
+    """No RECIPIENT PROFILE URLS, and a member whose name holds a comma: the member is
+    whoever every conversation names, as a sender or in TO."""
+    rows = [
+        row_2021("2-A", ANA_PHD, OLIVE[0], "2021-05-01 10:00:00 UTC", "Hi Olive"),
+        row_2021("2-A", OLIVE, ANA_PHD[0], "2021-05-01 10:05:00 UTC", "Hi Ana"),
+        # The member never answered Bo: they are only in TO.
+        row_2021("2-B", BO, OLIVE[0], "2021-05-02 09:00:00 UTC", "Ping"),
+        row_2021("2-C", OLIVE, "Cy Placeholder", "2021-05-03 09:00:00 UTC", "Hello Cy"),
+    ]
+    path = write_archive(rows, tmp_path / "2021.zip", columns=COLUMNS_2021)
+    records = by_text(read(path))
+    assert {t: r["sender"]["is_me"] for t, r in records.items()} == {
+        "Hi Olive": False,
+        "Hi Ana": True,
+        "Ping": False,
+        "Hello Cy": True,
+    }
+    # Whole names, and never the member among the participants.
+    assert records["Hi Olive"]["conversation"]["participants"] == [
+        {**EMPTY_PERSON, "name": ANA_PHD[0], "profile_url": ANA_PHD[1]}
+    ]
+    assert records["Hello Cy"]["conversation"]["participants"] == [
+        {**EMPTY_PERSON, "name": "Cy Placeholder"}
+    ]
+    assert [p["name"] for p in records["Ping"]["conversation"]["participants"]] == ["Bo Ek"]
+
+
+def current_rows() -> list[dict[str, str]]:
+    """Today's layout, every kind of row real archives hold."""
+
+    def current(
+        thread: str,
+        title: str,
+        sender: tuple[str, str],
+        to: list[tuple[str, str]],
+        date: str,
+        text: str,
+        folder: str = "INBOX",
+        **extra: str,
+    ) -> dict[str, str]:
+        return {
+            "CONVERSATION ID": thread,
+            "CONVERSATION TITLE": title,
+            "FROM": sender[0],
+            "SENDER PROFILE URL": sender[1],
+            # Group chats join names with a bare comma; a name keeps its own ", PhD".
+            "TO": ",".join(name for name, _ in to),
+            "RECIPIENT PROFILE URLS": ",".join(url for _, url in to if url),
+            "DATE": date,
+            "SUBJECT": "",
+            "CONTENT": text,
+            "FOLDER": folder,
+            "ATTACHMENTS": "",
+            "IS MESSAGE DRAFT": "No",
+            "IS CONVERSATION DRAFT": "No",
+            **extra,
+        }
+
+    member = ("Olive Owner", "https://www.linkedin.com/in/olive-owner")
+    return [
+        current("2-G", "", ANA_PHD, [member, BO], "2026-01-02 09:00:00 UTC", "Group hello"),
+        current(
+            "2-G",
+            "",
+            member,
+            [ANA_PHD, BO],
+            "2026-01-02 09:05:00 UTC",
+            "Hello both",
+            ATTACHMENTS="https://www.linkedin.com/dms/prv/image/v2/a1/0?m=x&t=y",
+        ),
+        current(
+            "2-G",
+            "",
+            member,
+            [ANA_PHD, BO],
+            "2026-01-02 09:06:00 UTC",
+            "Half-written",
+            **{"IS MESSAGE DRAFT": "Yes"},
+        ),
+        current("2-G", "", ("", ""), [], "2026-01-02 08:59:00 UTC", "Message request accepted"),
+        current(
+            "2-S",
+            SPONSORED,
+            ("LinkedIn Member", ""),
+            [member],
+            "2026-01-03 12:00:00 UTC",
+            "<p>%FIRSTNAME%, try our product</p>",
+            "ARCHIVE",
+        ),
+        current(
+            "2-X",
+            "",
+            ("Spam Bot", "https://www.linkedin.com/in/spam-bot"),
+            [member],
+            "2026-01-04 12:00:00 UTC",
+            "Win a prize",
+            "SPAM",
+        ),
+        current("2-E", "", BO, [member], "2026-01-05 12:00:00 UTC", "Folderless", ""),
+        current("2-E", "", member, [BO], "2026-01-05 12:10:00 UTC", "Reply"),
+    ]
+
+
+SPONSORED = "Sponsored Conversation"
+
+
+def test_todays_archive_reads_every_kind_of_row(tmp_path: Path) -> None:
+    columns = list(current_rows()[0])
+    path = write_archive(
+        current_rows(),
+        tmp_path / "complete.zip",
+        columns=columns,
+        look_alikes={"learning_coach_messages.csv": coaching_rows()},
+    )
+    output = run_tap({"provider": "linkedin_export", "export_path": str(path)})
+    messages = by_text(output.of("messages"))
+    # The draft is not a message anyone received; SPAM is skipped by default.
+    assert "Half-written" not in messages
+    assert "Win a prize" not in messages
+    assert len(messages) == 6
+    # LinkedIn's own row: no sender at all.
+    accepted = messages["Message request accepted"]
+    assert (accepted["message_type"], accepted["sender"]) == ("SYSTEM", None)
+    assert messages["Hello both"]["sender"]["is_me"] is True
+    assert messages["Group hello"]["sender"]["is_me"] is False
+    assert messages["Hello both"]["attachments"] == [
+        {
+            "id": None,
+            "name": None,
+            "media_type": None,
+            "size_bytes": None,
+            "url": "https://www.linkedin.com/dms/prv/image/v2/a1/0?m=x&t=y",
+        }
+    ]
+    assert messages["Group hello"]["attachments"] == []  # the column says: none
+    conversations = {r["thread_id"]: r for r in output.of("conversations")}
+    assert sorted(p["name"] for p in conversations["2-G"]["participants"]) == [
+        "Ana Lima, PhD",
+        "Bo Ek",
+    ]
+    assert conversations["2-S"]["type"] == "Sponsored"
+    assert conversations["2-S"]["participants"] == [{**EMPTY_PERSON, "name": "LinkedIn Member"}]
+    assert {t: c["folder"] for t, c in conversations.items()} == {
+        "2-G": "INBOX",
+        "2-S": "ARCHIVE",
+        "2-E": "INBOX",  # its newest row says INBOX; the other row's folder is empty
+    }
+
+
+def test_exclude_folders_is_a_setting(tmp_path: Path) -> None:
+    path = write_archive(current_rows(), tmp_path / "a.zip", columns=list(current_rows()[0]))
+    everything = run_tap(
+        {"provider": "linkedin_export", "export_path": str(path), "exclude_folders": []}
+    )
+    assert "Win a prize" in {r["text"] for r in everything.of("messages")}
+    assert {r["folder"] for r in everything.of("conversations")} == {"INBOX", "ARCHIVE", "SPAM"}
+    no_archive = run_tap(
+        {"provider": "linkedin_export", "export_path": str(path), "exclude_folders": ["ARCHIVE"]}
+    )
+    assert "2-S" not in {r["thread_id"] for r in no_archive.of("conversations")}
+    assert "Win a prize" in {r["text"] for r in no_archive.of("messages")}

@@ -16,7 +16,8 @@ from tap_linkedin_messages.providers.linkup_v1 import (
     message_record,
     next_cursor_of,
 )
-from tests.conftest import load_fixture, response
+from tests.conftest import load_fixture, response, run_tap
+from tests.emulators.inbox import SyntheticInbox
 
 THREAD_ID = "2-NjBhY2U1ZTgtOWM4NC00ZDg5LWJmZjItMzE5YjQ3MzAwYWQ1XzEwMA=="
 CONVERSATION_ID = f"urn:li:msg_conversation:(urn:li:fsd_profile:ACoAA...,{THREAD_ID})"
@@ -337,3 +338,23 @@ def test_a_failed_call_is_billed_except_a_500(status: int, credits: int) -> None
     _, failure = provider().answer(answer, route="inbox", first_page=True)
     assert failure is not None
     assert provider().credits_for_failure(failure) == credits
+
+
+def test_the_ledger_bills_failed_calls_as_linkupapi_does() -> None:
+    """A rate-limited call is retried, and billed: the ledger adds up to the provider's bill."""
+    from tests.emulators.linkup_v1 import LinkupV1Emulator
+    from tests.emulators.server import Fault
+
+    with LinkupV1Emulator(
+        SyntheticInbox.generate(seed=66, conversations=3, messages=2)
+    ) as emulator:
+        emulator.inject(
+            Fault(route="conversation", reply=emulator.error_reply("rate_limited")),
+            Fault(route="inbox", reply=emulator.error_reply("server_error")),
+        )
+        output = run_tap(emulator.config())
+        billed = emulator.credits
+    assert output.tap is not None
+    ledger = output.tap.streams["conversations"].ledger  # type: ignore[attr-defined]
+    assert billed == 1 + 3 + 1  # one inbox page, three conversations, the 429 (not the 500)
+    assert ledger.total == billed

@@ -13,8 +13,12 @@ ConnectSafely differs from LinkupAPI in ways that shape this adapter:
   token, and `accountId` optional (the account's default LinkedIn account otherwise);
 - a conversation carries both ids: `conversationUrn` (what the messages URL needs, hence
   our `conversation_id`) and the bare `conversationId` (`2-...`, our `thread_id`);
-- the messages route filters by time itself (`since`, exclusive epoch ms), so an
-  incremental run asks only for what is newer than the cutoff;
+- the messages route filters by time itself (`since`, "newer than", epoch ms), so an
+  incremental run asks only for what is newer than the cutoff; whether `since` combines
+  with `cursor` is undocumented, so it goes on a conversation's first request only (later
+  pages walk back with the cursor alone, and stop at the cutoff as every listing does);
+- times come as epoch milliseconds or ISO strings (the current reference types
+  `lastActivityAt` as a date, the older one printed milliseconds): both are read;
 - every message says whether the account owner sent it (`isSentByOwner`);
 - error bodies come in several shapes (`{error}`, `{success, error}`, `{success, code,
   message}`), so the HTTP status does most of the classifying.
@@ -30,7 +34,7 @@ from typing import Any, ClassVar
 from urllib.parse import quote
 
 from tap_linkedin_messages import records
-from tap_linkedin_messages.normalize import EPOCH, ms_to_rfc3339, thread_id_from_urn
+from tap_linkedin_messages.normalize import EPOCH, any_time_to_rfc3339, thread_id_from_urn
 from tap_linkedin_messages.providers.base import (
     SAYS_NOTHING,
     ApiRequest,
@@ -118,11 +122,11 @@ def conversation_record(item: dict[str, Any], *, category: str | None) -> Record
         type="group" if len(participants) > 1 else None,
         participants=participants,
         # The newest message's time where the conversation itself gives none.
-        last_activity_at=ms_to_rfc3339(item.get("lastActivityAt") or latest.get("sentAt")),
+        last_activity_at=any_time_to_rfc3339(item.get("lastActivityAt") or latest.get("sentAt")),
         unread_count=item.get("unreadCount"),
         last_message=records.last_message(
             text=latest.get("text"),
-            sent_at=ms_to_rfc3339(latest.get("sentAt")),
+            sent_at=any_time_to_rfc3339(latest.get("sentAt")),
             sender_name=latest.get("senderName"),
             sender_profile_url=latest.get("senderProfileUrl")
             or profile_url(latest.get("senderProfileId")),
@@ -145,7 +149,7 @@ def message_record(item: dict[str, Any]) -> Record:
     profile_id = item.get("senderProfileId") or sender.get("profileId")
     return records.message(
         message_id=item.get("messageUrn") or item.get("messageId"),
-        sent_at=ms_to_rfc3339(item.get("sentAt")),
+        sent_at=any_time_to_rfc3339(item.get("sentAt")),
         text=item.get("text"),
         subject=item.get("subject"),
         sender=records.sender(
@@ -155,7 +159,44 @@ def message_record(item: dict[str, Any]) -> Record:
             or profile_url(profile_id),
             is_me=is_from_owner(item),
         ),
+        attachments=attachments_of(item.get("attachments")),
+        reactions=reactions_of(item.get("reactions")),
     )
+
+
+def attachments_of(items: Any) -> list[Record] | None:
+    """`attachments[]`, whose item shape the reference leaves undocumented [inferred: the
+    fields of its upload answer, `{assetUrn, name, mediaType, byteSize}`, and the `url`
+    its download route takes]. None where the payload has no list."""
+    if not isinstance(items, list):
+        return None
+    return [
+        records.attachment(
+            id=item.get("assetUrn") or item.get("id"),
+            name=item.get("name") or item.get("fileName"),
+            media_type=item.get("mediaType") or item.get("mimeType"),
+            size_bytes=item.get("byteSize") if isinstance(item.get("byteSize"), int) else None,
+            url=item.get("url"),
+        )
+        for item in items
+        if isinstance(item, dict)
+    ]
+
+
+def reactions_of(items: Any) -> list[Record] | None:
+    """`reactions[]` of the older conversation-details route (null in its example; its
+    items are undocumented [inferred: an emoji and who reacted])."""
+    if not isinstance(items, list):
+        return None
+    return [
+        records.reaction(
+            value=item.get("emoji") or item.get("reaction"),
+            sender_id=item.get("profileId") or item.get("actorProfileId"),
+            is_me=is_from_owner(item),
+        )
+        for item in items
+        if isinstance(item, dict)
+    ]
 
 
 def since_param(newer_than: datetime | None) -> dict[str, int]:
@@ -290,14 +331,20 @@ class ConnectSafelyProvider(ConversationApi):
         return ApiRequest("GET", CONVERSATIONS_PATH, params=params)
 
     def conversation_request(self, ask: PageAsk) -> ApiRequest:
-        """One conversation's messages, newest first; only newer ones when incremental."""
+        """One conversation's messages, newest first; only newer ones when incremental.
+
+        `sync=true` asks ConnectSafely to wait for LinkedIn rather than answer from its
+        cache ("Wait for LinkedIn response"), so a run sees what LinkedIn has now.
+        """
         params: dict[str, Any] = {
             **self._account_param(ask.account_id),
             "count": _count(ask.page_size),
+            "sync": "true",
         }
         if ask.cursor:
             params["cursor"] = ask.cursor
-        params.update(since_param(ask.newer_than))
+        else:
+            params.update(since_param(ask.newer_than))
         # The URN holds `:`, `(`, `,` and base64 (`/`, `+`, `=`): all of it is encoded.
         path = f"{CONVERSATIONS_PATH}/{quote(str(ask.conversation_id), safe='')}/messages"
         return ApiRequest("GET", path, params=params)

@@ -50,7 +50,12 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar
 from singer_sdk import typing as th
 
 from tap_linkedin_messages import records
-from tap_linkedin_messages.normalize import datetime_to_rfc3339, profile_key, thread_id_from_urn
+from tap_linkedin_messages.normalize import (
+    datetime_to_rfc3339,
+    name_key,
+    profile_key,
+    thread_id_from_urn,
+)
 from tap_linkedin_messages.providers.base import MessageListing, ProviderError
 from tap_linkedin_messages.records import Record
 
@@ -180,10 +185,6 @@ def is_draft(row: dict[str, str]) -> bool:
 
 
 # --- who is who -----------------------------------------------------------------------------
-
-
-def name_key(name: str) -> str:
-    return " ".join(name.split()).lower()
 
 
 @dataclass(eq=False)

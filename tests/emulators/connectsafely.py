@@ -1,7 +1,10 @@
 """ConnectSafely emulator: `GET /linkedin/conversations` and `.../conversations/{urn}/messages`.
 
-Shapes follow the providers reference §3.3 (the current routes) and seeds 004 and 002
-(the deprecated ones, which answer `307` to the current routes, as the real service does):
+Shapes follow ConnectSafely's reference for the current routes,
+https://connectsafely.ai/docs/api/linkedin-messaging/get-conversations-list-conversations and
+https://connectsafely.ai/docs/api/linkedin-messaging/get-conversations-conversationurn-messages-get-conversation-messages,
+and for the deprecated ones, which answer `307` to the current routes as the real
+service does:
 
 - `GET /conversations?accountId&count&nextCursor&unreadOnly` answers
   `{success, conversations[], accounts[], nextCursor, hasMore, fromCache}`, each
@@ -11,9 +14,10 @@ Shapes follow the providers reference §3.3 (the current routes) and seeds 004 a
   `{success, messages[], participants[], hasMore, cursor, note}`, each message
   `{messageUrn, text, sentAt, senderProfileId, senderName, senderPhoto, isSentByOwner,
   hasAttachment, attachments[]}`;
-- `Authorization: Bearer <key>`; epoch-ms times; newest first; `count` up to 100 (20 by
-  default); errors in the documented shapes (`{error}` for a rejected key,
-  `{success: false, error}` otherwise).
+- `Authorization: Bearer <key>`; `lastActivityAt` as an ISO date (the reference types it
+  `date`), message times as epoch ms; newest first; `count` up to 100 (20 by default);
+  errors in the documented shapes (`{error}` for a rejected key, `{success: false,
+  error}` otherwise).
 
 Choices the docs leave open, made here:
 
@@ -23,7 +27,14 @@ Choices the docs leave open, made here:
 - the inbox cursor is opaque (`linkedin:` and base64, the doc's prefix for LinkedIn-side
   paging); the messages cursor is a "timestamp cursor for older messages": the time of
   the oldest message returned, and the next page holds what is strictly older;
-- `since` is exclusive ("newer than"), and combines with `cursor`;
+- `since` is exclusive ("newer than"); sent together with `cursor`, which the reference
+  does not document, it is a 400 (a client relying on it would be told);
+- the cursor excludes the message it names, unless `inclusive_cursor` is set: then a
+  page starts again with the previous page's last message (what an inclusive cursor
+  would do: the reference does not say);
+- `sync=true|false` is accepted (every answer is "LinkedIn's" here);
+- attachments are `{assetUrn, name, mediaType, byteSize, url}` (the reference leaves
+  the item undocumented: its upload answer's fields, and the URL its download takes);
 - a conversation without messages is listed with its creation time and no
   `latestMessage`;
 - a participant's `hostIdentityUrn` is `urn:li:fsd_company:` for company pages;
@@ -41,6 +52,7 @@ import re
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
+from tap_linkedin_messages.normalize import ms_to_rfc3339
 from tests.emulators.inbox import Conversation, Message, Person, SyntheticInbox
 from tests.emulators.server import Call, ProviderEmulator, Reply
 
@@ -79,6 +91,7 @@ class ConnectSafelyEmulator(ProviderEmulator):
         super().__init__(inbox, latency=latency)
         self.api_key = api_key
         self.account_id = account_id
+        self.inclusive_cursor = False
 
     def route(self, call: Call) -> str:
         if call.method != "GET":
@@ -119,7 +132,7 @@ class ConnectSafelyEmulator(ProviderEmulator):
         self, kind: str, *, retry_after: str | None = None, message: str | None = None
     ) -> Reply:
         if kind == "fatal":
-            # Seed 002's 400 example.
+            # The conversation-details reference's 400 example.
             return failure(400, message or "conversationUrn is required")
         if kind == "rate_limited":
             reply = Reply(
@@ -134,7 +147,7 @@ class ConnectSafelyEmulator(ProviderEmulator):
                 reply.headers["Retry-After"] = retry_after
             return reply
         if kind == "server_error":
-            # The seeds' 500 example.
+            # The recent-messages reference's 500 example.
             return failure(500, "Failed to get LinkedIn authentication credentials")
         if kind == "unauthorized":
             return Reply(401, dict(UNAUTHORIZED))
@@ -196,11 +209,19 @@ class ConnectSafelyEmulator(ProviderEmulator):
         conversation = self.inbox.conversations[call.thread_id]
         newest_first = sorted(conversation.messages, key=lambda m: -m.sent_at_ms)
         since = millis_of(call, "since")
+        before = millis_of(call, "cursor")
+        if since is not None and before is not None:
+            raise BadRequestError("since cannot be combined with cursor")
+        if query(call, "sync") not in (None, "true", "false"):
+            raise BadRequestError("sync must be true or false")
         if since is not None:
             newest_first = [m for m in newest_first if m.sent_at_ms > since]
-        before = millis_of(call, "cursor")
         if before is not None:
-            newest_first = [m for m in newest_first if m.sent_at_ms < before]
+            newest_first = [
+                m
+                for m in newest_first
+                if m.sent_at_ms < before or (self.inclusive_cursor and m.sent_at_ms == before)
+            ]
         count = count_of(call)
         page, rest = newest_first[:count], newest_first[count:]
         return Reply(
@@ -230,7 +251,7 @@ class ConnectSafelyEmulator(ProviderEmulator):
         item: dict[str, Any] = {
             "conversationUrn": self.inbox.conversation_urn(conversation.thread_id),
             "conversationId": conversation.thread_id,
-            "lastActivityAt": conversation.last_activity_ms,
+            "lastActivityAt": ms_to_rfc3339(conversation.last_activity_ms),
             "unreadCount": conversation.unread,
             "participants": [participant_item(p) for p in conversation.participants],
             "latestMessage": None,
@@ -246,7 +267,7 @@ class ConnectSafelyEmulator(ProviderEmulator):
                 "senderName": last.sender.name,
                 "senderProfileUrl": last.sender.profile_url,
                 "senderUrn": participant_urn(last.sender),
-                "hasAttachment": False,
+                "hasAttachment": bool(last.attachments),
             }
         return item
 
@@ -259,8 +280,17 @@ class ConnectSafelyEmulator(ProviderEmulator):
             "senderName": message.sender.name,
             "senderPhoto": message.sender.picture_url,
             "isSentByOwner": message.sender is self.inbox.owner,
-            "hasAttachment": False,
-            "attachments": [],
+            "hasAttachment": bool(message.attachments),
+            "attachments": [
+                {
+                    "assetUrn": f"urn:li:digitalmediaAsset:{a.asset_id}",
+                    "name": a.name,
+                    "mediaType": a.media_type,
+                    "byteSize": a.size_bytes,
+                    "url": a.url,
+                }
+                for a in message.attachments
+            ],
         }
 
 

@@ -46,7 +46,8 @@ def export_date(sent_at_ms: int) -> str:
 
 
 def export_rows(inbox: SyntheticInbox) -> list[dict[str, str]]:
-    """One row per message, as LinkedIn writes them (the member's own URL left empty)."""
+    """One row per message, as LinkedIn writes them today: every sender's profile URL (the
+    member's too), group recipients joined by a bare comma, URLs likewise."""
     rows = []
     for conversation in inbox.conversations.values():
         members = [inbox.owner, *conversation.participants]
@@ -57,13 +58,9 @@ def export_rows(inbox: SyntheticInbox) -> list[dict[str, str]]:
                     "CONVERSATION ID": conversation.thread_id,
                     "CONVERSATION TITLE": "",
                     "FROM": message.sender.name,
-                    "SENDER PROFILE URL": ""
-                    if message.sender is inbox.owner
-                    else message.sender.profile_url,
-                    "TO": ", ".join(person.name for person in recipients),
-                    "RECIPIENT PROFILE URLS": ", ".join(
-                        person.profile_url for person in recipients
-                    ),
+                    "SENDER PROFILE URL": message.sender.profile_url,
+                    "TO": ",".join(person.name for person in recipients),
+                    "RECIPIENT PROFILE URLS": ",".join(person.profile_url for person in recipients),
                     "DATE": export_date(message.sent_at_ms),
                     "SUBJECT": "",
                     "CONTENT": message.text,

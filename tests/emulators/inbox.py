@@ -66,6 +66,28 @@ class Person:
         return f"https://media.example.invalid/{self.profile_id}.jpg"
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message."""
+
+    asset_id: str
+    name: str
+    media_type: str
+    size_bytes: int
+
+    @property
+    def url(self) -> str:
+        return f"https://media.example.invalid/files/{self.asset_id}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """An emoji someone put on a message."""
+
+    value: str
+    by: Person
+
+
 @dataclass
 class Message:
     """One message; `sent_at_ms` is unique across the inbox."""
@@ -76,6 +98,15 @@ class Message:
     sender: Person
     text: str
     message_type: str = "TEXT"
+    attachments: list[Attachment] = field(default_factory=list)
+    reactions: list[Reaction] = field(default_factory=list)
+    #: When it was last edited, and when it was deleted (None: never).
+    edited_at_ms: int | None = None
+    deleted_at_ms: int | None = None
+
+    @property
+    def deleted(self) -> bool:
+        return self.deleted_at_ms is not None
 
 
 @dataclass
@@ -192,6 +223,33 @@ class SyntheticInbox:
                 conversation.unread += 1
             return message
 
+    def attach(self, message: Message, name: str, media_type: str, size_bytes: int) -> Attachment:
+        """Send a file with a message."""
+        attachment = Attachment(
+            f"asset-{len(message.attachments)}-{message.message_key[-10:]}",
+            name,
+            media_type,
+            size_bytes,
+        )
+        message.attachments.append(attachment)
+        return attachment
+
+    def react(self, message: Message, value: str, by: Person) -> Reaction:
+        reaction = Reaction(value, by)
+        message.reactions.append(reaction)
+        return reaction
+
+    def edit(self, message: Message, text: str) -> None:
+        """Change a message's text, now (its time and id stay)."""
+        with self._lock:
+            message.text = text
+            message.edited_at_ms = self._tick()
+
+    def delete(self, message: Message) -> None:
+        """Delete a message, now (it stays in the inbox, marked)."""
+        with self._lock:
+            message.deleted_at_ms = self._tick()
+
     def _tick(self) -> int:
         self._clock_ms += self.spacing_ms + self._rng.randrange(1, max(2, self.spacing_ms // 2))
         return self._clock_ms
@@ -200,6 +258,13 @@ class SyntheticInbox:
 
     def conversation_urn(self, thread_id: str) -> str:
         return f"urn:li:msg_conversation:(urn:li:fsd_profile:{self.owner_urn_id},{thread_id})"
+
+    def listed_profile_url(self, person: Person) -> str:
+        """A profile URL as an inbox listing writes it: the member's own in LinkedIn's
+        member-id form (`/in/ACoAA...`, the reference's LinkupAPI inbox example)."""
+        if person is self.owner:
+            return f"https://www.linkedin.com/in/{self.owner_urn_id}"
+        return person.profile_url
 
     def message_urn(self, message: Message) -> str:
         return f"urn:li:msg_message:(urn:li:fsd_profile:{self.owner_urn_id},{message.message_key})"

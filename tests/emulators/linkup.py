@@ -1,6 +1,8 @@
 """LinkupAPI v2 emulator: `POST /v2/messages` with actions `list_inbox` and `get_conversation`.
 
-Shapes follow seeds 003 and 000 and the v2 error-code page: the success envelope with
+Shapes follow https://docs.linkupapi.com/api-reference/v2/messages/list-inbox,
+https://docs.linkupapi.com/api-reference/v2/messages/get-conversation and
+https://docs.linkupapi.com/api-reference/v2/error-codes: the success envelope with
 `metadata.credits_consumed` (1 credit per 10 items returned, rounded up), the error
 envelope `{success: false, error: {code, message}}`, epoch-ms timestamps, newest-first
 listings, an opaque base64 inbox cursor and an epoch-ms message cursor.
@@ -180,7 +182,9 @@ class LinkupEmulator(ProviderEmulator):
                 "sender": {
                     "name": last.sender.name,
                     "headline": last.sender.headline,
-                    "profile_url": last.sender.profile_url,
+                    # The member's own URL in LinkedIn's member-id form, as in the
+                    # reference's inbox example; everyone else's is their vanity URL.
+                    "profile_url": self.inbox.listed_profile_url(last.sender),
                     "profile_picture": last.sender.picture_url,
                     "is_me": last.sender is self.inbox.owner,
                 },
@@ -195,7 +199,7 @@ class LinkupEmulator(ProviderEmulator):
             "sender_info": {
                 "first_name": message.sender.first_name,
                 "last_name": message.sender.last_name,
-                # get_conversation writes profile URLs with a trailing slash (seed 000).
+                # get_conversation writes profile URLs with a trailing slash (its example).
                 "profile_url": message.sender.profile_url + "/",
             },
             "message_type": message.message_type,

@@ -1,14 +1,17 @@
 """LinkupAPI v1 emulator: `POST /v1/messages/inbox` and `POST /v1/messages/conversation`.
 
-Shapes follow seed 001 and the providers reference (§2): the API key in `x-api-key`, the
-LinkedIn session cookie (`login_token`) and proxy `country` in every JSON body, the
-envelope `{"status": "success" | "error", ...}` with most errors on HTTP 200, epoch-ms
+Shapes follow https://docs.linkupapi.com/api-reference/linkup/Messages/conversation and
+https://docs.linkupapi.com/api-reference/linkup/Messages/inbox-conversations: the API key
+in `x-api-key`, the LinkedIn session cookie (`login_token`) and proxy `country` in every
+JSON body, the envelope `{"status": "success" | "error", ...}` with most errors on HTTP
+200, epoch-ms
 timestamps, newest-first listings, an opaque base64 inbox cursor (requested as
 `next_cursor`) and an epoch-ms message cursor (requested as `cursor`) with `has_next_page`.
 
-Credits: the doc bills 1 credit per 10 results, rounded up, and says v1 "charges credits
-on every status except 500" without saying how much an error costs; this emulator bills
-successes by the rule and errors nothing.
+Credits: the doc bills 1 credit per 10 results, rounded up, and "All API calls consume
+credits regardless of the status code returned (except for 500 server errors)"
+(https://docs.linkupapi.com/api-reference/introduction) without saying how much an error
+costs: this emulator bills an error the smallest bill, one credit, and a 500 nothing.
 """
 
 from __future__ import annotations
@@ -194,7 +197,9 @@ class LinkupV1Emulator(ProviderEmulator):
                 "sender": {
                     "name": last.sender.name,
                     "headline": last.sender.headline,
-                    "profile_url": last.sender.profile_url,
+                    # The member's own URL in LinkedIn's member-id form, as in the
+                    # reference's inbox example; everyone else's is their vanity URL.
+                    "profile_url": self.inbox.listed_profile_url(last.sender),
                     "profile_picture": last.sender.picture_url,
                 },
             }
@@ -221,5 +226,6 @@ def success(data: dict[str, Any], items: int) -> Reply:
 
 
 def error(status: int, message: str) -> Reply:
-    """v1's error envelope (only `status` is documented; `message` is taken to carry the text)."""
-    return Reply(status, {"status": "error", "message": message})
+    """v1's error envelope (only `status` is documented; `message` is taken to carry the
+    text), billed one credit unless it is a 500."""
+    return Reply(status, {"status": "error", "message": message}, credits=0 if status == 500 else 1)
