@@ -102,13 +102,14 @@ def message(
     sender: Record | None = None,
     attachments: list[Record] | None = None,
     reactions: list[Record] | None = None,
+    is_edited: bool | None = None,
     edited_at: str | None = None,
     is_deleted: bool | None = None,
 ) -> Record:
     """One message (`messages`), without its conversation's ids and the account's.
 
-    `attachments`, `reactions`, `edited_at` and `is_deleted` are null where the provider
-    does not say (an empty list only where it says there are none).
+    `attachments`, `reactions`, `is_edited`, `edited_at` and `is_deleted` are null where
+    the provider does not say (an empty list only where it says there are none).
     """
     return {
         "message_id": message_id,
@@ -119,6 +120,7 @@ def message(
         "sender": sender,
         "attachments": attachments,
         "reactions": reactions,
+        "is_edited": is_edited,
         "edited_at": edited_at,
         "is_deleted": is_deleted,
     }
@@ -148,6 +150,12 @@ def conversation(
         "unread_count": unread_count,
         "last_message": last_message,
     }
+
+
+def member(*, ids: list[str], participant: Record, is_me: bool | None) -> Record:
+    """Someone a provider lists in a conversation, with the ids its messages name them by
+    (for providers whose messages name senders by id only). Never emitted as it is."""
+    return {"ids": ids, "participant": participant, "is_me": is_me}
 
 
 def listed(

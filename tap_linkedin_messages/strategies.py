@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from tap_linkedin_messages.concurrency import Prefetcher
@@ -25,6 +26,7 @@ from tap_linkedin_messages.providers import (
     MessageListing,
     Source,
 )
+from tap_linkedin_messages.providers.base import People
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -55,38 +57,89 @@ class ConversationApiStrategy(Strategy):
     def __init__(self, workers: int) -> None:
         self._prefetcher = Prefetcher(workers) if workers > 1 else None
         self._worker_streams = threading.local()
+        # Who is in each conversation being read (for providers whose messages name their
+        # senders by id only): fetched once, for its record and then its messages.
+        self._people: dict[tuple[str, str], People] = {}
+        # One lock per conversation whose people are being fetched: a prefetch worker and
+        # the main thread may want the same conversation's at once; it is fetched once.
+        self._people_locks: dict[tuple[str, str], threading.Lock] = {}
+        self._locks_lock = threading.Lock()
+        # A copy of the conversations stream for those reads: the stream itself is in the
+        # middle of walking the inbox.
+        self._side: InboxStream | None = None
 
     def conversations(self, stream: ConversationsStream, read: Read) -> Iterable[Record]:
         api = _conversation_api(read.source)
         account_id = str(read.context["account_id"])
+        health = api.health(account_id)
+        if health is not None:
+            for _ in stream.walk(read, health):
+                pass
         announce = self._announcer(stream) if self._prefetcher is not None else None
         try:
             for category in stream.config["inbox_categories"]:
-                yield from stream.walk(
+                for record in stream.walk(
                     read,
                     api.inbox(account_id, category),
                     context={**read.context, "category": category},
                     on_page=announce,
-                )
+                ):
+                    if stream.child_context_if_new(record) is not None:
+                        self._name_participants(stream, read, record)
+                    yield record
         finally:
+            self._people.clear()
+            self._people_locks.clear()
             if self._prefetcher is not None:
                 self._prefetcher.close()
 
+    def _name_participants(self, stream: InboxStream, read: Read, record: Record) -> None:
+        """A changed conversation's participants, where one more request names them."""
+        if self._side is None:
+            self._side = stream.worker_copy()
+        people = self.people_of(self._side, read, str(record["conversation_id"]))
+        if people:
+            record["participants"] = people.others
+
+    def people_of(self, walker: InboxStream, read: Read, conversation_id: str) -> People | None:
+        """A conversation's people (once per conversation and run), walked by `walker`."""
+        account_id = str(read.context["account_id"])
+        listing = _conversation_api(read.source).people(account_id, conversation_id)
+        if listing is None:
+            return None
+        key = (account_id, conversation_id)
+        with self._locks_lock:
+            lock = self._people_locks.setdefault(key, threading.Lock())
+        with lock:
+            people = self._people.get(key)
+            if people is None:
+                context = {**read.context, "conversation_id": conversation_id}
+                people = People.of(walker.walk(replace(read, context=context), listing))
+                self._people[key] = people
+        return people
+
     def messages(self, stream: MessagesStream, read: Read) -> Iterable[Record]:
+        key = (str(read.context["account_id"]), str(read.context["conversation_id"]))
         try:
             if self._prefetcher is None:
-                yield from stream.walk(read, self._listing(read))
+                yield from stream.walk(read, self._listing(stream, read))
             else:
                 yield from self._prefetcher.take(
                     read.context, lambda context: self._job(stream, context)
                 )
         except ConversationGoneError as gone:
             stream.logger.warning("Skipping a conversation that no longer exists: %s", gone)
+        finally:
+            self._people.pop(key, None)
+            self._people_locks.pop(key, None)
 
-    @staticmethod
-    def _listing(read: Read) -> Any:
+    def _listing(self, walker: InboxStream, read: Read) -> Any:
+        conversation_id = str(read.context["conversation_id"])
         return _conversation_api(read.source).conversation(
-            str(read.context["account_id"]), str(read.context["conversation_id"]), read.newer_than
+            str(read.context["account_id"]),
+            conversation_id,
+            read.newer_than,
+            self.people_of(walker, read, conversation_id),
         )
 
     def _announcer(self, stream: ConversationsStream) -> Callable[[list[Record]], None]:
@@ -103,13 +156,12 @@ class ConversationApiStrategy(Strategy):
         """Prepared in the main thread (the read and its cutoff, from the run's state),
         run in a worker: the SDK's paging loop on that thread's own copy of the stream."""
         read = stream.partition_read(context)
-        listing = self._listing(read)
 
         def run() -> Iterator[Record]:
             copy: InboxStream | None = getattr(self._worker_streams, "stream", None)
             if copy is None:
                 copy = self._worker_streams.stream = stream.worker_copy()
-            return iter(copy.walk(read, listing))
+            return iter(copy.walk(read, self._listing(copy, read)))
 
         return run
 

@@ -49,7 +49,13 @@ def no_sender() -> dict[str, Any]:
 
 
 # What ConnectSafely's messages do not say (null, never guessed).
-UNSAID = {"attachments": None, "reactions": None, "edited_at": None, "is_deleted": None}
+UNSAID = {
+    "attachments": None,
+    "reactions": None,
+    "is_edited": None,
+    "edited_at": None,
+    "is_deleted": None,
+}
 
 
 # --- records: the documentation's own examples (the deprecated routes) ---------------------

@@ -51,7 +51,13 @@ T1, T2 = "2-VGhyZWFkT25lRXhhbXBsZQ==", "2-VGhyZWFkVHdvRXhhbXBsZQ=="
 M1, M2, M3 = "2-TWVzc2FnZU9uZUV4YW1wbGU=", "2-TWVzc2FnZVR3b0V4YW1wbGU=", "2-TWVzc2FnZVRocmVlRXg="
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
 # What the changelog's events do not say; the snapshot's rows do list attachments (none).
-UNSAID = {"attachments": None, "reactions": None, "edited_at": None, "is_deleted": None}
+UNSAID = {
+    "attachments": None,
+    "reactions": None,
+    "is_edited": None,
+    "edited_at": None,
+    "is_deleted": None,
+}
 NO_ATTACHMENTS: dict[str, Any] = {**UNSAID, "attachments": []}
 
 
@@ -253,6 +259,7 @@ def test_changelog_events_become_records(frozen_now: datetime) -> None:
             "2026-04-26T10:40:00.000Z",
             "See you Thursday at 3!",
             True,
+            is_edited=True,
             edited_at="2026-04-26T11:05:00.000Z",
         ),
         # The deletion: M2 again, no text, marked deleted.

@@ -141,6 +141,7 @@ def test_conversation_example_becomes_the_expected_records() -> None:
             # v1 says nothing of attachments, reactions, edits or deletions.
             "attachments": None,
             "reactions": None,
+            "is_edited": None,
             "edited_at": None,
             "is_deleted": None,
         }

@@ -16,7 +16,12 @@ import requests
 from singer_sdk.exceptions import RetriableAPIError
 
 from tap_linkedin_messages.normalize import datetime_to_rfc3339, parse_timestamp
-from tap_linkedin_messages.providers.base import ConversationGoneError, PageAsk, ProviderError
+from tap_linkedin_messages.providers.base import (
+    ConversationGoneError,
+    PageAsk,
+    People,
+    ProviderError,
+)
 from tap_linkedin_messages.providers.unipile import (
     UnipileProvider,
     chat_type,
@@ -24,14 +29,21 @@ from tap_linkedin_messages.providers.unipile import (
     message_record,
 )
 from tests.conftest import load_fixture, response, run_tap
-from tests.emulators.inbox import SyntheticInbox
+from tests.emulators.inbox import Person, SyntheticInbox
+from tests.emulators.server import Fault
 from tests.emulators.unipile import ISO_MILLIS, UnipileEmulator
 
 API_URL = "https://api1.unipile.com:13111"
 CONFIG = {"api_key": "sk-unipile-secret", "account_id": "t5XY4yQzR9WVrlNFyTRBbg"}
 
 
-UNSAID = {"attachments": None, "reactions": None, "edited_at": None, "is_deleted": None}
+UNSAID = {
+    "attachments": None,
+    "reactions": None,
+    "is_edited": None,
+    "edited_at": None,
+    "is_deleted": None,
+}
 
 
 def provider() -> UnipileProvider:
@@ -56,7 +68,9 @@ def test_chat_list_becomes_the_expected_records() -> None:
     payload = load_fixture("unipile_list_chats.json")
     page = provider().inbox_page(payload, category="INBOX")
     assert page.next_cursor == payload["cursor"]
-    assert page.items == 4
+    # The fifth chat has a null name and a null timestamp (both nullable in Unipile's
+    # SDK schema): nothing to read or bookmark, so it is counted but not emitted.
+    assert page.items == 5
     assert page.credits == 1  # the shared 1-per-10 rule
     assert page.records == [
         {
@@ -96,7 +110,7 @@ def test_chat_list_becomes_the_expected_records() -> None:
             "conversation_id": "Zx7cV5bN3mL1kJ9hG2fD4s",
             "thread_id": "2-ODFhNjRlZDUtN2MzYS00YjE5LWI2ZDgtYTBkNzk2NTMyZjRlXzEwMA==",
             "category": "INBOX",
-            "folder": None,
+            "folder": "ARCHIVE",  # `archived: 1`
             "type": "Sponsored",
             "participants": [{**no_one("Acme Corp"), "is_organization": True}],
             "last_activity_at": "2026-04-20T08:00:00.000Z",
@@ -113,6 +127,7 @@ def test_message_list_becomes_the_expected_records() -> None:
     assert page.items == 3
     assert page.credits == 1
     sender = {"name": None, "first_name": None, "last_name": None, "profile_url": None}
+    unchanged = {"is_edited": False, "edited_at": None, "is_deleted": False}
     assert page.records == [
         {
             "message_id": "mW2eR4tY6uI8oP0aS1dF3g",
@@ -121,7 +136,9 @@ def test_message_list_becomes_the_expected_records() -> None:
             "subject": None,
             "message_type": "TEXT",
             "sender": {**sender, "is_me": False},
-            **UNSAID,
+            "attachments": [],
+            "reactions": [],
+            **unchanged,
         },
         {
             "message_id": "nQ3wE5rT7yU9iO1pA2sD4f",
@@ -130,7 +147,18 @@ def test_message_list_becomes_the_expected_records() -> None:
             "subject": "Call tomorrow?",
             "message_type": "TEXT",
             "sender": {**sender, "is_me": True},
-            **UNSAID,
+            "attachments": [
+                {
+                    "id": "att_0001",
+                    "name": "deck.pdf",
+                    "media_type": "application/pdf",
+                    "size_bytes": 48213,
+                    "url": None,
+                }
+            ],
+            "reactions": [{"value": "👍", "sender_id": "ACoAAJaneDoe42", "is_me": False}],
+            # `edited: 1`: whether, not when.
+            **{**unchanged, "is_edited": True},
         },
         {
             "message_id": "oR4eT6yU8iO0pA1sD3fG5h",
@@ -139,9 +167,69 @@ def test_message_list_becomes_the_expected_records() -> None:
             "subject": None,
             "message_type": "EVENT",
             "sender": {**sender, "is_me": False},
-            **UNSAID,
+            "attachments": [],
+            "reactions": [],
+            **unchanged,
         },
     ]
+
+
+def test_attendees_name_the_senders_messages_give_by_id() -> None:
+    """`GET /api/v1/chats/{chat_id}/attendees`: messages name their sender by
+    `sender_attendee_id` (an attendee's `id`) or `sender_id` (its `provider_id`)."""
+    attendees = {
+        "object": "ChatAttendeeList",
+        "items": [
+            {
+                "object": "ChatAttendee",
+                "id": "aT9yU7iO5pA3sD1fG8hJ6k",
+                "account_id": "t5XY4yQzR9WVrlNFyTRBbg",
+                "provider_id": "ACoAAJaneDoe42",
+                "name": "Jane Doe",
+                "is_self": 0,
+                "picture_url": "https://media.example/jane.jpg",
+                "profile_url": "https://www.linkedin.com/in/jane-doe-42",
+            },
+            {
+                "object": "ChatAttendee",
+                "id": "bY8tR6eW4qA2zX0cV9bN7m",
+                "account_id": "t5XY4yQzR9WVrlNFyTRBbg",
+                "provider_id": "ACoAAOwnerAccount1",
+                "name": "Olive Owner",
+                "is_self": 1,
+            },
+        ],
+    }
+    listing = provider().people("t5XY4yQzR9WVrlNFyTRBbg", "Xk2m/R7")
+    assert listing is not None
+    assert listing.request(None, 10).path == "/api/v1/chats/Xk2m%2FR7/attendees"
+    people = People.of(listing.page(attendees).records)
+    assert people.others == [
+        {
+            "name": "Jane Doe",
+            "headline": None,
+            "profile_url": "https://www.linkedin.com/in/jane-doe-42",
+            "profile_picture_url": "https://media.example/jane.jpg",
+            "is_organization": None,
+        }
+    ]
+    messages = (
+        provider()
+        .conversation_page(load_fixture("unipile_list_chat_messages.json"), people)
+        .records
+    )
+    assert [(m["sender"]["name"], m["sender"]["profile_url"]) for m in messages] == [
+        ("Jane Doe", "https://www.linkedin.com/in/jane-doe-42"),
+        ("Olive Owner", None),
+        ("Jane Doe", "https://www.linkedin.com/in/jane-doe-42"),
+    ]
+
+
+def test_a_deleted_message_keeps_its_id_and_loses_its_text() -> None:
+    record = message_record(
+        {"id": "m9", "text": "", "deleted": 1, "timestamp": "2026-01-01T00:00:00Z"}
+    )
+    assert (record["message_id"], record["text"], record["is_deleted"]) == ("m9", None, True)
 
 
 def test_omitted_fields_are_null_and_unknown_fields_are_ignored() -> None:
@@ -417,3 +505,78 @@ def test_secrets_and_newlines_never_reach_the_error_line() -> None:
         "unipile: errors/invalid_credentials (HTTP 401): Key *** is not valid here - check the "
         "`api_key` setting"
     )
+
+
+@pytest.mark.parametrize("workers", [1, 4])
+def test_senders_and_participants_are_named_from_each_chats_attendees_once(workers: int) -> None:
+    inbox = SyntheticInbox.generate(seed=79, conversations=3, messages=lambda i: 7 if i else 2)
+    members = [Person(f"unipile-group-{i}", "Member", str(i), "Role") for i in range(2)]
+    group = inbox.add_conversation(members, type_="group")
+    for member in members:
+        inbox.add_message(group.thread_id, sender=member)
+    with UnipileEmulator(inbox) as emulator:
+        # Slow attendee answers: a prefetch worker is still waiting for a chat's when the
+        # main thread comes to name that chat's participants.
+        emulator.inject(*[Fault(route="list_chat_attendees", delay=0.3) for _ in range(4)])
+        output = run_tap(emulator.config(page_size=3, max_concurrent_requests=workers))
+        routes = emulator.routes()
+        billed = emulator.credits
+    by_id = {r["message_id"]: r for r in output.of("messages")}
+    for conversation in inbox.conversations.values():
+        for message in conversation.messages:
+            sender = by_id[emulator.message_id(message)]["sender"]
+            assert sender["name"] == message.sender.name
+            assert sender["profile_url"] == message.sender.profile_url
+    # The group chat has no name: its attendees name its participants.
+    (record,) = [r for r in output.of("conversations") if r["thread_id"] == group.thread_id]
+    assert sorted(p["name"] for p in record["participants"]) == ["Member 0", "Member 1"]
+    # One attendees request per chat, however many pages its messages take (and whether
+    # the main thread or a prefetch worker asks first); and the account's status, once.
+    assert routes["list_chat_attendees"] == 4
+    assert routes["get_account"] == 1
+    assert routes["list_chat_messages"] > 4
+    assert output.tap is not None
+    assert output.tap.streams["conversations"].ledger.total == billed  # type: ignore[attr-defined]
+
+
+def test_a_disconnected_account_says_so(caplog: pytest.LogCaptureFixture) -> None:
+    """A LinkedIn account disconnected from Unipile still answers, with what Unipile
+    synced before: the run goes on, and says the data may be stale."""
+    inbox = SyntheticInbox.generate(seed=80, conversations=2, messages=2)
+    with UnipileEmulator(inbox) as emulator:
+        emulator.account_status = "CREDENTIALS"
+        output = run_tap(emulator.config())
+    assert len(output.of("messages")) == 4
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("is not connected (CREDENTIALS)" in w and "reconnect" in w for w in warnings)
+
+
+def test_attachments_reactions_edits_and_deletions_over_http() -> None:
+    inbox = SyntheticInbox.generate(seed=81, conversations=2, messages=3)
+    first, second = list(inbox.conversations.values())
+    with_file, liked = first.messages[0], first.messages[1]
+    edited, gone = second.messages[0], second.messages[1]
+    inbox.attach(with_file, "deck.pdf", "application/pdf", 48213)
+    inbox.react(liked, "👍", second.participants[0])
+    inbox.edit(edited, "Edited text")
+    inbox.delete(gone)
+    with UnipileEmulator(inbox) as emulator:
+        emitted = {r["message_id"]: r for r in run_tap(emulator.config()).of("messages")}
+
+        def record(message: Any) -> dict[str, Any]:
+            return emitted[emulator.message_id(message)]
+
+        (attachment,) = record(with_file)["attachments"]
+        (reaction,) = record(liked)["reactions"]
+        assert reaction["sender_id"] == emulator.member_id(second.participants[0])
+    assert (attachment["name"], attachment["media_type"], attachment["size_bytes"]) == (
+        "deck.pdf",
+        "application/pdf",
+        48213,
+    )
+    assert attachment["url"].endswith("/deck.pdf")
+    assert (reaction["value"], reaction["is_me"]) == ("👍", False)
+    assert (record(edited)["text"], record(edited)["is_edited"]) == ("Edited text", True)
+    assert record(edited)["edited_at"] is None  # Unipile says whether, not when
+    assert (record(gone)["text"], record(gone)["is_deleted"]) == (None, True)
+    assert record(with_file)["is_deleted"] is False

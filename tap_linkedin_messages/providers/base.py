@@ -153,6 +153,27 @@ class Listing:
     newest_first: bool = True
 
 
+class People(dict[str, "Record"]):
+    """A conversation's members (`records.member`), by every id its messages may name them."""
+
+    @classmethod
+    def of(cls, members: Iterable[Record]) -> People:
+        people = cls()
+        for member in members:
+            for member_id in member["ids"]:
+                people.setdefault(member_id, member)
+        return people
+
+    @property
+    def others(self) -> list[Record]:
+        """The participants other than the account owner, each once, as first listed."""
+        seen: dict[int, Record] = {}
+        for member in self.values():
+            if member["is_me"] is not True:
+                seen.setdefault(id(member), member["participant"])
+        return list(seen.values())
+
+
 # --- errors as data ----------------------------------------------------------------------
 
 
@@ -509,13 +530,25 @@ class ConversationApi(HttpSource):
     def conversation_request(self, ask: PageAsk) -> ApiRequest:
         """The request for one page of a conversation's messages, newest first."""
 
+    def people(self, account_id: str, conversation_id: str) -> Listing | None:
+        """Who is in a conversation (`records.member`s), where the provider's messages
+        name their senders by id only and one more request names them; None otherwise."""
+        return None
+
+    def health(self, account_id: str) -> Listing | None:
+        """One request before an account's inbox is read, whose page warns where the
+        provider would serve stale data (a disconnected account); None: no such check."""
+        return None
+
     def inbox_page(self, payload: Any, *, category: str | None) -> Page:
         """Our conversation records, cursor and cost from one inbox answer."""
         return self.inbox_shape.read(payload, self.credits_for, category=category)
 
-    def conversation_page(self, payload: Any) -> Page:
-        """Our message records, cursor and cost from one conversation answer."""
-        return self.conversation_shape.read(payload, self.credits_for)
+    def conversation_page(self, payload: Any, people: People | None = None) -> Page:
+        """Our message records, cursor and cost from one conversation answer (`people`:
+        who the conversation's `people()` listing named, for the sender ids)."""
+        fields = {"people": people} if people is not None else {}
+        return self.conversation_shape.read(payload, self.credits_for, **fields)
 
     def inbox(self, account_id: str, category: str) -> Listing:
         """An inbox category of one account, as a listing to walk."""
@@ -530,7 +563,11 @@ class ConversationApi(HttpSource):
         )
 
     def conversation(
-        self, account_id: str, conversation_id: str, newer_than: datetime | None
+        self,
+        account_id: str,
+        conversation_id: str,
+        newer_than: datetime | None,
+        people: People | None = None,
     ) -> Listing:
         """One conversation's messages, as a listing to walk."""
         return Listing(
@@ -544,7 +581,7 @@ class ConversationApi(HttpSource):
                     newer_than=newer_than,
                 )
             ),
-            page=self.conversation_page,
+            page=partial(self.conversation_page, people=people),
             id_key="message_id",
             time_key="sent_at",
         )

@@ -206,6 +206,7 @@ def changelog_message_record(event: dict[str, Any]) -> Record:
         attachments=[records.attachment(id=urn) for urn in urns if isinstance(urn, str)]
         if isinstance(urns, list)
         else None,
+        is_edited=True if method == "UPDATE" or activity.get("lastEditedAt") else None,
         edited_at=changed if method != "CREATE" or activity.get("lastEditedAt") else None,
         is_deleted=True if method == "DELETE" else None,
     )

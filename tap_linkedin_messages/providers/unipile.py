@@ -22,18 +22,23 @@ Every timestamp is an ISO-8601 string.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
 from tap_linkedin_messages import records
 from tap_linkedin_messages.normalize import datetime_to_rfc3339, iso_to_rfc3339, thread_id_from_urn
 from tap_linkedin_messages.providers.base import (
+    EMPTY_PAGE,
     ApiRequest,
     ConversationApi,
     ErrorRule,
+    Listing,
     Outcome,
+    Page,
     PageAsk,
     PageShape,
+    People,
     rejected_parameters,
     rule,
 )
@@ -42,11 +47,17 @@ from tap_linkedin_messages.records import Record
 if TYPE_CHECKING:
     from datetime import datetime
 
+LOGGER = logging.getLogger(__name__)
+
 CHATS_PATH = "/api/v1/chats"
 # The reference: `limit` "can be set between 1 and 250".
 MAX_LIMIT = 250
-# The `object` of each successful listing.
-SUCCESS_OBJECTS = frozenset({"ChatList", "MessageList"})
+ACCOUNTS_PATH = "/api/v1/accounts"
+# The `object` of each successful answer.
+SUCCESS_OBJECTS = frozenset({"ChatList", "MessageList", "ChatAttendeeList", "Account"})
+# What a connected account's sources say (Unipile's SDK: OK, STOPPED, ERROR, CREDENTIALS,
+# PERMISSIONS, CONNECTING).
+CONNECTED = "OK"
 
 # Chat `type`: the reference's enum is SINGLE 0, GROUP 1, CHANNEL 2 (LinkedIn has no
 # channels). Named as LinkupAPI names them, so the column means the same for every provider.
@@ -72,15 +83,21 @@ def chat_type(item: dict[str, Any]) -> str | None:
 
 
 def conversation_record(item: dict[str, Any], *, category: str | None) -> Record:
-    """One `ChatList` chat as our record."""
+    """One `ChatList` chat as our record.
+
+    A chat has a name (the other member's, or the group's; nullable in Unipile's SDK
+    schema) and nothing else about who is in it: the tap names its participants from the
+    chat's attendees once it knows the chat changed (`people()`). `timestamp` is nullable
+    too: a chat without one has no activity to read (it is skipped, and counted).
+    """
     name = item.get("name")
+    latest = item.get("lastMessage")
     return records.conversation(
         conversation_id=item.get("id"),
         thread_id=thread_id_from_urn(item.get("provider_id")),
         category=category,
+        folder="ARCHIVE" if item.get("archived") else None,
         type=chat_type(item),
-        # A chat has a name (the other member's, or the group's) and nothing else about
-        # who is in it: no profile URL, headline or picture without one more request each.
         participants=[
             records.participant(
                 name=name,
@@ -93,23 +110,83 @@ def conversation_record(item: dict[str, Any], *, category: str | None) -> Record
         # The reference: "Timestamp of the last message" (the chat's last activity).
         last_activity_at=iso_to_rfc3339(item.get("timestamp")),
         unread_count=item.get("unread_count"),
-        # A chat in the list carries no last message.
+        last_message=records.last_message(
+            text=latest.get("text"),
+            sent_at=iso_to_rfc3339(latest.get("timestamp")),
+            is_from_me=flag(latest.get("is_sender")),
+        )
+        if isinstance(latest, dict)
+        else None,
     )
 
 
-def message_record(item: dict[str, Any]) -> Record:
-    """One `MessageList` message as our record."""
-    is_sender = item.get("is_sender")
+def message_record(item: dict[str, Any], people: People | None = None) -> Record:
+    """One `MessageList` message as our record; `people`: the chat's attendees, who the
+    message's `sender_attendee_id` (or `sender_id`) names."""
+    known = people if people is not None else People()
+    member = known.get(str(item.get("sender_attendee_id"))) or known.get(str(item.get("sender_id")))
+    person = member["participant"] if member else {}
+    deleted = flag(item.get("deleted"))
     return records.message(
         message_id=item.get("id"),
         sent_at=iso_to_rfc3339(item.get("timestamp")),
-        text=item.get("text"),
+        text=item.get("text") if not deleted else None,
         subject=item.get("subject"),
         # Events (someone joined, a reaction, a missed call) are not text someone wrote.
         message_type="EVENT" if item.get("is_event") else "TEXT",
-        # A message names its sender only by ids (`sender_id`, `sender_attendee_id`).
-        sender=records.sender(is_me=bool(is_sender) if is_sender is not None else None),
+        sender=records.sender(
+            name=person.get("name"),
+            profile_url=person.get("profile_url"),
+            is_me=flag(item.get("is_sender")),
+        ),
+        attachments=[attachment_record(a) for a in item["attachments"] if isinstance(a, dict)]
+        if isinstance(item.get("attachments"), list)
+        else None,
+        reactions=[
+            records.reaction(
+                value=r.get("value"), sender_id=r.get("sender_id"), is_me=flag(r.get("is_sender"))
+            )
+            for r in item["reactions"]
+            if isinstance(r, dict)
+        ]
+        if isinstance(item.get("reactions"), list)
+        else None,
+        # `edited` says whether, not when.
+        is_edited=flag(item.get("edited")),
+        is_deleted=deleted,
     )
+
+
+def attachment_record(item: dict[str, Any]) -> Record:
+    """An attachment: `{id, type, file_name (files), file_size, mimetype, url}`, the last
+    three optional in Unipile's SDK schema."""
+    size = item.get("file_size")
+    return records.attachment(
+        id=item.get("id"),
+        name=item.get("file_name"),
+        media_type=item.get("mimetype") or item.get("type"),
+        size_bytes=int(size) if isinstance(size, (int, float)) else None,
+        url=item.get("url"),
+    )
+
+
+def member_record(item: dict[str, Any]) -> Record:
+    """One `ChatAttendeeList` attendee: who messages name by `sender_attendee_id` (its
+    `id`) or `sender_id` (its `provider_id`)."""
+    return records.member(
+        ids=[str(i) for i in (item.get("id"), item.get("provider_id")) if i],
+        participant=records.participant(
+            name=item.get("name"),
+            profile_url=item.get("profile_url"),
+            profile_picture_url=item.get("picture_url"),
+        ),
+        is_me=flag(item.get("is_self")),
+    )
+
+
+def flag(value: Any) -> bool | None:
+    """Unipile's 0/1 flags as booleans (None where absent)."""
+    return bool(value) if value is not None else None
 
 
 def after_param(newer_than: datetime | None) -> dict[str, str]:
@@ -140,6 +217,7 @@ class UnipileProvider(ConversationApi):
         requires="last_activity_at",
     )
     conversation_shape = PageShape(items="$.items[*]", record=message_record, cursor="$.cursor")
+    people_shape = PageShape(items="$.items[*]", record=member_record, cursor="$.cursor")
     # Problem+json-like bodies: `type` (`errors/...`) says what, `detail` says more.
     errors: ClassVar[tuple[ErrorRule, ...]] = (
         # About the LinkedIn account's session at Unipile, not about our API key.
@@ -208,6 +286,51 @@ class UnipileProvider(ConversationApi):
         """`{title, detail, instance, type, status}`: the type (or title), and the detail."""
         problem = payload if isinstance(payload, dict) else {}
         return problem.get("type") or problem.get("title"), problem.get("detail")
+
+    def people(self, account_id: str, conversation_id: str) -> Listing:
+        """The chat's attendees (`GET /api/v1/chats/{chat_id}/attendees`): their names,
+        profile URLs and which is the account owner, which messages give as ids only."""
+        path = f"{CHATS_PATH}/{quote(conversation_id, safe='')}/attendees"
+        return Listing(
+            route="people",
+            request=lambda cursor, size: ApiRequest(
+                "GET", path, params={"cursor": cursor} if cursor else {}
+            ),
+            page=lambda payload: self.people_shape.read(payload, self.credits_for),
+            id_key="ids",
+            time_key="ids",
+            newest_first=False,
+        )
+
+    def health(self, account_id: str) -> Listing:
+        """`GET /api/v1/accounts/{account_id}`: a LinkedIn account disconnected from
+        Unipile still answers, with what Unipile synced before; its sources say so."""
+        path = f"{ACCOUNTS_PATH}/{quote(account_id, safe='')}"
+
+        def page(payload: Any) -> Page:
+            statuses = {
+                str(source.get("status"))
+                for source in payload.get("sources") or []
+                if isinstance(source, dict)
+            }
+            if statuses - {CONNECTED}:
+                LOGGER.warning(
+                    "%s: account %s is not connected (%s): Unipile serves what it synced "
+                    "before; reconnect the LinkedIn account in Unipile",
+                    self.name,
+                    account_id,
+                    ", ".join(sorted(statuses - {CONNECTED})),
+                )
+            return EMPTY_PAGE
+
+        return Listing(
+            route="account",
+            request=lambda cursor, size: ApiRequest("GET", path),
+            page=page,
+            id_key="id",
+            time_key="id",
+            newest_first=False,
+        )
 
     def inbox_request(self, ask: PageAsk) -> ApiRequest:
         """Chats of the account, newest activity first (no `after`: see the module notes)."""

@@ -1,6 +1,9 @@
-"""Unipile emulator: `GET /api/v1/chats` and `GET /api/v1/chats/{chat_id}/messages`.
+"""Unipile emulator: `GET /api/v1/chats`, `GET /api/v1/chats/{chat_id}/messages`,
+`GET /api/v1/chats/{chat_id}/attendees` and `GET /api/v1/accounts/{account_id}`.
 
-Shapes follow the providers reference §4 (Unipile's API reference field lists): listings
+Shapes follow Unipile's reference (https://developer.unipile.com/reference/chatscontroller_listallchats,
+https://developer.unipile.com/reference/chatscontroller_listchatmessages) and the types of
+its official Node SDK (github.com/unipile/unipile-node-sdk, `src/schemas/*.schema.ts`): listings
 `{object: "ChatList" | "MessageList", items, cursor}` with a null cursor on the last page,
 newest first; ISO-8601 timestamps with milliseconds; the `X-API-KEY` header; `limit`
 1-250 (more is served as 250); exclusive `after` filters in the one form the reference
@@ -14,7 +17,16 @@ Choices the reference leaves open, made here:
   (which is the chat's `provider_id`), a message's `id` from its LinkedIn id;
 - an `account_id` this key does not know is a 404 `errors/resource_not_found` on the chat
   list (the messages URL takes no `account_id`: the chat id says whose it is);
-- a group chat without a title is named after its members ("Ana Lima, Björn Ek");
+- a group chat has no name (the SDK types `name` nullable), and a chat without a
+  message no `timestamp` (nullable too): who is in it, only its attendees say;
+- a message's sender is named by ids only (`sender_id`, `sender_attendee_id`); the
+  attendees list has `{id, provider_id, name, is_self, picture_url, profile_url}`;
+- a deleted message keeps its place, `deleted: 1` and an empty text; an edited one has
+  `edited: 1` and its new text (Unipile says whether, not when);
+- attachments are the SDK's `file` kind `{id, type, file_name, file_size, mimetype,
+  url, unavailable}`, reactions `{value, sender_id, is_sender}`;
+- `account_status` is what the account's `sources[].status` say (`OK` unless a test
+  disconnects it);
 - cursors are opaque: base64 of the listing and the position of the next item;
 - Unipile bills per connected account, not per request: each page reports the shared
   1 credit per 10 items (rounded up) so cost tests compare providers alike.
@@ -36,6 +48,8 @@ from tests.emulators.server import Call, ProviderEmulator, Reply
 
 CHATS_PATH = "/api/v1/chats"
 CHAT_MESSAGES_PATH = re.compile(r"/api/v1/chats/([^/]+)/messages")
+CHAT_ATTENDEES_PATH = re.compile(r"/api/v1/chats/([^/]+)/attendees")
+ACCOUNT_PATH = re.compile(r"/api/v1/accounts/([^/]+)")
 # The reference: `limit` between 1 and 250; the guide gives 100 as the default.
 MAX_LIMIT = 250
 DEFAULT_LIMIT = 100
@@ -69,6 +83,7 @@ class UnipileEmulator(ProviderEmulator):
         self._chats: dict[str, str] = {}
         self.api_key = api_key
         self.account_id = account_id
+        self.account_status = "OK"
 
     def route(self, call: Call) -> str:
         if call.method == "GET" and call.path == CHATS_PATH:
@@ -77,6 +92,11 @@ class UnipileEmulator(ProviderEmulator):
         if call.method == "GET" and match:
             call.thread_id = self.thread_of_chat(unquote(match.group(1)))
             return "list_chat_messages"
+        if call.method == "GET" and CHAT_ATTENDEES_PATH.fullmatch(call.path):
+            # Not a read of messages: `Call.thread_id` counts those only.
+            return "list_chat_attendees"
+        if call.method == "GET" and ACCOUNT_PATH.fullmatch(call.path):
+            return "get_account"
         return f"{call.method} {call.path}"
 
     def config(self, **overrides: Any) -> dict[str, Any]:
@@ -142,7 +162,8 @@ class UnipileEmulator(ProviderEmulator):
     # --- answers --------------------------------------------------------------------------
 
     def answer(self, call: Call) -> Reply:
-        if call.route not in (self.inbox_route, self.messages_route):
+        routes = (self.inbox_route, self.messages_route, "list_chat_attendees", "get_account")
+        if call.route not in routes:
             return problem(404, "errors/resource_not_found", "Resource not found.", call.path)
         key = call.headers.get("x-api-key")
         if not key:
@@ -152,6 +173,10 @@ class UnipileEmulator(ProviderEmulator):
         try:
             if call.route == self.inbox_route:
                 return self.list_chats(call)
+            if call.route == "list_chat_attendees":
+                return self.list_chat_attendees(call)
+            if call.route == "get_account":
+                return self.get_account(call)
             return self.list_chat_messages(call)
         except BadRequestError as bad:
             return problem(400, "errors/invalid_parameters", "Invalid parameters", str(bad))
@@ -186,7 +211,42 @@ class UnipileEmulator(ProviderEmulator):
         )
         return listing("MessageList", [self.message_item(conversation, m) for m in page], cursor)
 
+    def list_chat_attendees(self, call: Call) -> Reply:
+        match = CHAT_ATTENDEES_PATH.fullmatch(call.path)
+        thread_id = self.thread_of_chat(unquote(match.group(1))) if match else None
+        if thread_id is None:
+            return self.error_reply("conversation_gone")
+        conversation = self.inbox.conversations[thread_id]
+        people = [self.inbox.owner, *conversation.participants]
+        return listing("ChatAttendeeList", [self.attendee_item(p) for p in people], None)
+
+    def get_account(self, call: Call) -> Reply:
+        if not call.path.endswith(f"/{self.account_id}"):
+            return problem(404, "errors/resource_not_found", "Resource not found.", "No account.")
+        body = {
+            "object": "Account",
+            "id": self.account_id,
+            "type": "LINKEDIN",
+            "name": self.inbox.owner.name,
+            "created_at": "2025-01-01T00:00:00.000Z",
+            "sources": [{"id": f"{self.account_id}_MESSAGING", "status": self.account_status}],
+        }
+        return Reply(200, body)
+
     # --- payload shapes -------------------------------------------------------------------
+
+    def attendee_item(self, person: Person) -> dict[str, Any]:
+        return {
+            "object": "ChatAttendee",
+            "id": short_id("attendee", person.profile_id),
+            "account_id": self.account_id,
+            "provider_id": self.member_id(person),
+            "name": person.name,
+            "is_self": 1 if person is self.inbox.owner else 0,
+            "hidden": 0,
+            "picture_url": person.picture_url,
+            "profile_url": person.profile_url,
+        }
 
     def chat_item(self, conversation: Conversation) -> dict[str, Any]:
         members = conversation.participants
@@ -197,9 +257,11 @@ class UnipileEmulator(ProviderEmulator):
             "account_id": self.account_id,
             "account_type": "LINKEDIN",
             "provider_id": conversation.thread_id,
-            "name": ", ".join(m.name for m in members) if is_group else members[0].name,
+            "name": None if is_group else members[0].name,
             "type": 1 if is_group else 0,
-            "timestamp": ms_to_rfc3339(conversation.last_activity_ms),
+            "timestamp": ms_to_rfc3339(conversation.messages[-1].sent_at_ms)
+            if conversation.messages
+            else None,
             "unread_count": conversation.unread,
             "archived": 0,
             "muted_until": None,
@@ -227,19 +289,37 @@ class UnipileEmulator(ProviderEmulator):
             "provider_id": message.message_key,
             "sender_id": self.member_id(message.sender),
             "sender_attendee_id": short_id("attendee", message.sender.profile_id),
-            "text": message.text,
+            "text": "" if message.deleted else message.text,
             "timestamp": ms_to_rfc3339(message.sent_at_ms),
             "is_sender": 1 if from_me else 0,
             "seen": 1,
             "seen_by": {},
             "hidden": 0,
-            "deleted": 0,
-            "edited": 0,
+            "deleted": 1 if message.deleted else 0,
+            "edited": 1 if message.edited_at_ms is not None else 0,
             "is_event": 0 if message.message_type == "TEXT" else 1,
             "delivered": 1,
             "subject": None,
-            "attachments": [],
-            "reactions": [],
+            "attachments": [
+                {
+                    "id": a.asset_id,
+                    "type": "file",
+                    "file_name": a.name,
+                    "file_size": a.size_bytes,
+                    "mimetype": a.media_type,
+                    "url": a.url,
+                    "unavailable": False,
+                }
+                for a in message.attachments
+            ],
+            "reactions": [
+                {
+                    "value": r.value,
+                    "sender_id": self.member_id(r.by),
+                    "is_sender": r.by is self.inbox.owner,
+                }
+                for r in message.reactions
+            ],
         }
 
     def member_id(self, person: Person) -> str:
