@@ -280,7 +280,7 @@ class InboxStream(RESTStream[str | None]):
         """The adapter's request, on the SDK's session, headers and auth."""
         read = self.read
         assert read.listing is not None  # requests are only made while walking a listing
-        page_size = read.page_size(int(self.config["page_size"]))
+        page_size = read.page_size(int(self.config["page_size"]), page.next_page_token)
         read.reserved = self.ledger.authorize(self.name, read.api.credits_for(page_size))
         request = read.listing.request(page.next_page_token, page_size)
         return HTTPRequest(

@@ -118,10 +118,11 @@ class Read:
     def newer_than(self) -> datetime | None:
         return self.cutoff.newer_than if self.cutoff is not None else None
 
-    def page_size(self, largest: int) -> int:
-        """Items to ask for in the next request of this listing.
+    def page_size(self, largest: int, cursor: str | None) -> int:
+        """Items to ask for in the next request of this listing (the page at `cursor`).
 
-        A full sync (or a listing in no time order) asks for `page_size`. An incremental
+        A full sync, a listing in no time order, or a page the provider filters by time
+        itself (only new items come back) asks for `page_size`. Otherwise an incremental
         read starts at the provider's billing unit, where most reads end (a few new items
         and the one older item that shows where to stop), and grows with what the listing
         has read: each page is a tenth of the items read so far (in whole billing units,
@@ -130,6 +131,9 @@ class Read:
         long backlog still takes few requests, the pages growing by 10% each.
         """
         if self.cutoff is None or self.cutoff.inclusive or not self._newest_first:
+            return largest
+        filtered = self.listing.filtered if self.listing is not None else None
+        if filtered is not None and filtered(cursor):
             return largest
         unit = self.api.billing_unit
         return max(unit, min(largest, self.items_read // 10 // unit * unit))

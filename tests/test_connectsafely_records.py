@@ -525,6 +525,28 @@ def test_company_pages_are_marked_as_organizations_end_to_end() -> None:
     assert conversation["type"] is None
 
 
+def test_attachments_arrive_over_http_and_their_absence_is_an_empty_list() -> None:
+    """`GET /conversations/{conversationUrn}/messages` lists `attachments[]` per message
+    (https://connectsafely.ai/docs/api/linkedin-messaging/get-conversations-conversationurn-messages-get-conversation-messages)."""
+    inbox = SyntheticInbox.generate(seed=74, conversations=2, messages=3)
+    with_file = next(iter(inbox.conversations.values())).messages[1]
+    attachment = inbox.attach(with_file, "offer.pdf", "application/pdf", 91_337)
+    with ConnectSafelyEmulator(inbox) as emulator:
+        emitted = {r["message_id"]: r for r in run_tap(emulator.config()).of("messages")}
+        files = emitted.pop(emulator.message_id(with_file))["attachments"]
+    assert files == [
+        {
+            "id": f"urn:li:digitalmediaAsset:{attachment.asset_id}",
+            "name": "offer.pdf",
+            "media_type": "application/pdf",
+            "size_bytes": 91_337,
+            "url": attachment.url,
+        }
+    ]
+    assert len(emitted) == 5
+    assert all(record["attachments"] == [] for record in emitted.values())
+
+
 # --- the deprecated routes: 307 to the current ones -----------------------------------------
 
 
@@ -774,11 +796,11 @@ def test_a_long_incremental_read_pages_with_the_cursor_alone() -> None:
     emulator answers 400 to the two together."""
     inbox = SyntheticInbox.generate(seed=78, conversations=3, messages=2)
     with ConnectSafelyEmulator(inbox) as emulator:
-        first = run_tap(emulator.config(page_size=100))
+        first = run_tap(emulator.config(page_size=10))
         thread_id = next(iter(inbox.conversations))
         added = [inbox.add_message(thread_id) for _ in range(25)]
         emulator.reset_counters()
-        second = run_tap(emulator.config(page_size=100), state=first.state)
+        second = run_tap(emulator.config(page_size=10), state=first.state)
         pages = [c for c in emulator.calls if c.route == emulator.messages_route]
     assert sorted(r["message_id"] for r in second.of("messages")) == sorted(
         inbox.message_urn(m) for m in added
@@ -788,3 +810,19 @@ def test_a_long_incremental_read_pages_with_the_cursor_alone() -> None:
     assert "cursor" not in pages[0].query
     assert all("cursor" in p.query and "since" not in p.query for p in pages[1:])
     assert all(p.query["sync"] == ["true"] for p in pages)
+
+
+def test_the_page_since_filters_is_asked_at_full_size_and_billed_for_new_messages_only() -> None:
+    """With `since`, only newer messages come back: the first page asks for `page_size`
+    (not the small first page of an unfiltered incremental read), so 25 new messages
+    are one request and the 3 credits they cost, nothing more."""
+    inbox = SyntheticInbox.generate(seed=79, conversations=3, messages=40)
+    with ConnectSafelyEmulator(inbox) as emulator:
+        first = run_tap(emulator.config(page_size=100))
+        thread_id = next(iter(inbox.conversations))
+        added = [inbox.add_message(thread_id) for _ in range(25)]
+        emulator.reset_counters()
+        second = run_tap(emulator.config(page_size=100), state=first.state)
+        (page,) = [c for c in emulator.calls if c.route == emulator.messages_route]
+    assert len(second.of("messages")) == len(added)
+    assert (page.query["count"], page.credits) == (["100"], 3)

@@ -374,6 +374,9 @@ def test_an_incremental_run_asks_the_emulator_only_for_what_is_newer() -> None:
     assert afters["list_chat_messages"] == lookback
     assert all(ISO_MILLIS.fullmatch(after) for after in afters.values())
     assert emulator.threads_read() == {thread_id: 1}
+    # `after` filters every page: each is asked at full size (only new ones come back).
+    (page,) = [c for c in emulator.calls if c.route == "list_chat_messages"]
+    assert page.query["limit"] == ["100"]  # the `page_size` default
 
 
 # --- errors -------------------------------------------------------------------------------

@@ -151,6 +151,10 @@ class Listing:
     time_key: str
     #: Newest first: paging stops at the cutoff, and a page repeating one is refused.
     newest_first: bool = True
+    #: Whether the request for the page at a cursor asks the provider for nothing older
+    #: than the cutoff: only new items come back (and are billed), so that page is asked
+    #: at full size.
+    filtered: Callable[[str | None], bool] | None = None
 
 
 class People(dict[str, "Record"]):
@@ -530,6 +534,11 @@ class ConversationApi(HttpSource):
     def conversation_request(self, ask: PageAsk) -> ApiRequest:
         """The request for one page of a conversation's messages, newest first."""
 
+    def filters_by_time(self, cursor: str | None) -> bool:
+        """Whether `conversation_request` at this cursor, on an incremental read, asks the
+        provider for newer messages only (its `newer_than` sent as a time filter)."""
+        return False
+
     def people(self, account_id: str, conversation_id: str) -> Listing | None:
         """Who is in a conversation (`records.member`s), where the provider's messages
         name their senders by id only and one more request names them; None otherwise."""
@@ -584,4 +593,5 @@ class ConversationApi(HttpSource):
             page=partial(self.conversation_page, people=people),
             id_key="message_id",
             time_key="sent_at",
+            filtered=self.filters_by_time if newer_than is not None else None,
         )

@@ -330,6 +330,10 @@ class ConnectSafelyProvider(ConversationApi):
             params["nextCursor"] = ask.cursor
         return ApiRequest("GET", CONVERSATIONS_PATH, params=params)
 
+    def filters_by_time(self, cursor: str | None) -> bool:
+        """`since` goes on the first page only (with `cursor` it is undocumented)."""
+        return cursor is None
+
     def conversation_request(self, ask: PageAsk) -> ApiRequest:
         """One conversation's messages, newest first; only newer ones when incremental.
 

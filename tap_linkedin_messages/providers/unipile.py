@@ -342,6 +342,10 @@ class UnipileProvider(ConversationApi):
             params["cursor"] = ask.cursor
         return ApiRequest("GET", CHATS_PATH, params=params)
 
+    def filters_by_time(self, cursor: str | None) -> bool:
+        """`after` goes on every page of an incremental read."""
+        return True
+
     def conversation_request(self, ask: PageAsk) -> ApiRequest:
         """One chat's messages, newest first (the chat id says whose: no `account_id`)."""
         params: dict[str, Any] = {"limit": _limit(ask.page_size)}
