@@ -60,10 +60,15 @@ def main() -> None:
             counts = server.query(
                 database,
                 f"SELECT (SELECT count(*) FROM {SCHEMA}.conversations) AS conversations,"
-                f" (SELECT count(*) FROM {SCHEMA}.messages) AS messages",
+                f" (SELECT count(*) FROM {SCHEMA}.messages) AS messages,"
+                f" (SELECT coalesce(sum(cardinality(attachments)), 0) FROM {SCHEMA}.messages)"
+                " AS attachments",
             )[0]
             conversations, messages = counts["conversations"], counts["messages"]
-            print(f"    {label}: {conversations} conversations, {messages} messages in {SCHEMA}.*")
+            print(
+                f"    {label}: {conversations} conversations, {messages} messages"
+                f" ({counts['attachments']} attachments) in {SCHEMA}.*"
+            )
         weekly = server.query(database, readme_sql("Messages per week per participant"))
         example = weekly[0] if weekly else None
         print(f"    the README's weekly query: {len(weekly)} rows, e.g. {example}")

@@ -21,6 +21,7 @@ import pytest
 from singer_sdk.exceptions import RetriableAPIError
 
 from tap_linkedin_messages import records
+from tap_linkedin_messages.normalize import ms_to_rfc3339
 from tap_linkedin_messages.providers import (
     PROVIDERS,
     ApiRequest,
@@ -698,3 +699,52 @@ def test_a_rate_limit_is_retried(dma_emulator: Any) -> None:
     output = run_tap(emulator.config())
     assert len(output.of("messages")) == 4
     assert [call.status for call in emulator.calls] == [429, 200]
+
+
+def test_edits_deletions_and_attachments_over_http(
+    dma_emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The changelog's `messages` events
+    (https://learn.microsoft.com/en-us/linkedin/dma/member-data-portability/shared/changelog-resource-references/messages):
+    a CREATE's attachments are asset URNs; an UPDATE carries the edited text and a DELETE
+    no content, both under the message's `resourceId`, so each keeps its `message_id`
+    and `sent_at`, and a warehouse upsert keeps the newest state."""
+    inbox = SyntheticInbox.generate(seed=47, conversations=3, messages=2)
+    emulator = dma_emulator(inbox)
+    on_emulator_clock(monkeypatch, emulator)
+    first = run_tap(emulator.config())
+    threads = list(inbox.conversations)
+    with_file = inbox.add_message(threads[0], sender=inbox.owner, text="The deck, as promised")
+    asset = inbox.attach(with_file, "deck.pdf", "application/pdf", 48_213)
+    to_edit = inbox.add_message(threads[1], text="Meet at 2?")
+    to_delete = inbox.add_message(threads[2], text="Wrong thread, sorry")
+    second = run_tap(emulator.config(), state=first.state)
+    created = {r["message_id"]: r for r in second.of("messages")}
+    assert set(created) == {with_file.message_key, to_edit.message_key, to_delete.message_key}
+    assert created[with_file.message_key]["attachments"] == [
+        {
+            "id": f"urn:li:digitalmediaAsset:{asset.asset_id}",
+            "name": None,
+            "media_type": None,
+            "size_bytes": None,
+            "url": None,
+        }
+    ]
+    assert created[to_edit.message_key]["attachments"] == []
+
+    inbox.edit(to_edit, "Meet at 3?")
+    inbox.delete(to_delete)
+    emulator.reset_counters()
+    third = run_tap(emulator.config(), state=second.state)
+
+    changed = {r["message_id"]: r for r in third.of("messages")}
+    assert set(changed) == {to_edit.message_key, to_delete.message_key}
+    edit, deletion = changed[to_edit.message_key], changed[to_delete.message_key]
+    assert (edit["text"], edit["is_edited"], edit["is_deleted"]) == ("Meet at 3?", True, None)
+    assert edit["edited_at"] == ms_to_rfc3339(to_edit.edited_at_ms)
+    assert (deletion["text"], deletion["is_deleted"]) == (None, True)
+    for message in (to_edit, to_delete):
+        assert changed[message.message_key]["sent_at"] == created[message.message_key]["sent_at"]
+    assert set(emulator.routes()) == {"changelog"}
+    # Each edited or deleted conversation comes again, with its activity moved on.
+    assert sorted(r["thread_id"] for r in third.of("conversations")) == sorted(threads[1:])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -246,7 +247,7 @@ def test_an_export_with_no_inbox_is_an_error_naming_export_path(
 # --- the layouts real archives have --------------------------------------------------------
 
 
-def by_text(records: list[dict]) -> dict[str, dict]:
+def by_text(records: Iterable[dict]) -> dict[str, dict]:
     return {r["text"]: r for r in records}
 
 
@@ -497,3 +498,24 @@ def test_exclude_folders_is_a_setting(tmp_path: Path) -> None:
     )
     assert "2-S" not in {r["thread_id"] for r in no_archive.of("conversations")}
     assert "Win a prize" in {r["text"] for r in no_archive.of("messages")}
+
+
+def test_the_inboxs_files_reach_the_records_through_the_archive(tmp_path: Path) -> None:
+    """ATTACHMENTS holds each file's link (two files: two comma-joined links)."""
+    inbox = SyntheticInbox.generate(seed=91, conversations=2, messages=3)
+    thread_id = next(iter(inbox.conversations))
+    one = inbox.add_message(thread_id, text="The deck")
+    two = inbox.add_message(thread_id, sender=inbox.owner, text="Two photos")
+    deck = inbox.attach(one, "deck.pdf", "application/pdf", 48_213)
+    photos = [inbox.attach(two, f"photo-{i}.jpg", "image/jpeg", 1_000 + i) for i in range(2)]
+    path = write_archive(export_rows(inbox), tmp_path / "export.zip")
+    emitted = run_tap({"provider": "linkedin_export", "export_path": str(path)}).of("messages")
+    with_files = by_text(r for r in emitted if r["text"] in (one.text, two.text))
+    assert [a["url"] for a in with_files[one.text]["attachments"]] == [deck.url]
+    assert [a["url"] for a in with_files[two.text]["attachments"]] == [p.url for p in photos]
+    # The export says nothing else of a file.
+    assert {a["name"] for a in with_files[one.text]["attachments"]} == {None}
+    assert len(emitted) == inbox.message_count() == 8
+    others = [r for r in emitted if r["text"] not in (one.text, two.text)]
+    assert len(others) == 6
+    assert all(r["attachments"] == [] for r in others)

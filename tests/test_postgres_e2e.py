@@ -722,6 +722,52 @@ def test_private_extractor_hashes_message_texts_and_changes_nothing_else(
     ]
 
 
+# --- the sample archive: attachments and folders in the warehouse --------------------------
+
+
+def test_the_sample_archive_loads_its_attachments_and_skips_spam(
+    postgres: PostgresServer, meltano: Meltano
+) -> None:
+    """`make demo`'s archive: its files land in `attachments jsonb[]`, its SPAM
+    conversation and its look-alike files do not land at all."""
+    warehouse = postgres.create_database("e2e_sample")
+    system_db = postgres.create_database("e2e_sample_meltano")
+    postgres.run_script(warehouse, readme_sql("Tables"))
+    sample = REPO / "samples" / "linkedin-export-sample.zip"
+    expected = run_tap({"provider": "linkedin_export", "export_path": str(sample)})
+    env = meltano.env(
+        {
+            "TAP_LINKEDIN_MESSAGES_PROVIDER": "linkedin_export",
+            "TAP_LINKEDIN_MESSAGES_EXPORT_PATH": str(sample),
+        },
+        warehouse_env(postgres, warehouse, system_db),
+    )
+    meltano("run", "--state-id-suffix=sample", EXTRACTOR, LOADER, env=env)
+    (loaded,) = postgres.query(
+        warehouse,
+        f"""SELECT count(*) AS messages,
+                   sum(cardinality(attachments)) AS attachments,
+                   count(*) FILTER (WHERE text ILIKE '%prize%'
+                                       OR text ILIKE '%role play%'
+                                       OR text ILIKE '%salary negotiation%') AS unwanted
+            FROM {SCHEMA}.messages""",
+    )
+    assert loaded == {"messages": len(expected.of("messages")), "attachments": 3, "unwanted": 0}
+    urls = postgres.query(
+        warehouse,
+        f"SELECT a ->> 'url' AS url FROM {SCHEMA}.messages, unnest(attachments) AS a ORDER BY 1",
+    )
+    assert [r["url"].rsplit("/", 1)[-1] for r in urls] == [
+        "pricing.xlsx",
+        "proposal.pdf",
+        "whiteboard.jpg",
+    ]
+    folders = postgres.query(
+        warehouse, f"SELECT DISTINCT folder FROM {SCHEMA}.conversations ORDER BY 1"
+    )
+    assert [r["folder"] for r in folders] == ["ARCHIVE", "INBOX"]
+
+
 # --- the SDK's msgspec writer, read by target-jsonl too -------------------------------------
 
 

@@ -27,16 +27,21 @@ Choices where the docs say nothing (documented here, tested in test_linkedin_dma
   export: the snapshot's rows are gathered while its pages are walked, and all records
   come out after its last page.
 - Changelog events carry ids, not names: `message_id` is the event's `resourceId` (the
-  message's own id), the sender's name and profile URL are null, `is_me` is
+  message's own id), the sender's name and profile URL come only from a
+  `processedActivity` decoration where LinkedIn adds one (null otherwise), `is_me` is
   `actor == owner`, and `participants` is empty. So a message first read from the
   snapshot and read again from the changelog (only within the lookback window of the run
   after a snapshot) gets a second id; the streams drop it as not new (see `sent_at`).
 - `sent_at` is whole seconds on both routes (the snapshot's `DATE` has no more; the
   changelog's `createdAt` milliseconds are dropped), so one message has one time whichever
   route read it, and the lookback window recognises a conversation it already emitted.
-- Edits and deletions (`UPDATE`/`DELETE` events of `messages`) are not applied: an edit's
-  `createdAt` is the edit's time, and a record cannot say "deleted". A message keeps the
-  text it was first read with. Other resources' events are skipped (but counted as items).
+- Edits and deletions (`UPDATE`/`DELETE` events of `messages`) are applied under the
+  message's own id: the record comes again with the edited text (`is_edited`,
+  `edited_at`: the event's `createdAt`, which is the edit's time) or with no text and
+  `is_deleted`, and keeps the `sent_at` of its CREATE event (looked up in the changelog's
+  earlier days where needed). A message first read from the snapshot has the export's
+  synthesized id, which its edit cannot name: the edit then arrives as a row of its own
+  (a known limit). Other resources' events are skipped (but counted as items).
 - LinkedIn does not bill this API: every page costs 0 credits, so `max_credits` budgets
   nothing here (requests are still counted).
 - Whether LinkedIn refreshes the snapshot after consent is not documented. If it does not,

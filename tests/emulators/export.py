@@ -47,11 +47,16 @@ def export_date(sent_at_ms: int) -> str:
 
 def export_rows(inbox: SyntheticInbox) -> list[dict[str, str]]:
     """One row per message, as LinkedIn writes them today: every sender's profile URL (the
-    member's too), group recipients joined by a bare comma, URLs likewise."""
+    member's too), group recipients joined by a bare comma, URLs likewise, a message's
+    files as their links in ATTACHMENTS. The archive is the inbox as it is: an edited
+    message has its new text, a deleted one is not there [inferred: no export seen marks
+    either]."""
     rows = []
     for conversation in inbox.conversations.values():
         members = [inbox.owner, *conversation.participants]
         for message in conversation.messages:
+            if message.deleted:
+                continue
             recipients = [person for person in members if person is not message.sender]
             rows.append(
                 {
@@ -65,7 +70,7 @@ def export_rows(inbox: SyntheticInbox) -> list[dict[str, str]]:
                     "SUBJECT": "",
                     "CONTENT": message.text,
                     "FOLDER": "INBOX",
-                    "ATTACHMENTS": "",
+                    "ATTACHMENTS": ",".join(a.url for a in message.attachments),
                 }
             )
     return rows

@@ -103,10 +103,16 @@ class Message:
     #: When it was last edited, and when it was deleted (None: never).
     edited_at_ms: int | None = None
     deleted_at_ms: int | None = None
+    #: The text as first sent, where it was edited since.
+    first_text: str | None = None
 
     @property
     def deleted(self) -> bool:
         return self.deleted_at_ms is not None
+
+    @property
+    def original_text(self) -> str:
+        return self.first_text if self.first_text is not None else self.text
 
 
 @dataclass
@@ -226,7 +232,7 @@ class SyntheticInbox:
     def attach(self, message: Message, name: str, media_type: str, size_bytes: int) -> Attachment:
         """Send a file with a message."""
         attachment = Attachment(
-            f"asset-{len(message.attachments)}-{message.message_key[-10:]}",
+            f"asset-{_digest(message.message_key, len(message.attachments))}",
             name,
             media_type,
             size_bytes,
@@ -242,6 +248,8 @@ class SyntheticInbox:
     def edit(self, message: Message, text: str) -> None:
         """Change a message's text, now (its time and id stay)."""
         with self._lock:
+            if message.first_text is None:
+                message.first_text = message.text
             message.text = text
             message.edited_at_ms = self._tick()
 

@@ -6,15 +6,19 @@ it is at request time, as export-style rows (`tests.emulators.export.export_rows
 rows remain (`paging.total` is the elements of the page, as unhelpful as the doc's
 sample). `GET /rest/memberChangeLogs?q=memberAndApplication&startTime=&count=` serves one
 `messages` CREATE event per message, oldest `processedAt` first, `startTime` inclusive,
-never older than 28 days before the emulator's now; `extra_events` adds others
-(other resources, edits, deletions).
+never older than 28 days before the emulator's now; an edited message adds an `UPDATE`
+event with its new text, a deleted one a `DELETE` event without content, both under the
+message's `resourceId` and stamped with the edit's or deletion's time (as the messages
+resource reference describes them); attachments are `urn:li:digitalmediaAsset:` URNs in
+`activity.attachments`; `extra_events` adds others (other resources, foreign events).
 
-The emulator's clock is the inbox's: its now is the newest thing that happened plus a
-minute (`clock_offset_ms` moves it on). A message is processed 30 s after it was sent, as
-in LinkedIn's samples; one the emulator first sees stamped earlier than its last look
-(added late) is processed just after that look. Tests that want the tap to take the
-changelog point the adapter's `utc_now` at `now()`; otherwise the synthetic history
-(2025) is older than 28 days and the tap reads the snapshot, as it would in production.
+The emulator's clock is the inbox's: its now is the newest thing that happened (a
+message sent, edited or deleted) plus a minute (`clock_offset_ms` moves it on). An event
+is processed 30 s after it happened, as in LinkedIn's samples; one the emulator first
+sees stamped earlier than its last look (added late) is processed just after that look.
+Tests that want the tap to take the changelog point the adapter's `utc_now` at `now()`;
+otherwise the synthetic history (2025) is older than 28 days and the tap reads the
+snapshot, as it would in production.
 
 Errors use LinkedIn's shape `{status, serviceErrorCode, code, message}`: a wrong token
 401, a missing token 401, an inactive `LinkedIn-Version` 426, a missing one 400, and
@@ -82,8 +86,9 @@ class DmaEmulator(ProviderEmulator):
         self.clock_offset_ms = 0
         self.extra_events: list[dict[str, Any]] = []
         self.owner_urn = person_urn(inbox.owner)
-        # When each message was processed, and the clock at the emulator's last look.
-        self._processed_at: dict[str, int] = {}
+        # When each message's CREATE, UPDATE and DELETE was processed, and the clock at the
+        # emulator's last look.
+        self._processed_at: dict[tuple[str, str], int] = {}
         self._last_look_ms = 0
         # Messages a changelog response carried (the tap gives them the event's id).
         self._via_changelog: set[str] = set()
@@ -95,32 +100,41 @@ class DmaEmulator(ProviderEmulator):
         newest = max(
             [HISTORY_START_MS]
             + [c.created_at_ms for c in self.inbox.conversations.values()]
-            + [m.sent_at_ms for c in self.inbox.conversations.values() for m in c.messages]
+            + [at for _, _, at in self._happenings()]
         )
         return newest + NOW_AFTER_NEWEST_MS + self.clock_offset_ms
+
+    def _happenings(self) -> list[tuple[Message, str, int]]:
+        """Every message event of the inbox: (message, method, when it happened)."""
+        found = []
+        for conversation in self.inbox.conversations.values():
+            for message in conversation.messages:
+                found.append((message, "CREATE", message.sent_at_ms))
+                if message.edited_at_ms is not None:
+                    found.append((message, "UPDATE", message.edited_at_ms))
+                if message.deleted_at_ms is not None:
+                    found.append((message, "DELETE", message.deleted_at_ms))
+        return found
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.now_ms() / 1000, tz=timezone.utc)
 
     def _observe(self) -> None:
-        """Stamp the messages added since the last look with their processing time."""
-        messages = sorted(
-            (m for c in self.inbox.conversations.values() for m in c.messages),
-            key=lambda m: m.sent_at_ms,
-        )
+        """Stamp the events that happened since the last look with their processing time."""
         late = 0
-        for message in messages:
-            if message.message_key in self._processed_at:
+        for message, method, at in sorted(self._happenings(), key=lambda h: h[2]):
+            key = (message.message_key, method)
+            if key in self._processed_at:
                 continue
-            stamp = message.sent_at_ms + PROCESSING_DELAY_MS
+            stamp = at + PROCESSING_DELAY_MS
             if self._last_look_ms and stamp <= self._last_look_ms:
                 late += 1
                 stamp = self._last_look_ms + late
-            self._processed_at[message.message_key] = stamp
+            self._processed_at[key] = stamp
         self._last_look_ms = self.now_ms()
 
-    def processed_at(self, message: Message) -> int:
-        return self._processed_at[message.message_key]
+    def processed_at(self, message: Message, method: str = "CREATE") -> int:
+        return self._processed_at[(message.message_key, method)]
 
     # --- what the contract suite asks ----------------------------------------------------
 
@@ -239,10 +253,9 @@ class DmaEmulator(ProviderEmulator):
             return error(400, f"count must be between 1 and {MAX_CHANGELOG_COUNT}")
         since = max(start_time, self.now_ms() - RETENTION_MS)
         events = [
-            (self.processed_at(m), m.message_key, self.message_event(m))
-            for c in self.inbox.conversations.values()
-            for m in c.messages
-            if self.processed_at(m) >= since
+            (self.processed_at(m, method), m.message_key, self.message_event(m, method))
+            for m, method, _ in self._happenings()
+            if self.processed_at(m, method) >= since
         ] + [
             (int(e["processedAt"]), str(e.get("activityId")), e)
             for e in self.extra_events
@@ -254,38 +267,52 @@ class DmaEmulator(ProviderEmulator):
         )
         return Reply(200, {"paging": {"start": 0, "count": count, "links": []}, "elements": page})
 
-    def message_event(self, message: Message) -> dict[str, Any]:
-        """A `messages` CREATE event, as the DMA changelog's messages reference shows them."""
+    def message_event(self, message: Message, method: str = "CREATE") -> dict[str, Any]:
+        """A `messages` event as the messages resource reference shows them: the CREATE
+        with the text as first sent, an UPDATE "with the edited content", a DELETE with
+        none; an edit's and a deletion's `createdAt` is their own time."""
         sender = person_urn(message.sender)
-        processed = self.processed_at(message)
+        processed = self.processed_at(message, method)
+        happened = {
+            "CREATE": message.sent_at_ms,
+            "UPDATE": message.edited_at_ms,
+            "DELETE": message.deleted_at_ms,
+        }[method]
+        text = message.original_text if method == "CREATE" else message.text
+        activity: dict[str, Any] = {
+            "author": sender,
+            "thread": f"urn:li:messagingThread:{message.thread_id}",
+            "createdAt": happened,
+            "attachments": [f"urn:li:digitalmediaAsset:{a.asset_id}" for a in message.attachments],
+        }
+        if method != "DELETE":
+            activity["content"] = {
+                "format": "TEXT",
+                "fallback": text,
+                "formatVersion": 1,
+                "content": {"string": text},
+            }
+        if method == "CREATE":
+            activity.update(
+                owner=sender,
+                deliveredAt=message.sent_at_ms,
+                id=message.message_key,
+                **{"$URN": f"urn:li:messagingMessage:{message.message_key}"},
+            )
+        event_name = f"{message.message_key}/{method}"
         return {
             "owner": self.owner_urn,
             "resourceId": message.message_key,
             "configVersion": 4,
-            "method": "CREATE",
-            "activity": {
-                "owner": sender,
-                "author": sender,
-                "thread": f"urn:li:messagingThread:{message.thread_id}",
-                "createdAt": message.sent_at_ms,
-                "deliveredAt": message.sent_at_ms,
-                "content": {
-                    "format": "TEXT",
-                    "fallback": message.text,
-                    "formatVersion": 1,
-                    "content": {"string": message.text},
-                },
-                "attachments": [],
-                "id": message.message_key,
-                "$URN": f"urn:li:messagingMessage:{message.message_key}",
-            },
+            "method": method,
+            "activity": activity,
             "resourceName": "messages",
             "resourceUri": f"/messages/{message.message_key}",
             "actor": sender,
-            "activityId": str(uuid.uuid5(uuid.NAMESPACE_URL, message.message_key)),
+            "activityId": str(uuid.uuid5(uuid.NAMESPACE_URL, event_name)),
             "processedAt": processed,
-            "capturedAt": message.sent_at_ms + 200,
+            "capturedAt": int(happened or 0) + 200,
             "activityStatus": "SUCCESS",
             "siblingActivities": [],
-            "id": uuid.uuid5(uuid.NAMESPACE_URL, message.message_key).int % 10**10,
+            "id": uuid.uuid5(uuid.NAMESPACE_URL, event_name).int % 10**10,
         }
