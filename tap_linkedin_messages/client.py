@@ -272,8 +272,20 @@ class InboxStream(RESTStream[str | None]):
         route = read.listing.route if read.listing is not None else ""
         payload, failure = api.answer(response, route=route, first_page=read.pages == 0)
         if failure is not None:
-            self.ledger.charge(self.name, api.credits_for_failure(failure))
-            api.decide(failure, response)
+            cost = api.credits_for_failure(failure)
+            try:
+                api.decide(failure, response)
+            except RetriableAPIError:
+                # The same request goes out again: what was reserved for it stays so.
+                self.ledger.charge(self.name, cost)
+                raise
+            except Exception:
+                # This request is over (a conversation gone, or the run stops): the SDK
+                # books no cost for it, so its reservation is released here.
+                self.ledger.charge(self.name, cost, reserved=read.reserved)
+                read.reserved = 0
+                raise
+            self.ledger.charge(self.name, cost)
         read.remember(response, payload)
 
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:

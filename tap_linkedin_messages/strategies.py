@@ -51,6 +51,10 @@ class Strategy(ABC):
         """One conversation's message records, newest first."""
 
 
+#: A conversation whose members' read found it gone.
+GONE = People()
+
+
 class ConversationApiStrategy(Strategy):
     """List conversations, then read each changed one."""
 
@@ -97,7 +101,11 @@ class ConversationApiStrategy(Strategy):
         """A changed conversation's participants, where one more request names them."""
         if self._side is None:
             self._side = stream.worker_copy()
-        people = self.people_of(self._side, read, str(record["conversation_id"]))
+        try:
+            people = self.people_of(self._side, read, str(record["conversation_id"]))
+        except ConversationGoneError:
+            # Emitted as listed; its messages' read meets the same 404 and skips it.
+            return
         if people:
             record["participants"] = people.others
 
@@ -114,8 +122,16 @@ class ConversationApiStrategy(Strategy):
             people = self._people.get(key)
             if people is None:
                 context = {**read.context, "conversation_id": conversation_id}
-                people = People.of(walker.walk(replace(read, context=context), listing))
+                try:
+                    people = People.of(walker.walk(replace(read, context=context), listing))
+                except ConversationGoneError:
+                    # Asked once: its messages' read is skipped without another request.
+                    self._people[key] = GONE
+                    raise
                 self._people[key] = people
+        if people is GONE:
+            msg = f"{read.source.name}: conversation {conversation_id} (its members' read)"
+            raise ConversationGoneError(msg)
         return people
 
     def messages(self, stream: MessagesStream, read: Read) -> Iterable[Record]:

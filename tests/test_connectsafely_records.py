@@ -20,7 +20,13 @@ import requests
 from singer_sdk.exceptions import RetriableAPIError
 
 from tap_linkedin_messages.normalize import datetime_to_rfc3339, parse_timestamp, rfc3339_to_ms
-from tap_linkedin_messages.providers.base import ConversationGoneError, PageAsk, ProviderError
+from tap_linkedin_messages.providers.base import (
+    RETRY_LATER,
+    ConversationGoneError,
+    PageAsk,
+    ProviderError,
+    TransientError,
+)
 from tap_linkedin_messages.providers.connectsafely import (
     ConnectSafelyProvider,
     conversation_record,
@@ -766,6 +772,19 @@ def test_transient_failures_are_retried(answer: requests.Response, expected: str
         provider().check(answer, route=MESSAGES)
     assert str(raised.value) == expected
     assert raised.value.response is answer
+
+
+def test_the_documented_500_is_retried_and_then_names_the_linkedin_session() -> None:
+    """The reference's 500 example, "Failed to get LinkedIn authentication credentials"
+    (https://connectsafely.ai/docs/api/linkedin-messaging/get-messaging-recent-messages-get-recent-messages),
+    is about the account's LinkedIn session, not a passing outage."""
+    body = {"error": "Failed to get LinkedIn authentication credentials", "success": False}
+    with pytest.raises(TransientError) as session:
+        provider().check(response(500, body), route=MESSAGES)
+    assert "reconnect LinkedIn in ConnectSafely" in session.value.hint
+    with pytest.raises(TransientError) as outage:
+        provider().check(response(503, {"error": "Service unavailable"}), route=MESSAGES)
+    assert outage.value.hint == RETRY_LATER
 
 
 def test_secrets_and_newlines_never_reach_the_error_line() -> None:

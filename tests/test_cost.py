@@ -11,12 +11,12 @@ from tap_linkedin_messages.ledger import CreditBudgetError
 from tap_linkedin_messages.normalize import ms_to_rfc3339
 from tap_linkedin_messages.tap import TapLinkedInMessages
 from tests.conftest import SyncOutput, captured_stdout, run_cli, run_tap
+from tests.emulators.inbox import SyntheticInbox
+from tests.emulators.linkup import LinkupEmulator
+from tests.emulators.server import Fault
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-    from tests.emulators.inbox import SyntheticInbox
-    from tests.emulators.linkup import LinkupEmulator
 
 
 def counts_asked(emulator: LinkupEmulator, route: str) -> list[int]:
@@ -144,3 +144,18 @@ def test_max_credits_stops_before_the_budget_and_a_rerun_loses_nothing(
     assert everything == {
         inbox.message_urn(m) for c in inbox.conversations.values() for m in c.messages
     }
+
+
+def test_conversations_skipped_as_gone_leave_nothing_reserved_against_max_credits() -> None:
+    """Each request reserves its worst case (a full page, 10 credits here) against
+    `max_credits`; a conversation answered 404 is skipped, and its reservation freed."""
+    inbox = SyntheticInbox.generate(seed=64, conversations=6, messages=2)
+    with LinkupEmulator(inbox) as linkup:
+        gone = linkup.error_reply("conversation_gone")
+        linkup.inject(*[Fault(route="get_conversation", reply=gone) for _ in range(4)])
+        # Cost: 1 (inbox) + 2 (two conversations of 2 messages); errors cost nothing. Four
+        # leaked reservations (40) would refuse a request long before that.
+        output = run_tap(linkup.config(page_size=100, max_credits=15))
+        billed = linkup.credits
+    assert len(output.of("messages")) == 4
+    assert billed == 3

@@ -36,6 +36,7 @@ from tap_linkedin_messages.providers.linkedin_dma import (
 )
 from tap_linkedin_messages.providers.linkedin_export import (
     LinkedInExportSource,
+    split_names,
     synthesized_message_id,
 )
 from tests.conftest import load_fixture, response, run_tap
@@ -181,14 +182,20 @@ def test_snapshot_rows_are_normalised_like_csv_cells() -> None:
             {
                 "snapshotDomain": "INBOX",
                 "snapshotData": [
-                    {" conversation id ": T1, "TO": ["A B", "C D"], "SUBJECT": None, "N": 3}
+                    {
+                        " conversation id ": T1,
+                        "TO": ["Ana Lima, PhD", "C D"],
+                        "SUBJECT": None,
+                        "N": 3,
+                    }
                 ],
             },
         ]
     }
-    assert snapshot_rows(body) == [
-        {"CONVERSATION ID": T1, "TO": "A B, C D", "SUBJECT": "", "N": "3"}
-    ]
+    (row,) = snapshot_rows(body)
+    assert row == {"CONVERSATION ID": T1, "TO": "Ana Lima, PhD,C D", "SUBJECT": "", "N": "3"}
+    # Read back as the export's TO cell: two people, each whole.
+    assert split_names(row["TO"]) == ["Ana Lima, PhD", "C D"]
 
 
 def test_snapshot_paging_follows_next_links_not_total() -> None:

@@ -519,3 +519,39 @@ def test_the_inboxs_files_reach_the_records_through_the_archive(tmp_path: Path) 
     others = [r for r in emitted if r["text"] not in (one.text, two.text)]
     assert len(others) == 6
     assert all(r["attachments"] == [] for r in others)
+
+
+def test_export_path_at_an_extracted_archive_reads_its_inbox_not_its_other_files(
+    tmp_path: Path,
+) -> None:
+    """An extracted archive holds `Connections.csv`, `Profile.csv`, ... beside the inbox."""
+    extracted = tmp_path / "Basic_LinkedInDataExport_01-01-2026"
+    extracted.mkdir()
+    write_archive(ROWS, extracted / "messages.csv", as_zip=False)
+    write_archive(coaching_rows(), extracted / "guide_messages.csv", as_zip=False)
+    (extracted / "Connections.csv").write_text('"First Name","Last Name","URL"\n"Ana","Lima",""\n')
+    (extracted / "Profile.csv").write_text('"First Name","Headline"\n"Me","Synthetic"\n')
+    output = run_tap({"provider": "linkedin_export", "export_path": str(extracted)})
+    assert sorted({r["thread_id"] for r in output.of("messages")}) == ["2-AAA", "2-GRP"]
+    assert len(output.of("messages")) == len(ROWS)
+
+
+def test_a_file_that_is_not_utf8_past_its_first_rows_gives_each_row_once(tmp_path: Path) -> None:
+    """A Windows-1252 file whose first bytes happen to be valid UTF-8 (`Ã©` is the bytes
+    of UTF-8's `é`) and whose first byte that is not comes far in, past the decoder's
+    first chunks: every row once, all read in the file's one encoding."""
+    rows = [row("2-AAA", ME, [ANA], "2026-01-01 09:59:00 UTC", "RÃ©sumÃ© attached")]
+    rows += [
+        row("2-AAA", ME, [ANA], f"2026-01-01 10:{i // 60:02d}:{i % 60:02d} UTC", f"Plain {i}")
+        for i in range(3000)
+    ]
+    rows.append(row("2-AAA", ANA, [ME], "2026-01-01 11:00:00 UTC", "Café à 15h ?"))
+    path = write_archive(rows, tmp_path / "messages.csv", encoding="cp1252", as_zip=False)
+    texts = [
+        r["text"]
+        for r in run_tap({"provider": "linkedin_export", "export_path": str(path)}).of("messages")
+    ]
+    assert len(texts) == len(set(texts)) == 3002
+    assert "Café à 15h ?" in texts
+    assert "RÃ©sumÃ© attached" in texts
+    assert "Résumé attached" not in texts

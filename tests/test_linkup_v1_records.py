@@ -318,6 +318,11 @@ def test_any_other_error_stops_the_run_naming_the_provider_and_the_error() -> No
         provider().check(
             response(400, {"status": "error", "message": "Bad category"}), route="inbox"
         )
+    # Out of credits is not retried (v1 bills every failed call), "try again" or not.
+    polite = {"status": "error", "message": "Not enough credits, please try again later"}
+    with pytest.raises(ProviderError, match="top up LinkupAPI credits") as raised:
+        provider().check(response(200, polite), route="inbox")
+    assert not isinstance(raised.value, RetriableAPIError)
 
 
 def test_error_text_is_one_line_and_never_holds_a_secret() -> None:

@@ -28,7 +28,7 @@ from tap_linkedin_messages.providers.unipile import (
     conversation_record,
     message_record,
 )
-from tests.conftest import load_fixture, response, run_tap
+from tests.conftest import load_fixture, response, run_cli, run_tap
 from tests.emulators.inbox import Person, SyntheticInbox
 from tests.emulators.server import Fault
 from tests.emulators.unipile import ISO_MILLIS, UnipileEmulator
@@ -413,8 +413,8 @@ def test_a_listing_is_returned_decoded() -> None:
         ),
         (
             response(401, problem(401, "errors/expired_credentials", "Expired.")),
-            "unipile: errors/expired_credentials (HTTP 401): Expired. - check the `api_key` "
-            "setting",
+            "unipile: errors/expired_credentials (HTTP 401): Expired. - reconnect the LinkedIn "
+            "account in Unipile, or check `account_id`",
         ),
         (
             response(401, problem(401, "errors/missing_credentials", "No key.")),
@@ -583,3 +583,42 @@ def test_attachments_reactions_edits_and_deletions_over_http() -> None:
     assert record(edited)["edited_at"] is None  # Unipile says whether, not when
     assert (record(gone)["text"], record(gone)["is_deleted"]) == (None, True)
     assert record(with_file)["is_deleted"] is False
+
+
+def test_an_unknown_account_id_is_one_line_naming_it(tmp_path: Any) -> None:
+    """The account's status (`GET /api/v1/accounts/{account_id}`) is the first request:
+    its 404 names the settings that can cause it."""
+    inbox = SyntheticInbox.generate(seed=82, conversations=2, messages=2)
+    with UnipileEmulator(inbox) as emulator:
+        run = run_cli(tmp_path, emulator.config(account_id="NoSuchAccount000000000"))
+        assert emulator.routes() == {"get_account": 1}
+    assert run.returncode == 1, run.stderr
+    assert "Traceback" not in run.stderr
+    (line,) = [line for line in run.stderr.splitlines() if "| ERROR" in line and "unipile:" in line]
+    assert "errors/resource_not_found (HTTP 404)" in line
+    assert line.endswith("check the `account_id` and `api_url` settings")
+
+
+def test_a_chat_gone_before_its_attendees_are_read_is_skipped(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    inbox = SyntheticInbox.generate(seed=83, conversations=3, messages=2)
+    gone = inbox.newest_first()[0]
+    with UnipileEmulator(inbox) as emulator:
+        emulator.inject(
+            Fault(route="list_chat_attendees", reply=emulator.error_reply("conversation_gone"))
+        )
+        output = run_tap(emulator.config())
+        expected = {
+            emulator.message_id(m)
+            for c in inbox.conversations.values()
+            if c is not gone
+            for m in c.messages
+        }
+        routes = emulator.routes()
+        read = emulator.threads_read()
+    assert {r["message_id"] for r in output.of("messages")} == expected
+    # One 404, and nothing more asked of that chat.
+    assert routes["list_chat_attendees"] == 3
+    assert gone.thread_id not in read
+    assert any("no longer exists" in r.getMessage() for r in caplog.records)

@@ -37,6 +37,7 @@ from tap_linkedin_messages import records
 from tap_linkedin_messages.normalize import EPOCH, any_time_to_rfc3339, thread_id_from_urn
 from tap_linkedin_messages.providers.base import (
     SAYS_NOTHING,
+    SERVER_ERRORS,
     ApiRequest,
     ConversationApi,
     ErrorRule,
@@ -253,6 +254,15 @@ class ConnectSafelyProvider(ConversationApi):
     )
     errors: ClassVar[tuple[ErrorRule, ...]] = (
         rule(Outcome.FAIL, "check the `api_key` setting", status={401, 403}),
+        # The reference's own 500 example is about the LinkedIn session behind the
+        # account: retried like any 500, but the last word says what to mend.
+        rule(
+            Outcome.RETRY,
+            "ConnectSafely could not use the LinkedIn account's session; if it persists, "
+            "reconnect LinkedIn in ConnectSafely (or check `account_id`)",
+            status=SERVER_ERRORS,
+            text=r"linkedin authentication credentials",
+        ),
         rule(
             Outcome.FAIL,
             "check the `account_id` setting (without one: connect a LinkedIn account in "

@@ -130,11 +130,13 @@ def _whole_seconds(epoch_ms: Any) -> str | None:
 
 
 def _cell(value: Any) -> str:
-    """A snapshot value as the CSV cell the export's parser expects."""
+    """A snapshot value as the CSV cell the export's parser expects: a list joined with
+    a bare comma, as the export joins a group's names (a comma and a space is inside one
+    name, as in "Ana Lima, PhD")."""
     if value is None:
         return ""
     if isinstance(value, list):
-        return ", ".join(str(item) for item in value)
+        return ",".join(str(item) for item in value)
     return str(value)
 
 
@@ -183,8 +185,12 @@ def changelog_message_record(event: dict[str, Any]) -> Record:
     thread = activity.get("thread")
     thread_urn = thread if isinstance(thread, str) else None
     conversation_id = (thread_urn.removeprefix(THREAD_URN_PREFIX) if thread_urn else None) or None
-    # For format TEXT the text is `fallback` (LITTLE: `fallback` is the text without
-    # its markup); `content.content.string` only where there is no fallback.
+    # The text is `fallback`: LinkedIn's message schema says a TEXT message's `content`
+    # "is not provided and will be null"
+    # (https://learn.microsoft.com/en-us/linkedin/shared/references/v2/message-schema), and
+    # a LITTLE one's fallback is its text without the markup. Only a TEXT event without a
+    # fallback falls back to `content.content.string` [inferred]; other formats' markup
+    # (an audio message's `{audio|...}`) is no text.
     inner = content.get("content") or {}
     text = content.get("fallback") or (
         inner.get("string") if content.get("format") == "TEXT" else None

@@ -33,6 +33,7 @@ and who is who, once to build the records. Memory stays flat whatever the archiv
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
@@ -450,27 +451,38 @@ def opened(path: Path, member: str | None) -> Iterator[IO[bytes]]:
         yield file
 
 
+def encoding_of(path: Path, member: str | None, origin: str) -> str:
+    """The first of `ENCODINGS` the whole file decodes in, found before any row is read:
+    a file that turned out not to be UTF-8 half-way would otherwise give its first rows
+    twice. One pass of bytes, a megabyte at a time (about a second per 200 MB)."""
+    for encoding in ENCODINGS:
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            with opened(path, member) as raw:
+                while chunk := raw.read(1 << 20):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    msg = f"linkedin_export: {origin} is not text in a known encoding - check `export_path`"
+    raise ProviderError(msg)
+
+
 def csv_rows(path: Path, member: str | None) -> Iterator[dict[str, str]]:
     """The rows of one inbox file, whatever its encoding, header names normalised."""
     origin = f"{path}:{member}" if member else str(path)
-    for encoding in ENCODINGS:
-        try:
-            with opened(path, member) as raw:
-                text = io.TextIOWrapper(raw, encoding=encoding, newline="")
-                reader = csv.reader(text)
-                names = header_of(next(reader, None), origin)
-                width = len(names)
-                for values in reader:
-                    if not any(values):
-                        continue  # a blank line
-                    if len(values) < width:
-                        values += [""] * (width - len(values))
-                    yield {name: value for name, value in zip(names, values, strict=False) if name}
-            return
-        except UnicodeDecodeError:
-            continue
-    msg = f"linkedin_export: {origin} is not text in a known encoding - check `export_path`"
-    raise ProviderError(msg)
+    encoding = encoding_of(path, member, origin)
+    with opened(path, member) as raw:
+        reader = csv.reader(io.TextIOWrapper(raw, encoding=encoding, newline=""))
+        names = header_of(next(reader, None), origin)
+        width = len(names)
+        for values in reader:
+            if not any(values):
+                continue  # a blank line
+            if len(values) < width:
+                values += [""] * (width - len(values))
+            yield {name: value for name, value in zip(names, values, strict=False) if name}
 
 
 def is_inbox_file(name: str) -> bool:
@@ -522,7 +534,9 @@ def archive_files(path: Path) -> list[Path]:
     """The archives `export_path` names, oldest first.
 
     One ZIP or CSV, or a folder of them: its ZIPs, its CSVs (look-alikes skipped), and the
-    `messages.csv` of archives extracted into sub-folders.
+    `messages.csv` of archives extracted into sub-folders. A folder that holds a
+    `messages.csv` itself is an extracted archive: of its CSVs only that one is the inbox
+    (`Connections.csv`, `Profile.csv`, ... are the archive's other files).
     """
     if path.is_file():
         return [path]
@@ -533,12 +547,18 @@ def archive_files(path: Path) -> list[Path]:
     entries += [p for sub in path.iterdir() if sub.is_dir() for p in sub.iterdir() if p.is_file()]
     relative = {str(p.relative_to(path).as_posix()): p for p in entries}
     skip_look_alikes(list(relative), str(path))
-    found = [
-        p
-        for name, p in relative.items()
-        if (p.parent == path and p.suffix.lower() in (".zip", ".csv") and not is_look_alike(name))
-        or (p.parent != path and is_inbox_file(name))
-    ]
+    extracted = any(p.parent == path and is_inbox_file(name) for name, p in relative.items())
+
+    def is_archive(name: str, p: Path) -> bool:
+        if p.parent != path:
+            return is_inbox_file(name)
+        if p.suffix.lower() == ".zip":
+            return True
+        if p.suffix.lower() != ".csv" or is_look_alike(name):
+            return False
+        return is_inbox_file(name) or not extracted
+
+    found = [p for name, p in relative.items() if is_archive(name, p)]
     if not found:
         msg = (
             f"linkedin_export: {path} holds no export archive (no .zip, no {MESSAGES_CSV}) - "

@@ -159,7 +159,7 @@ class LinkupV1Provider(ConversationApi):
     )
     # v1 documents no error codes, so failures are told apart by their text. Rate limits
     # come first (their text may name the key or session they apply to), then the
-    # credentials, and only then the vaguer "try again" phrases.
+    # credentials and the credit balance, and only then the vaguer "try again" phrases.
     errors: ClassVar[tuple[ErrorRule, ...]] = (
         rule(Outcome.RETRY, RETRY_LATER, status={429, *SERVER_ERRORS}),
         rule(Outcome.RETRY, RETRY_LATER, text=r"rate.?limit|too many requests"),
@@ -177,6 +177,12 @@ class LinkupV1Provider(ConversationApi):
             "check the `api_key` and `login_token` settings",
             text=r"unauthori[sz]ed|forbidden|authenticat|credential",
         ),
+        # Out of credits is no passing fault, however politely it says "try again".
+        rule(
+            Outcome.FAIL,
+            "top up LinkupAPI credits; the next run resumes from the bookmark",
+            text=r"credit",
+        ),
         rule(
             Outcome.RETRY,
             RETRY_LATER,
@@ -187,11 +193,6 @@ class LinkupV1Provider(ConversationApi):
             route="conversation",
             text=r"conversation\b.*\b(not found|does ?n[o']t exist|no longer exists|deleted)"
             r"|no conversation|conversation_not_found",
-        ),
-        rule(
-            Outcome.FAIL,
-            "top up LinkupAPI credits; the next run resumes from the bookmark",
-            text=r"credit",
         ),
         # v1 errors are HTTP 200 with a JSON body; one that is not JSON is a transport fault.
         rule(

@@ -220,17 +220,19 @@ class UnipileProvider(ConversationApi):
     people_shape = PageShape(items="$.items[*]", record=member_record, cursor="$.cursor")
     # Problem+json-like bodies: `type` (`errors/...`) says what, `detail` says more.
     errors: ClassVar[tuple[ErrorRule, ...]] = (
-        # About the LinkedIn account's session at Unipile, not about our API key.
+        # About the LinkedIn account's session at Unipile, not about our API key: the
+        # reference's `expired_credentials` is "Invalid credentials. Please check your
+        # username and password" (the LinkedIn login behind the account).
         rule(
             Outcome.FAIL,
             RECONNECT,
             text=r"^errors/(disconnected_account|disconnected_feature|multiple_sessions"
-            r"|checkpoint_error|invalid_checkpoint_solution)\b",
+            r"|checkpoint_error|invalid_checkpoint_solution|expired_credentials)\b",
         ),
         rule(
             Outcome.FAIL,
             "check the `api_key` setting",
-            text=r"^errors/(missing|invalid|expired)_credentials\b",
+            text=r"^errors/(missing|invalid)_credentials\b",
         ),
         rule(Outcome.FAIL, "check the `account_id` setting", text=r"^errors/wrong_account\b"),
         rule(
@@ -263,6 +265,15 @@ class UnipileProvider(ConversationApi):
             status={404},
             route="inbox",
         ),
+        # The account's status, read before its inbox: the first place a wrong one shows.
+        rule(
+            Outcome.FAIL,
+            "check the `account_id` and `api_url` settings",
+            status={404},
+            route="account",
+        ),
+        # A chat deleted between the listing and its attendees' read, as for its messages.
+        rule(Outcome.GONE, status={404}, route="people"),
         # Valid JSON that is no Unipile listing: something else answers at `api_url`.
         rule(
             Outcome.FAIL,
