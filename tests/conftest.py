@@ -24,6 +24,16 @@ REPO = Path(__file__).resolve().parent.parent
 TAP_EXECUTABLE = Path(sys.executable).parent / "tap-linkedin-messages"
 FIXTURES = REPO / "tests" / "fixtures"
 
+#: What a provider's messages do not say: null, never guessed (an empty list only
+#: where the provider says there are none).
+UNSAID = {
+    "attachments": None,
+    "reactions": None,
+    "is_edited": None,
+    "edited_at": None,
+    "is_deleted": None,
+}
+
 
 def load_fixture(name: str) -> Any:
     """A provider's documented example payload, from `tests/fixtures/` (see its README)."""

@@ -32,7 +32,7 @@ from tap_linkedin_messages.providers.connectsafely import (
     conversation_record,
     message_record,
 )
-from tests.conftest import load_fixture, response, run_tap
+from tests.conftest import UNSAID, load_fixture, response, run_tap
 from tests.emulators.connectsafely import ConnectSafelyEmulator
 from tests.emulators.inbox import Person, SyntheticInbox
 
@@ -52,16 +52,6 @@ def provider(**config: Any) -> ConnectSafelyProvider:
 
 def no_sender() -> dict[str, Any]:
     return {"name": None, "first_name": None, "last_name": None, "profile_url": None, "is_me": None}
-
-
-# What ConnectSafely's messages do not say (null, never guessed).
-UNSAID = {
-    "attachments": None,
-    "reactions": None,
-    "is_edited": None,
-    "edited_at": None,
-    "is_deleted": None,
-}
 
 
 # --- records: the documentation's own examples (the deprecated routes) ---------------------

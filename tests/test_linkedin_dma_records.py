@@ -39,7 +39,7 @@ from tap_linkedin_messages.providers.linkedin_export import (
     split_names,
     synthesized_message_id,
 )
-from tests.conftest import load_fixture, response, run_tap
+from tests.conftest import UNSAID, load_fixture, response, run_tap
 from tests.emulators.export import ExportArchive, export_rows, write_archive
 from tests.emulators.inbox import SyntheticInbox
 from tests.emulators.linkedin_dma import DmaEmulator
@@ -52,14 +52,7 @@ ANA = "https://www.linkedin.com/in/ana-lima-3"
 T1, T2 = "2-VGhyZWFkT25lRXhhbXBsZQ==", "2-VGhyZWFkVHdvRXhhbXBsZQ=="
 M1, M2, M3 = "2-TWVzc2FnZU9uZUV4YW1wbGU=", "2-TWVzc2FnZVR3b0V4YW1wbGU=", "2-TWVzc2FnZVRocmVlRXg="
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
-# What the changelog's events do not say; the snapshot's rows do list attachments (none).
-UNSAID = {
-    "attachments": None,
-    "reactions": None,
-    "is_edited": None,
-    "edited_at": None,
-    "is_deleted": None,
-}
+# The snapshot's rows do list attachments (none); the changelog's events say nothing more.
 NO_ATTACHMENTS: dict[str, Any] = {**UNSAID, "attachments": []}
 
 

@@ -12,17 +12,9 @@ from tap_linkedin_messages.providers.linkup import (
     conversation_record,
     message_record,
 )
-from tests.conftest import load_fixture
+from tests.conftest import UNSAID, load_fixture
 
 THREAD_ID = "2-MDZiY2ExOTgtM2NjNy00OTU4LTgyNjUtZWFlMmIwZjM1NTlmXzEwMA=="
-# Documented, and what no LinkupAPI message says (null, never guessed).
-UNSAID = {
-    "attachments": None,
-    "reactions": None,
-    "is_edited": None,
-    "edited_at": None,
-    "is_deleted": None,
-}
 
 
 def test_list_inbox_example_becomes_the_expected_record() -> None:

@@ -28,22 +28,13 @@ from tap_linkedin_messages.providers.unipile import (
     conversation_record,
     message_record,
 )
-from tests.conftest import load_fixture, response, run_cli, run_tap
+from tests.conftest import UNSAID, load_fixture, response, run_cli, run_tap
 from tests.emulators.inbox import Person, SyntheticInbox
 from tests.emulators.server import Fault
 from tests.emulators.unipile import ISO_MILLIS, UnipileEmulator
 
 API_URL = "https://api1.unipile.com:13111"
 CONFIG = {"api_key": "sk-unipile-secret", "account_id": "t5XY4yQzR9WVrlNFyTRBbg"}
-
-
-UNSAID = {
-    "attachments": None,
-    "reactions": None,
-    "is_edited": None,
-    "edited_at": None,
-    "is_deleted": None,
-}
 
 
 def provider() -> UnipileProvider:
