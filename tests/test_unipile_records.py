@@ -613,3 +613,16 @@ def test_a_chat_gone_before_its_attendees_are_read_is_skipped(
     assert routes["list_chat_attendees"] == 3
     assert gone.thread_id not in read
     assert any("no longer exists" in r.getMessage() for r in caplog.records)
+
+
+def test_a_chat_with_no_timestamp_is_passed_over_and_the_run_goes_on() -> None:
+    """A chat nobody wrote in yet has a null `timestamp` (nullable in Unipile's SDK,
+    `src/schemas/chat.schema.ts`): nothing to read or bookmark, nothing stops."""
+    inbox = SyntheticInbox.generate(seed=84, conversations=3, messages=2)
+    empty = inbox.add_conversation([Person("unipile-quiet", "Quiet", "Member", "Role")])
+    with UnipileEmulator(inbox) as emulator:
+        assert emulator.chat_item(empty)["timestamp"] is None
+        output = run_tap(emulator.config())
+    assert empty.thread_id not in {r["thread_id"] for r in output.of("conversations")}
+    assert len(output.of("conversations")) == 3
+    assert len(output.of("messages")) == 6

@@ -304,7 +304,8 @@ def participant_urn(person: Person) -> str:
 
 
 def participant_item(person: Person) -> dict[str, Any]:
-    """A member of `participants[]`, every field seed 004 shows."""
+    """A member of `participants[]`, every field the recent-messages reference shows
+    (https://connectsafely.ai/docs/api/linkedin-messaging/get-messaging-recent-messages-get-recent-messages)."""
     return {
         "profileId": person.profile_id,
         "name": person.name,
@@ -322,7 +323,8 @@ def participant_item(person: Person) -> dict[str, Any]:
 
 
 def redirect_recent_messages(call: Call) -> Reply:
-    """Seed 004's route: `307` to `GET /conversations`, its query carried over.
+    """The deprecated `GET /messaging/recent-messages`: `307` to `GET /conversations`, its
+    query carried over.
 
     `keywords` has no counterpart there and is dropped; `read=false` (unread ones) becomes
     `unreadOnly=true`.
@@ -334,7 +336,8 @@ def redirect_recent_messages(call: Call) -> Reply:
 
 
 def redirect_conversation_details(call: Call) -> Reply:
-    """Seed 002's route: `307` to `GET /conversations/{urn}/messages`.
+    """The deprecated `GET /messaging/conversation-details`: `307` to
+    `GET /conversations/{urn}/messages`.
 
     Its anchor paging maps onto the cursor: `deliveredAt` with `countBefore` asks for the
     messages older than a time, which is what `cursor` and `count` ask for.
