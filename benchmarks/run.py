@@ -47,6 +47,7 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks import archive  # noqa: E402
 from benchmarks.snapshot_server import ArchiveSnapshotServer  # noqa: E402
+from tap_linkedin_messages.providers import PROVIDERS, ConversationApi  # noqa: E402
 from tests.emulators import EMULATORS, emulator_class  # noqa: E402
 from tests.emulators.inbox import SyntheticInbox  # noqa: E402
 from tests.emulators.server import ProviderEmulator  # noqa: E402
@@ -63,10 +64,19 @@ TIME_FILTERS = {
     "unipile": (False, True),
 }
 BILLING_UNIT = 10
-# Requests a provider needs per conversation read beyond its messages: Unipile's messages
-# name their senders by id only, and one attendees listing (a page of fewer than ten
-# people: 1 credit under the shared rule) names them.
-PEOPLE_LISTINGS = {"unipile": 1}
+
+
+def people_listings(provider: str) -> int:
+    """Requests a provider needs per conversation read beyond its messages: one where its
+    adapter has a `people()` listing (Unipile's attendees, which name the senders its
+    messages give by id only; a page of fewer than ten people, 1 credit by the shared
+    rule), none otherwise."""
+    adapter = PROVIDERS[provider]
+    return int(
+        issubclass(adapter, ConversationApi) and adapter.people is not ConversationApi.people
+    )
+
+
 SPACING_MS = 3 * 60_000  # 100,000 messages over ~9 months: all in the past
 
 
@@ -189,7 +199,7 @@ def ceiling(records: int, writer: str = "msgspec") -> float:
 
 def full_sync_minimum(provider: str, inbox: SyntheticInbox) -> int:
     listed = list(inbox.conversations.values())
-    people = PEOPLE_LISTINGS.get(provider, 0) * len(listed)
+    people = people_listings(provider) * len(listed)
     return (
         math.ceil(len(listed) / BILLING_UNIT)
         + sum(math.ceil(len(c.messages) / BILLING_UNIT) for c in listed)
@@ -205,7 +215,7 @@ def incremental_minimum(provider: str, new_counts: list[int]) -> int:
     per_conversation = sum(
         math.ceil((count + (0 if messages_filter else 1)) / BILLING_UNIT) for count in new_counts
     )
-    return inbox + per_conversation + PEOPLE_LISTINGS.get(provider, 0) * changed
+    return inbox + per_conversation + people_listings(provider) * changed
 
 
 def benchmark(provider: str, workdir: Path, total: int) -> dict[str, Any]:

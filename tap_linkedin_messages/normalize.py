@@ -89,6 +89,11 @@ def profile_key(profile_url: str | None) -> str | None:
     return key.removeprefix("https://").removeprefix("http://").removeprefix("www.")
 
 
+def flag(value: object) -> bool | None:
+    """A provider's flag (`true`, or Unipile's `0`/`1`) as a bool; None where absent."""
+    return bool(value) if value is not None else None
+
+
 def is_member_id_url(key: str | None) -> bool:
     """A profile key in LinkedIn's member-id form (`linkedin.com/in/acoa...`), which names
     the same person as their vanity URL without anything to tell so."""

@@ -8,7 +8,10 @@ every record carries (`account_id`, `provider`; a conversation's ids on its mess
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 Record = dict[str, Any]
 
@@ -90,6 +93,14 @@ def reaction(
 ) -> Record:
     """An emoji someone put on a message (`messages.reactions[]`)."""
     return {"value": value, "sender_id": sender_id, "is_me": is_me}
+
+
+def each(items: Any, build: Callable[[dict[str, Any]], Record]) -> list[Record] | None:
+    """A provider's list (attachments, reactions) as our records, `build` for each item;
+    None where the payload has no list, an empty list where it says there are none."""
+    if not isinstance(items, list):
+        return None
+    return [build(item) for item in items if isinstance(item, dict)]
 
 
 def message(

@@ -35,6 +35,7 @@ from tap_linkedin_messages.providers.connectsafely import (
 from tests.conftest import UNSAID, load_fixture, response, run_tap
 from tests.emulators.connectsafely import ConnectSafelyEmulator
 from tests.emulators.inbox import Person, SyntheticInbox
+from tests.emulators.server import Call
 
 API_URL = "https://api.connectsafely.ai/linkedin"
 CONFIG = {"api_key": "sk-connectsafely-secret", "account_id": "696ce9e780e0483585e4e553"}
@@ -800,20 +801,28 @@ def test_an_inclusive_cursor_is_tolerated_not_a_loop() -> None:
     assert len(emitted) == len(set(emitted)) == 14
 
 
+def twenty_five_new_messages(
+    inbox: SyntheticInbox, page_size: int
+) -> tuple[list[str], list[Call], list[str]]:
+    """A full sync, then 25 new messages in one conversation and an incremental run: the
+    ids it emitted, its message requests, and the ids of the new messages."""
+    with ConnectSafelyEmulator(inbox) as emulator:
+        first = run_tap(emulator.config(page_size=page_size))
+        thread_id = next(iter(inbox.conversations))
+        added = [inbox.add_message(thread_id) for _ in range(25)]
+        emulator.reset_counters()
+        second = run_tap(emulator.config(page_size=page_size), state=first.state)
+        pages = [c for c in emulator.calls if c.route == emulator.messages_route]
+    emitted = [r["message_id"] for r in second.of("messages")]
+    return emitted, pages, [inbox.message_urn(m) for m in added]
+
+
 def test_a_long_incremental_read_pages_with_the_cursor_alone() -> None:
     """`since` on the first request of a conversation, `cursor` alone after it: the
     emulator answers 400 to the two together."""
     inbox = SyntheticInbox.generate(seed=78, conversations=3, messages=2)
-    with ConnectSafelyEmulator(inbox) as emulator:
-        first = run_tap(emulator.config(page_size=10))
-        thread_id = next(iter(inbox.conversations))
-        added = [inbox.add_message(thread_id) for _ in range(25)]
-        emulator.reset_counters()
-        second = run_tap(emulator.config(page_size=10), state=first.state)
-        pages = [c for c in emulator.calls if c.route == emulator.messages_route]
-    assert sorted(r["message_id"] for r in second.of("messages")) == sorted(
-        inbox.message_urn(m) for m in added
-    )
+    emitted, pages, added = twenty_five_new_messages(inbox, page_size=10)
+    assert sorted(emitted) == sorted(added)
     assert len(pages) > 1
     assert "since" in pages[0].query
     assert "cursor" not in pages[0].query
@@ -826,12 +835,7 @@ def test_the_page_since_filters_is_asked_at_full_size_and_billed_for_new_message
     (not the small first page of an unfiltered incremental read), so 25 new messages
     are one request and the 3 credits they cost, nothing more."""
     inbox = SyntheticInbox.generate(seed=79, conversations=3, messages=40)
-    with ConnectSafelyEmulator(inbox) as emulator:
-        first = run_tap(emulator.config(page_size=100))
-        thread_id = next(iter(inbox.conversations))
-        added = [inbox.add_message(thread_id) for _ in range(25)]
-        emulator.reset_counters()
-        second = run_tap(emulator.config(page_size=100), state=first.state)
-        (page,) = [c for c in emulator.calls if c.route == emulator.messages_route]
-    assert len(second.of("messages")) == len(added)
+    emitted, pages, added = twenty_five_new_messages(inbox, page_size=100)
+    assert sorted(emitted) == sorted(added)
+    (page,) = pages
     assert (page.query["count"], page.credits) == (["100"], 3)

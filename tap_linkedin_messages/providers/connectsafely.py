@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 from urllib.parse import quote
 
 from tap_linkedin_messages import records
-from tap_linkedin_messages.normalize import EPOCH, any_time_to_rfc3339, thread_id_from_urn
+from tap_linkedin_messages.normalize import EPOCH, any_time_to_rfc3339, flag, thread_id_from_urn
 from tap_linkedin_messages.providers.base import (
     SAYS_NOTHING,
     SERVER_ERRORS,
@@ -105,8 +105,7 @@ def profile_url(profile_id: str | None) -> str | None:
 
 def is_from_owner(item: dict[str, Any]) -> bool | None:
     """`isSentByOwner` as a bool, or None where the payload does not say."""
-    value = item.get("isSentByOwner")
-    return bool(value) if value is not None else None
+    return flag(item.get("isSentByOwner"))
 
 
 def conversation_record(item: dict[str, Any], *, category: str | None) -> Record:
@@ -160,44 +159,32 @@ def message_record(item: dict[str, Any]) -> Record:
             or profile_url(profile_id),
             is_me=is_from_owner(item),
         ),
-        attachments=attachments_of(item.get("attachments")),
-        reactions=reactions_of(item.get("reactions")),
+        attachments=records.each(item.get("attachments"), attachment_record),
+        reactions=records.each(item.get("reactions"), reaction_record),
     )
 
 
-def attachments_of(items: Any) -> list[Record] | None:
-    """`attachments[]`, whose item shape the reference leaves undocumented [inferred: the
-    fields of its upload answer, `{assetUrn, name, mediaType, byteSize}`, and the `url`
-    its download route takes]. None where the payload has no list."""
-    if not isinstance(items, list):
-        return None
-    return [
-        records.attachment(
-            id=item.get("assetUrn") or item.get("id"),
-            name=item.get("name") or item.get("fileName"),
-            media_type=item.get("mediaType") or item.get("mimeType"),
-            size_bytes=item.get("byteSize") if isinstance(item.get("byteSize"), int) else None,
-            url=item.get("url"),
-        )
-        for item in items
-        if isinstance(item, dict)
-    ]
+def attachment_record(item: dict[str, Any]) -> Record:
+    """One of `attachments[]`, whose item shape the reference leaves undocumented
+    [inferred: the fields of its upload answer, `{assetUrn, name, mediaType, byteSize}`,
+    and the `url` its download route takes]."""
+    return records.attachment(
+        id=item.get("assetUrn") or item.get("id"),
+        name=item.get("name") or item.get("fileName"),
+        media_type=item.get("mediaType") or item.get("mimeType"),
+        size_bytes=item.get("byteSize") if isinstance(item.get("byteSize"), int) else None,
+        url=item.get("url"),
+    )
 
 
-def reactions_of(items: Any) -> list[Record] | None:
-    """`reactions[]` of the older conversation-details route (null in its example; its
-    items are undocumented [inferred: an emoji and who reacted])."""
-    if not isinstance(items, list):
-        return None
-    return [
-        records.reaction(
-            value=item.get("emoji") or item.get("reaction"),
-            sender_id=item.get("profileId") or item.get("actorProfileId"),
-            is_me=is_from_owner(item),
-        )
-        for item in items
-        if isinstance(item, dict)
-    ]
+def reaction_record(item: dict[str, Any]) -> Record:
+    """One of `reactions[]` of the older conversation-details route (null in its example;
+    its items are undocumented [inferred: an emoji and who reacted])."""
+    return records.reaction(
+        value=item.get("emoji") or item.get("reaction"),
+        sender_id=item.get("profileId") or item.get("actorProfileId"),
+        is_me=is_from_owner(item),
+    )
 
 
 def since_param(newer_than: datetime | None) -> dict[str, int]:

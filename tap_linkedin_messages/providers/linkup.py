@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from tap_linkedin_messages import records
-from tap_linkedin_messages.normalize import ms_to_rfc3339, thread_id_from_urn
+from tap_linkedin_messages.normalize import flag, ms_to_rfc3339, thread_id_from_urn
 from tap_linkedin_messages.providers.base import (
     ApiRequest,
     ConversationApi,
@@ -32,13 +32,15 @@ def participant_record(person: dict[str, Any], *, organization_flag: bool = True
     `organization_flag`: v2 documents `is_organization` ("absent for human members"), so
     there an absent flag means False; v1 has no such flag, so there it means unknown.
     """
-    flag = person.get("is_organization")
+    is_organization = flag(person.get("is_organization"))
+    if is_organization is None and organization_flag:
+        is_organization = False
     return records.participant(
         name=person.get("name"),
         headline=person.get("headline"),
         profile_url=person.get("profile_url"),
         profile_picture_url=person.get("profile_picture"),
-        is_organization=bool(flag) if flag is not None else (False if organization_flag else None),
+        is_organization=is_organization,
     )
 
 

@@ -27,7 +27,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
 from tap_linkedin_messages import records
-from tap_linkedin_messages.normalize import datetime_to_rfc3339, iso_to_rfc3339, thread_id_from_urn
+from tap_linkedin_messages.normalize import (
+    datetime_to_rfc3339,
+    flag,
+    iso_to_rfc3339,
+    thread_id_from_urn,
+)
 from tap_linkedin_messages.providers.base import (
     EMPTY_PAGE,
     ApiRequest,
@@ -139,18 +144,8 @@ def message_record(item: dict[str, Any], people: People | None = None) -> Record
             profile_url=person.get("profile_url"),
             is_me=flag(item.get("is_sender")),
         ),
-        attachments=[attachment_record(a) for a in item["attachments"] if isinstance(a, dict)]
-        if isinstance(item.get("attachments"), list)
-        else None,
-        reactions=[
-            records.reaction(
-                value=r.get("value"), sender_id=r.get("sender_id"), is_me=flag(r.get("is_sender"))
-            )
-            for r in item["reactions"]
-            if isinstance(r, dict)
-        ]
-        if isinstance(item.get("reactions"), list)
-        else None,
+        attachments=records.each(item.get("attachments"), attachment_record),
+        reactions=records.each(item.get("reactions"), reaction_record),
         # `edited` says whether, not when.
         is_edited=flag(item.get("edited")),
         is_deleted=deleted,
@@ -170,6 +165,13 @@ def attachment_record(item: dict[str, Any]) -> Record:
     )
 
 
+def reaction_record(item: dict[str, Any]) -> Record:
+    """A reaction: `{value, sender_id, is_sender}`."""
+    return records.reaction(
+        value=item.get("value"), sender_id=item.get("sender_id"), is_me=flag(item.get("is_sender"))
+    )
+
+
 def member_record(item: dict[str, Any]) -> Record:
     """One `ChatAttendeeList` attendee: who messages name by `sender_attendee_id` (its
     `id`) or `sender_id` (its `provider_id`)."""
@@ -182,11 +184,6 @@ def member_record(item: dict[str, Any]) -> Record:
         ),
         is_me=flag(item.get("is_self")),
     )
-
-
-def flag(value: Any) -> bool | None:
-    """Unipile's 0/1 flags as booleans (None where absent)."""
-    return bool(value) if value is not None else None
 
 
 def after_param(newer_than: datetime | None) -> dict[str, str]:
