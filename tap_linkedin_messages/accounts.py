@@ -5,16 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tap_linkedin_messages.providers import ProviderError
+from tap_linkedin_messages.providers.base import DEFAULT_ACCOUNT
 from tap_linkedin_messages.redaction import mask_secrets_in_logs
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from tap_linkedin_messages.providers import Source
-
-#: The account records are filed under where a provider reads a default account and
-#: the settings name none (ConnectSafely, the export).
-DEFAULT_ACCOUNT = "default"
 
 
 class Accounts:

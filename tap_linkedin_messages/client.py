@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.resources
 import os
 import random
+from abc import abstractmethod
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
@@ -117,9 +118,9 @@ class InboxStream(RESTStream[str | None]):
         self._read = read = self.partition_read(context or {})
         yield from self.read_partition(read)
 
+    @abstractmethod
     def read_partition(self, read: Read) -> Iterable[Record]:
         """The partition's records, from the strategy."""
-        raise NotImplementedError
 
     def walk(
         self,
@@ -230,17 +231,21 @@ class InboxStream(RESTStream[str | None]):
             try:
                 return retried(prepared, context)
             except TransientError as error:
-                retries = self.config["max_retries"]
-                msg = f"{error} - still failing after {retries} retries: {error.hint}"
+                msg = f"{error} - still failing {self.after_retries}: {error.hint}"
                 raise ProviderError(msg) from None
             except requests.exceptions.RequestException as error:
                 raise ProviderError(self.unreachable(error)) from None
 
         return send
 
+    @property
+    def after_retries(self) -> str:
+        retries = int(self.config["max_retries"])
+        return f"after {retries} {'retry' if retries == 1 else 'retries'}"
+
     def unreachable(self, error: requests.exceptions.RequestException) -> str:
         """One line for a request that never got an answer, naming what to check."""
-        retries = f"after {self.config['max_retries']} retries"
+        retries = self.after_retries
         if isinstance(error, requests.exceptions.Timeout):
             reason = f"no answer within {self.timeout}s {retries}"
             hint = "check the `api_url` and `request_timeout` settings"
@@ -317,6 +322,13 @@ class InboxStream(RESTStream[str | None]):
         read = self.read
         page = read.page_of(response)
         read.items_read += page.items
+        if page.left_out:
+            self.logger.warning(
+                "%s: %d listed without a %s were left out (their messages are not read)",
+                self.walk_label,
+                page.left_out,
+                read.listing.time_key if read.listing is not None else "time",
+            )
         records = read.check(page, self.walk_label)
         read.pages += 1
         if read.on_page is not None:

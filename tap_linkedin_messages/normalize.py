@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import overload
@@ -25,8 +26,10 @@ def ms_to_rfc3339(epoch_ms: int | float | str | None) -> str | None:
     if epoch_ms is None or epoch_ms == "":
         return None
     millis = int(epoch_ms)
-    moment = EPOCH + timedelta(milliseconds=millis)
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{millis % 1000:03d}Z"
+    # `time.gmtime`, not datetime arithmetic: the same string at half the cost, once per
+    # message of every provider.
+    seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(millis // 1000))
+    return f"{seconds}.{millis % 1000:03d}Z"
 
 
 def datetime_to_rfc3339(moment: datetime) -> str:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from tap_linkedin_messages.concurrency import Prefetcher
 from tap_linkedin_messages.message_index import MessageIndex
+from tap_linkedin_messages.normalize import is_member_id_url, name_key, profile_key
 from tap_linkedin_messages.providers import (
     ConversationApi,
     ConversationGoneError,
@@ -27,6 +28,7 @@ from tap_linkedin_messages.providers import (
     Source,
 )
 from tap_linkedin_messages.providers.base import People
+from tap_linkedin_messages.reads import Cutoff, Read
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -34,7 +36,6 @@ if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
     from tap_linkedin_messages.client import InboxStream
-    from tap_linkedin_messages.reads import Read
     from tap_linkedin_messages.records import Record
     from tap_linkedin_messages.streams import ConversationsStream, MessagesStream
 
@@ -50,6 +51,17 @@ class Strategy(ABC):
     def messages(self, stream: MessagesStream, read: Read) -> Iterable[Record]:
         """One conversation's message records, newest first."""
 
+    def who_is_who(self, conversation: Record) -> dict[str, Any]:
+        """What a conversation record tells of who its member is, for `is_me`."""
+        return {}
+
+    def is_me(self, sender: Record, conversation: Context) -> bool | None:
+        """Whether the member sent a message the source left undecided."""
+        return None
+
+
+#: Where a listing read only to see that it answers stops: after its first page.
+NOTHING_IS_NEW = Cutoff("9999-12-31T23:59:59.999Z", inclusive=False)
 
 #: A conversation whose members' read found it gone.
 GONE = People()
@@ -71,6 +83,54 @@ class ConversationApiStrategy(Strategy):
         # A copy of the conversations stream for those reads: the stream itself is in the
         # middle of walking the inbox.
         self._side: InboxStream | None = None
+
+    def who_is_who(self, conversation: Record) -> dict[str, Any]:
+        """An API's participants are "the other side"; its last message's sender is the
+        member exactly when it says `is_from_me`."""
+        last_message = conversation.get("last_message") or {}
+        sender_key = profile_key(last_message.get("sender_profile_url"))
+        sender_name = name_key(last_message.get("sender_name"))
+        participants = conversation.get("participants") or []
+        their_profiles = {profile_key(person.get("profile_url")) for person in participants}
+        their_names = {name_key(person.get("name")) for person in participants}
+        if last_message.get("is_from_me") is False:
+            their_profiles.add(sender_key)
+            their_names.add(sender_name)
+        mine = bool(last_message.get("is_from_me"))
+        return {
+            "my_profile": sender_key if mine else None,
+            "their_profiles": sorted(key for key in their_profiles if key),
+            "my_name": sender_name if mine else None,
+            "their_names": sorted(name for name in their_names if name),
+        }
+
+    def is_me(self, sender: Record, conversation: Context) -> bool | None:
+        """Whether the member sent a message, where its conversation tells: the sender's
+        profile URL is the member's (from a last message marked as theirs) or a
+        participant's.
+
+        LinkupAPI writes the member's own URL as a member-id URL (`/in/ACoAA...`) in one
+        place and a vanity one in another (its inbox example,
+        https://docs.linkupapi.com/api-reference/linkup/Messages/inbox-conversations):
+        where the URLs cannot tell, because either side is such an id URL or the sender
+        has none, the name decides, if it is the member's and no participant's or the
+        other way round [inferred]. Otherwise: null, not a guess.
+        """
+        key = profile_key(sender.get("profile_url"))
+        mine, theirs = conversation.get("my_profile"), conversation.get("their_profiles", ())
+        if key and key == mine:
+            return True
+        if key and key in theirs:
+            return False
+        if key and not (is_member_id_url(key) or is_member_id_url(mine)):
+            return None
+        name = name_key(sender.get("name"))
+        my_name, their_names = conversation.get("my_name"), conversation.get("their_names", ())
+        if name and name == my_name and name not in their_names:
+            return True
+        if name and name in their_names and name != my_name:
+            return False
+        return None
 
     def conversations(self, stream: ConversationsStream, read: Read) -> Iterable[Record]:
         api = _conversation_api(read.source)
@@ -144,10 +204,28 @@ class ConversationApiStrategy(Strategy):
                     read.context, lambda context: self._job(stream, context)
                 )
         except ConversationGoneError as gone:
+            self._confirm_gone(read)
             stream.logger.warning("Skipping a conversation that no longer exists: %s", gone)
         finally:
             self._people.pop(key, None)
             self._people_locks.pop(key, None)
+
+    def _confirm_gone(self, read: Read) -> None:
+        """A 404 means the conversation is gone only while its account still answers: the
+        account's status (where the provider has one) and its inbox's first page are
+        asked again. An account that stopped answering stops the run there, naming what
+        to check, so the bookmark stays before the conversations the run could not read."""
+        api = _conversation_api(read.source)
+        account_id = str(read.context["account_id"])
+        assert self._side is not None, "the inbox is walked before its conversations"
+        category = str(self._side.config["inbox_categories"][0])
+        context = {"account_id": account_id, "category": category}
+        # A cutoff nothing passes: one page, of the provider's billing unit, and no record.
+        check = Read(context=context, source=read.source, cutoff=NOTHING_IS_NEW)
+        for listing in (api.health(account_id), api.inbox(account_id, category)):
+            if listing is not None:
+                for _ in self._side.walk(check, listing, context=context):
+                    pass
 
     def _listing(self, walker: InboxStream, read: Read) -> Any:
         conversation_id = str(read.context["conversation_id"])
@@ -184,7 +262,12 @@ class ConversationApiStrategy(Strategy):
 
 class MessageListingStrategy(Strategy):
     """Read the messages into an index on disk, derive the conversations from it, and
-    hand each conversation's new messages over as the SDK syncs it."""
+    hand each conversation's new messages over as the SDK syncs it.
+
+    A listing's source decides `is_me` from all of its rows, and leaves it null where
+    they cannot tell (its participants then include the member): nothing is inferred
+    here (`who_is_who` and `is_me` as in `Strategy`).
+    """
 
     def __init__(self) -> None:
         # The conversation just emitted and its new messages, read from the index as the
@@ -198,10 +281,13 @@ class MessageListingStrategy(Strategy):
             index.add_all(
                 source.read_messages(lambda listing: stream.walk(read, listing), read.newer_than)
             )
-            for conversation, messages in index.conversations(read.cutoff):
-                self._handed_over = (conversation["conversation_id"], messages)
-                yield conversation
-            self._handed_over = None
+            try:
+                for conversation, messages in index.conversations(read.cutoff):
+                    self._handed_over = (conversation["conversation_id"], messages)
+                    yield conversation
+            finally:
+                # An unread hand-over holds the index's cursor (and its file) open.
+                self._handed_over = None
 
     def messages(self, stream: MessagesStream, read: Read) -> Iterable[Record]:
         handed, self._handed_over = self._handed_over, None

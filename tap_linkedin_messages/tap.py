@@ -7,7 +7,6 @@ from typing import Any
 
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.singerlib.encoding.base import GenericSingerWriter
 
 from tap_linkedin_messages.accounts import Accounts
@@ -17,6 +16,7 @@ from tap_linkedin_messages.providers import DEFAULT_PROVIDER, PROVIDERS, Provide
 from tap_linkedin_messages.providers.base import ALL_CATEGORIES, CONNECTION_SETTINGS
 from tap_linkedin_messages.strategies import strategy_for
 from tap_linkedin_messages.streams import ConversationsStream, MessagesStream
+from tap_linkedin_messages.writer import InboxWriter
 
 # A start_date the SDK could not parse fails here, at start, naming the setting.
 _ISO_DATE_TIME = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$"
@@ -42,8 +42,9 @@ class TapLinkedInMessages(Tap):
 
     name = "tap-linkedin-messages"
     # The SDK's msgspec writer: about twice the records per second of the default one,
-    # and the same Singer messages (tests/test_writer.py loads them into both targets).
-    message_writer_class: type[GenericSingerWriter] = MsgSpecWriter
+    # and the same Singer messages (tests/test_postgres_e2e.py loads them into target-jsonl
+    # and target-postgres); each SCHEMA message serialized once (`writer.py`).
+    message_writer_class: type[GenericSingerWriter] = InboxWriter
 
     config_jsonschema = {
         **th.PropertiesList(

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli
+from tests.emulators.inbox import SyntheticInbox
 from tests.emulators.linkup import LinkupEmulator
 
 
@@ -118,7 +119,7 @@ def test_an_api_url_where_nothing_listens_is_one_line_naming_api_url(
     naming = [line for line in error_lines(run.stderr) if "`api_url`" in line]
     assert len(naming) == 1, run.stderr
     assert "could not reach" in naming[0]
-    assert "connection refused after 1 retries" in naming[0]
+    assert "connection refused after 1 retry" in naming[0]
     assert "Traceback" not in run.stderr
     assert "day-one-secret" not in run.stderr + run.stdout
 
@@ -146,6 +147,49 @@ def test_a_conversation_gone_with_a_code_nobody_documented_is_skipped(
     assert {r["message_id"] for r in run.output.of("messages")} == expected
     assert "no longer exists" in run.stderr
     assert "RESOURCE_MISSING" in run.stderr
+
+
+def test_a_linkup_v1_404_on_a_conversation_is_gone_whatever_its_text_names(
+    inbox: SyntheticInbox, tmp_path: Path
+) -> None:
+    """v1 documents no error codes (https://docs.linkupapi.com/api-reference/linkup/Messages/conversation):
+    a 404 on one conversation is that conversation gone, even when its text says
+    "token", which elsewhere names the `login_token` setting."""
+    from tests.emulators.linkup_v1 import LinkupV1Emulator, error
+    from tests.emulators.server import Fault
+
+    with LinkupV1Emulator(inbox) as emulator:
+        emulator.inject(Fault(route="conversation", reply=error(404, "No thread for this token")))
+        run = run_cli(tmp_path, emulator.config())
+    assert run.returncode == 0, run.stderr
+    assert "no longer exists" in run.stderr
+    assert len(run.output.of("conversations")) == len(inbox.conversations)
+
+
+def test_a_404_from_an_account_that_stopped_answering_stops_the_run_before_the_bookmark(
+    linkup: LinkupEmulator, tmp_path: Path
+) -> None:
+    """The 404 is a conversation gone only while the account still answers: asked again
+    and refused, the run stops naming the setting, and no bookmark passes the
+    conversations it could not read."""
+    from tests.emulators.linkup import error
+    from tests.emulators.server import Fault
+
+    linkup.inject(
+        Fault(route="get_conversation", reply=error(404, "RESOURCE_MISSING", "No such thread")),
+        Fault(route="list_inbox", reply=error(401, "UNAUTHORIZED", "Invalid API key"), after=1),
+    )
+    run = run_cli(tmp_path, linkup.config(page_size=100))
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines()[-1].endswith("check the `api_key` setting")
+    assert "no longer exists" not in run.stderr
+    bookmarks = run.output.state.get("bookmarks", {})
+    assert not any(
+        partition.get("replication_key_value")
+        for stream in bookmarks.values()
+        for partition in stream.get("partitions", [])
+    )
+    assert [call.route for call in linkup.calls][-2:] == ["get_conversation", "list_inbox"]
 
 
 def test_a_rejected_parameter_on_a_conversation_names_only_the_settings_that_shape_it(

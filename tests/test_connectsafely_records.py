@@ -1,12 +1,16 @@
 """ConnectSafely payload -> record functions, requests, error handling and the 307 redirects.
 
-The fixtures are the 200 examples printed by ConnectSafely's reference for its deprecated
-routes, copied verbatim:
+The fixtures are the 200 examples printed by ConnectSafely's reference, retyped as printed:
+for the current routes, the ones the adapter asks,
+https://connectsafely.ai/docs/api/linkedin-messaging/get-conversations-list-conversations
+(`connectsafely_list_conversations.json`) and
+https://connectsafely.ai/docs/api/linkedin-messaging/get-conversations-conversationurn-messages-get-conversation-messages
+(`connectsafely_conversation_messages.json`), whose values are placeholders
+("example_value", `"sentAt": 0`); and for the deprecated routes,
 https://connectsafely.ai/docs/api/linkedin-messaging/get-messaging-recent-messages-get-recent-messages
 and https://connectsafely.ai/docs/api/linkedin-messaging/get-messaging-conversation-details-get-conversation-details.
-The current routes' shapes are built here from their documented fields:
-https://connectsafely.ai/docs/api/linkedin-messaging/get-conversations-list-conversations and
-https://connectsafely.ai/docs/api/linkedin-messaging/get-conversations-conversationurn-messages-get-conversation-messages.
+Payloads with real-looking values in the current routes' shapes are built here from the
+fields those pages list.
 """
 
 from __future__ import annotations
@@ -122,6 +126,83 @@ def test_conversation_details_example_becomes_the_expected_record() -> None:
                 "is_me": None,
             },
             **UNSAID,
+        }
+    ]
+
+
+# --- records: the documentation's own examples (the current routes) ------------------------
+
+
+def test_a_placeholder_activity_time_falls_back_to_the_latest_messages() -> None:
+    item = {
+        "conversationUrn": "urn:li:msg_conversation:(urn:li:fsd_profile:X,2-a)",
+        "conversationId": "conv_abcdef123456",
+        "lastActivityAt": "example_value",
+        "latestMessage": {"sentAt": 1777147641366},
+    }
+    record = conversation_record(item, category="INBOX")
+    assert record["last_activity_at"] == "2026-04-25T20:07:21.366Z"
+    assert record["thread_id"] == "2-a"
+
+
+def test_list_conversations_example_is_read_and_its_placeholders_are_null() -> None:
+    """The 200 example of `GET /conversations`, as printed
+    (https://connectsafely.ai/docs/api/linkedin-messaging/get-conversations-list-conversations):
+    `"lastActivityAt": "example_value"`, an empty `participants` and `latestMessage`."""
+    payload = load_fixture("connectsafely_list_conversations.json")
+    # A listing (not "not a ConnectSafely listing"): the body comes back as it is.
+    assert provider().check(response(200, payload), route="inbox") == payload
+    (item,) = payload["conversations"]
+    assert conversation_record(item, category="INBOX") == {
+        "conversation_id": "urn:li:example:123456",
+        # Neither the URN nor `conv_...` holds LinkedIn's `N-...` thread id (the page's
+        # placeholders: what a live one holds is not documented): null, not a guess.
+        "thread_id": None,
+        "category": "INBOX",
+        "folder": None,
+        "type": None,  # no participants: nothing says it is a group
+        "participants": [],
+        # "example_value" is no time: null, not an error.
+        "last_activity_at": None,
+        "unread_count": 25,
+        # `latestMessage: {}` names no message.
+        "last_message": None,
+    }
+    page = provider().inbox_page(payload, category="INBOX")
+    # A conversation without a time has nothing to read up to: left out but counted, and
+    # the listing goes on (`hasMore: true`) at the cursor as given.
+    assert (page.records, page.items, page.credits) == ([], 1, 1)
+    assert page.next_cursor == "example_value"
+
+
+def test_conversation_messages_example_becomes_the_expected_record() -> None:
+    """The 200 example of `GET /conversations/{conversationUrn}/messages`, as printed
+    (https://connectsafely.ai/docs/api/linkedin-messaging/get-conversations-conversationurn-messages-get-conversation-messages):
+    a sentence in `messageUrn`, `"sentAt": 0`, "example_value" for text, name and cursor."""
+    payload = load_fixture("connectsafely_conversation_messages.json")
+    assert provider().check(response(200, payload), route="conversation") == payload
+    page = provider().conversation_page(payload)
+    assert (page.items, page.credits) == (1, 1)
+    assert page.next_cursor == "example_value"  # `hasMore: true`: the cursor as given
+    assert page.records == [
+        {
+            # The id is whatever `messageUrn` holds, here the page's sentence.
+            "message_id": "Hello! I would like to connect with you.",
+            # 0 is a number of milliseconds like any other: the epoch itself.
+            "sent_at": "1970-01-01T00:00:00.000Z",
+            "text": "example_value",
+            "subject": None,
+            "message_type": None,
+            "sender": {
+                "name": "example_value",
+                "first_name": None,
+                "last_name": None,
+                # Built from `senderProfileId` "john-doe-123": the route has no URL.
+                "profile_url": "https://www.linkedin.com/in/john-doe-123",
+                "is_me": False,  # `isSentByOwner: false`
+            },
+            # `attachments: []`: none, as the example says.
+            **{**UNSAID, "attachments": []},
         }
     ]
 

@@ -1,8 +1,11 @@
 """LinkedIn DMA (Member Data Portability API): payload -> record functions, the snapshot /
 changelog choice, error lines, and end-to-end runs against the emulator's both routes.
 
-The fixtures follow the documented shapes with placeholder people and ids:
-https://learn.microsoft.com/en-us/linkedin/dma/member-data-portability/shared/member-snapshot-api,
+`linkedin_dma_snapshot_sample.json` is the snapshot page's own "Sample Get Response",
+retyped as printed (a PROFILE page):
+https://learn.microsoft.com/en-us/linkedin/dma/member-data-portability/shared/member-snapshot-api.
+The other fixtures follow the documented shapes, with placeholder people and ids, of
+that page,
 https://learn.microsoft.com/en-us/linkedin/dma/member-data-portability/shared/member-changelog-api
 and the messages resource they carry,
 https://learn.microsoft.com/en-us/linkedin/compliance/integrations/compliance-events/resource-references/messages.
@@ -32,6 +35,7 @@ from tap_linkedin_messages.providers import (
 from tap_linkedin_messages.providers.linkedin_dma import (
     LinkedInDmaProvider,
     changelog_message_record,
+    next_link,
     snapshot_rows,
 )
 from tap_linkedin_messages.providers.linkedin_export import (
@@ -207,6 +211,39 @@ def test_snapshot_paging_follows_next_links_not_total() -> None:
     empty = {**second, "paging": first["paging"], "elements": []}
     end = listing.page(empty)
     assert (end.next_cursor, end.items, end.records) == (None, 0, [])
+
+
+def test_the_snapshot_pages_own_sample_response() -> None:
+    """The "Sample Get Response" of
+    https://learn.microsoft.com/en-us/linkedin/dma/member-data-portability/shared/member-snapshot-api:
+    `start` 0, `count` 10, `total` 2 and a `next` link to `start=1`, on a page holding
+    one PROFILE element."""
+    sample = load_fixture("linkedin_dma_snapshot_sample.json")
+    # The next link names the next page by number (start=1 after start=0 with count=10,
+    # one element on this page), and its count: both are read from the href.
+    assert next_link(sample) == (1, 10)
+    listing = provider().snapshot_listing()
+    # That cursor asks for page 1, 10 a page, of INBOX: the href's PROFILE domain is
+    # not followed.
+    assert listing.request("1:10", 100).params == {
+        "q": "criteria",
+        "domain": "INBOX",
+        "start": 1,
+        "count": 10,
+    }
+    # PROFILE rows (First Name "Tom", Last Name "Cruise") are no INBOX rows; it is the
+    # domain that leaves them out: an element naming none is read.
+    assert snapshot_rows(sample) == []
+    undomained = {"elements": [{**sample["elements"][0], "snapshotDomain": None}]}
+    assert [row["FIRST NAME"] for row in snapshot_rows(undomained)] == ["Tom"]
+    # A page without INBOX rows ends the listing, even with a next link and `total: 2`
+    # (the adapter asks `domain=INBOX`, so another domain's page is not expected there
+    # [inferred]).
+    page = listing.page(sample)
+    assert (page.records, page.next_cursor, page.items, page.credits) == ([], None, 0, 0)
+    walk = Walk(sample, sample)
+    assert read(provider(), walk) == []
+    assert [r.params["start"] for r in walk.requests] == [0]
 
 
 # --- the changelog -----------------------------------------------------------------------
@@ -705,7 +742,7 @@ def test_edits_deletions_and_attachments_over_http(
     dma_emulator: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The changelog's `messages` events
-    (https://learn.microsoft.com/en-us/linkedin/dma/member-data-portability/shared/changelog-resource-references/messages):
+    (`method` values: https://learn.microsoft.com/en-us/linkedin/dma/member-data-portability/shared/member-changelog-api):
     a CREATE's attachments are asset URNs; an UPDATE carries the edited text and a DELETE
     no content, both under the message's `resourceId`, so each keeps its `message_id`
     and `sent_at`, and a warehouse upsert keeps the newest state."""
@@ -748,3 +785,93 @@ def test_edits_deletions_and_attachments_over_http(
     assert set(emulator.routes()) == {"changelog"}
     # Each edited or deleted conversation comes again, with its activity moved on.
     assert sorted(r["thread_id"] for r in third.of("conversations")) == sorted(threads[1:])
+
+
+def test_zero_prefixed_threads_keep_their_thread_id_on_both_routes(
+    dma_emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LinkedIn's own samples show `0-` threads
+    (`urn:li:messagingThread:0-NjU5OTczMDkxNTAzODAyNzc3Ng==`,
+    https://learn.microsoft.com/en-us/linkedin/compliance/integrations/compliance-events/resource-references/sales-nav-messages):
+    served by the snapshot (`CONVERSATION ID`) and the changelog (`activity.thread`), such
+    a thread is a conversation with that thread id, as a `2-` one is."""
+    inbox = SyntheticInbox.generate(seed=51, conversations=3, messages=2)
+    emulator = dma_emulator(inbox)
+    threads = list(inbox.conversations)
+    emulator.zero_threads = {threads[0], threads[2]}
+    served = {emulator.conversation_id(t): t for t in threads}
+    assert sorted(served)[:2] == sorted("0-" + threads[i][2:] for i in (0, 2))
+    on_emulator_clock(monkeypatch, emulator)
+
+    first = run_tap(emulator.config())
+    assert set(emulator.routes()) == {"snapshot"}
+    conversations = first.of("conversations")
+    assert sorted(r["thread_id"] for r in conversations) == sorted(served)
+    assert all(r["conversation_id"] == r["thread_id"] for r in conversations)
+    by_thread: dict[str, int] = {}
+    for record in first.of("messages"):
+        assert record["conversation_id"] == record["thread_id"]
+        by_thread[record["thread_id"]] = by_thread.get(record["thread_id"], 0) + 1
+    assert by_thread == dict.fromkeys(served, 2)
+
+    added = [inbox.add_message(threads[0]), inbox.add_message(threads[1])]
+    emulator.reset_counters()
+    second = run_tap(emulator.config(), state=first.state)
+    assert set(emulator.routes()) == {"changelog"}
+    found = {r["message_id"]: r for r in second.of("messages")}
+    assert set(found) == {m.message_key for m in added}
+    for message in added:
+        wire = emulator.conversation_id(message.thread_id)
+        assert found[message.message_key]["thread_id"] == wire
+        assert found[message.message_key]["conversation_id"] == wire
+    assert found[added[0].message_key]["thread_id"].startswith("0-")
+    assert sorted(r["thread_id"] for r in second.of("conversations")) == sorted(
+        emulator.conversation_id(t) for t in threads[:2]
+    )
+
+
+def test_a_processed_activity_names_the_sender_and_its_absence_leaves_it_null(
+    dma_emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The messages reference: "All message events' activity and processedActivity fields
+    will contain owner, author, and thread fields"
+    (https://learn.microsoft.com/en-us/linkedin/compliance/integrations/compliance-events/resource-references/messages);
+    the author's decoration (`author~`, printed `{...}` there; a lite profile's fields
+    [inferred]) names the sender, and an event without one leaves name and URL null."""
+    inbox = SyntheticInbox.generate(seed=52, conversations=2, messages=2)
+    emulator = dma_emulator(inbox)
+    on_emulator_clock(monkeypatch, emulator)
+    first = run_tap(emulator.config())
+    threads = list(inbox.conversations)
+    other = inbox.conversations[threads[1]].participants[0]
+    mine = inbox.add_message(threads[0], sender=inbox.owner)
+    theirs = inbox.add_message(threads[1], sender=other)
+    bare = inbox.add_message(threads[1], sender=other)
+    emulator.decorate = lambda message: message is not bare
+    emulator.reset_counters()
+
+    second = run_tap(emulator.config(), state=first.state)
+
+    assert set(emulator.routes()) == {"changelog"}
+    # What the emulator serves: the activity's people again, the author decorated.
+    served = emulator.message_event(theirs)["processedActivity"]
+    assert served["author"] == served["owner"] == emulator.message_event(theirs)["actor"]
+    assert served["author~"] == {
+        "localizedFirstName": other.first_name,
+        "localizedLastName": other.last_name,
+        "vanityName": other.profile_id,
+    }
+    assert served["thread"] == f"urn:li:messagingThread:{threads[1]}"
+    assert "processedActivity" not in emulator.message_event(bare)
+    senders = {r["message_id"]: r["sender"] for r in second.of("messages")}
+    assert senders == {
+        mine.message_key: records.sender(
+            name="Olive Owner", profile_url=inbox.owner.profile_url, is_me=True
+        ),
+        theirs.message_key: records.sender(
+            name=other.name, profile_url=other.profile_url, is_me=False
+        ),
+        # Not decorated: who sent it is known (actor != owner), not their name.
+        bare.message_key: records.sender(is_me=False),
+    }
+    assert other.profile_url == f"https://www.linkedin.com/in/{other.profile_id}"

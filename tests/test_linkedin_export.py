@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -555,3 +556,104 @@ def test_a_file_that_is_not_utf8_past_its_first_rows_gives_each_row_once(tmp_pat
     assert "Café à 15h ?" in texts
     assert "RÃ©sumÃ© attached" in texts
     assert "Résumé attached" not in texts
+
+
+def run_export(path: Path, **settings: object) -> dict[str, list[dict]]:
+    """Records per stream, through the streams (where `is_me` could be inferred)."""
+    output = run_tap({"provider": "linkedin_export", "export_path": str(path), **settings})
+    return output.records
+
+
+def test_one_conversation_cannot_tell_the_member_so_is_me_stays_null(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two people, both in the only conversation, both with URLs: either could be the
+    member. Null and a warning, never `false` for the member's own messages."""
+    rows = [
+        row("2-ONE", ANA, [ME], "2026-01-01 10:00:00 UTC", "Hi Olive", own_url_missing=False),
+        row("2-ONE", ME, [ANA], "2026-01-01 10:05:00 UTC", "Hi Ana", own_url_missing=False),
+    ]
+    records = run_export(write_archive(rows, tmp_path / "one.zip"))
+    assert [m["sender"]["is_me"] for m in records["messages"]] == [None, None]
+    assert records["conversations"][0]["last_message"]["is_from_me"] is None
+    assert "cannot tell which person is the member" in caplog.text
+
+
+def test_linkedins_own_and_sponsored_rows_do_not_hide_the_member(tmp_path: Path) -> None:
+    """A conversation of LinkedIn's alone (a system row, a sponsored message naming nobody
+    else) is no conversation between people: the member is still the one in all others."""
+    sponsored = {
+        **row("2-ADS", ME, [], "2026-01-03 10:00:00 UTC", "An offer for you"),
+        "FROM": "Sponsored Conversation",
+        "SENDER PROFILE URL": "",
+        "TO": "",
+        "RECIPIENT PROFILE URLS": "",
+    }
+    system = {**row("2-SYS", ME, [], "2026-01-04 10:00:00 UTC", "Message request accepted")}
+    system.update({"FROM": "", "SENDER PROFILE URL": "", "TO": "", "RECIPIENT PROFILE URLS": ""})
+    rows = [
+        row("2-A", ANA, [ME], "2026-01-01 10:00:00 UTC", "Hi Olive", own_url_missing=False),
+        row("2-A", ME, [ANA], "2026-01-01 10:05:00 UTC", "Hi Ana", own_url_missing=False),
+        row("2-B", BO, [ME], "2026-01-02 10:00:00 UTC", "Ping", own_url_missing=False),
+        sponsored,
+        system,
+    ]
+    records = run_export(write_archive(rows, tmp_path / "odd.zip"))
+    mine = {m["text"]: m["sender"] and m["sender"]["is_me"] for m in records["messages"]}
+    assert mine == {
+        "Hi Olive": False,
+        "Hi Ana": True,
+        "Ping": False,
+        "An offer for you": False,
+        "Message request accepted": None,
+    }
+    by_id = {c["conversation_id"]: c for c in records["conversations"]}
+    assert [p["name"] for p in by_id["2-A"]["participants"]] == ["Ana Lima"]
+    # The sponsor's name in FROM marks the conversation, and is no participant.
+    assert by_id["2-ADS"]["type"] == "Sponsored"
+    assert by_id["2-ADS"]["participants"] == []
+
+
+def test_the_sent_folder_names_the_member_of_a_2021_archive(tmp_path: Path) -> None:
+    """One conversation, no recipient URLs: only the SENT folder tells who the member is;
+    and the other party, named in TO without a URL, is one participant, not two."""
+    rows = [
+        row_2021("2-A", ANA_PHD, OLIVE[0], "2021-05-01 10:00:00 UTC", "Hi Olive"),
+        {
+            **row_2021("2-A", OLIVE, ANA_PHD[0], "2021-05-01 10:05:00 UTC", "Hi Ana"),
+            "FOLDER": "SENT",
+        },
+        row_2021("2-A", ANA_PHD, OLIVE[0], "2021-05-01 10:09:00 UTC", "Great"),
+    ]
+    records = run_export(write_archive(rows, tmp_path / "2021.zip", columns=COLUMNS_2021))
+    assert {m["text"]: m["sender"]["is_me"] for m in records["messages"]} == {
+        "Hi Olive": False,
+        "Hi Ana": True,
+        "Great": False,
+    }
+    (conversation,) = records["conversations"]
+    assert conversation["participants"] == [
+        {**EMPTY_PERSON, "name": ANA_PHD[0], "profile_url": ANA_PHD[1]}
+    ]
+
+
+def test_an_empty_inbox_file_beside_others_is_named_and_skipped(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = tmp_path / "archives"
+    folder.mkdir()
+    write_archive([], folder / "a_empty.zip")
+    write_archive(ROWS, folder / "b_full.zip")
+    assert len(read(folder)) == len(ROWS)
+    assert f"a_empty.zip:{TOP_FOLDER}/messages.csv holds no messages; skipped" in caplog.text
+
+
+def test_a_read_that_emits_nothing_says_what_it_left_out(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    spam = [{**r, "FOLDER": "SPAM"} for r in ROWS]
+    spam[0]["IS MESSAGE DRAFT"] = "Yes"
+    path = write_archive(spam, tmp_path / "spam.zip", columns=[*COLUMNS, "IS MESSAGE DRAFT"])
+    assert read(path) == []
+    assert "4 rows read: 0 messages, 1 drafts left out, 3 in excluded folders (SPAM)" in caplog.text

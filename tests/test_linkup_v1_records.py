@@ -1,5 +1,13 @@
 """LinkupAPI v1 payload -> record functions, fed the documentation's example payloads,
 and v1's error bodies (mostly HTTP 200 with `"status": "error"`) -> the right exception.
+
+The fixtures are the examples of
+https://docs.linkupapi.com/api-reference/linkup/Messages/inbox-conversations
+(`linkup_v1_inbox.json`) and
+https://docs.linkupapi.com/api-reference/linkup/Messages/conversation
+(`linkup_v1_conversation.json`), retyped as printed. Their member is Titouan Prioux: the
+inbox example's last message is his, under his member-id URL (`/in/ACoAADxnv0oB...`),
+and the conversation example's `fsd_profile` is that id [inferred: whose mailbox it is].
 """
 
 from __future__ import annotations
@@ -16,12 +24,24 @@ from tap_linkedin_messages.providers.linkup_v1 import (
     message_record,
     next_cursor_of,
 )
+from tap_linkedin_messages.strategies import strategy_for
 from tests.conftest import load_fixture, response, run_tap
 from tests.emulators.inbox import SyntheticInbox
 
-THREAD_ID = "2-NjBhY2U1ZTgtOWM4NC00ZDg5LWJmZjItMzE5YjQ3MzAwYWQ1XzEwMA=="
-CONVERSATION_ID = f"urn:li:msg_conversation:(urn:li:fsd_profile:ACoAA...,{THREAD_ID})"
-LAST_MESSAGE_TEXT = "Hey Jane, thanks for connecting! Would a short call next week work for you?"
+# The inbox example's conversation, as printed (its `fsd_profile` reads `...EBlsPU_...`
+# where the sender's URL reads `...EBlsVPU_...`: retyped, not corrected).
+INBOX_URN_PROFILE = "ACoAADxnv0oB_dN-NfpvEBlsPU_W1omM-Xu24o"
+THREAD_ID = "2-M2ZkODhkZjYtZDI1ZC00NzE4LWFiYjgtZDY4YmUxMGMwM2NkXzEwMA=="
+CONVERSATION_ID = f"urn:li:msg_conversation:(urn:li:fsd_profile:{INBOX_URN_PROFILE},{THREAD_ID})"
+LAST_MESSAGE_TEXT = (
+    "Hey Mike, I'm the founder of LinkupAPI (https://linkupapi.com), an API that allows you "
+    "to automate any action on LinkedIn. I saw you're working on Scheduler AI \u2013 have you "
+    "thought about adding LinkedIn integration to enhance your offering?"
+)
+# The member's own URL in the inbox example: LinkedIn's member-id form, not a vanity one.
+MEMBER_ID_URL = "https://www.linkedin.com/in/ACoAADxnv0oB_dN-NfpvEBlsVPU_W1omM-Xu24o"
+JOHN_BELL = "John Bell \U0001f5d3\ufe0f\u26a1\ufe0f"
+JOHN_BELL_URL = "https://www.linkedin.com/in/michaeltoddbell"
 CONFIG = {"api_key": "v1-key-secret", "login_token": "li-at-secret", "country": "DE"}
 
 
@@ -77,9 +97,13 @@ def test_country_defaults_to_the_documented_fr_and_the_key_goes_in_a_header() ->
 
 
 def test_inbox_example_becomes_the_expected_record() -> None:
+    """https://docs.linkupapi.com/api-reference/linkup/Messages/inbox-conversations"""
     payload = load_fixture("linkup_v1_inbox.json")
     page = provider().inbox_page(payload, category="INBOX")
-    assert page.next_cursor == payload["data"]["next_cursor"]
+    assert page.next_cursor == (
+        "REVTQ0VORElORyYxNzQ4NjI5NDI2NDU3JjItTTJaa09EaGtaall0WkRJMVpDMBOekU0TFdGaVlq"
+        "Z3RaRFk0WW1VeE1HTXdNMk5rWHpFd01BPT0="
+    )
     assert page.credits == 1
     assert page.items == 1
     assert page.records == [
@@ -91,10 +115,14 @@ def test_inbox_example_becomes_the_expected_record() -> None:
             "type": "normal",
             "participants": [
                 {
-                    "name": "Jane Doe",
-                    "headline": "Founder at Acme Corp",
-                    "profile_url": "https://www.linkedin.com/in/jane-doe-42",
-                    "profile_picture_url": "https://media.licdn.com/dms/image/v2/.../profile.jpg",
+                    # The emoji in the name are kept, variation selectors and all.
+                    "name": JOHN_BELL,
+                    "headline": "AI that instantly converts and manages pipeline meetings "
+                    "24/7365. | Believer, Husband, Girl Dad x 3",
+                    "profile_url": JOHN_BELL_URL,
+                    "profile_picture_url": "https://media.licdn.com/dms/image/v2/"
+                    "D4E0AEkAmN1PCA6OA/profile-displayphoto-shrink_800_800/B4EZRK07l_GYAg-/0/"
+                    "1736422177433?e=1754524800&v=beta&t=0sRsoyG2kUWaBUOMc99nPnx0CuYV4OFgTEjxLGk03AQ",
                     # v1 has no such flag: unknown, not False.
                     "is_organization": None,
                 }
@@ -105,28 +133,65 @@ def test_inbox_example_becomes_the_expected_record() -> None:
             "last_message": {
                 "text": LAST_MESSAGE_TEXT,
                 "sent_at": "2025-05-30T18:23:46.457Z",
-                "sender_name": "John Smith",
-                "sender_profile_url": "https://www.linkedin.com/in/john-smith-99",
-                # v1 has no `is_me`: unknown, not False.
+                "sender_name": "Titouan Prioux",
+                # The member's member-id URL, as it comes (not made a vanity URL).
+                "sender_profile_url": MEMBER_ID_URL,
+                # v1 has no `is_me`: unknown, not False (though the sender is the member
+                # [inferred from the ids]).
                 "is_from_me": None,
             },
         }
     ]
 
 
+def test_the_inbox_examples_vanity_url_is_not_me_and_its_member_id_url_is_unknown() -> None:
+    """What a run makes of `is_me` from the inbox example: its participant is known by a
+    vanity URL (`/in/michaeltoddbell`) and a name, its member only by a member-id URL
+    (`/in/ACoAA...`) and a name, and v1 never says which sender is the member
+    (https://docs.linkupapi.com/api-reference/linkup/Messages/inbox-conversations)."""
+    (record,) = (
+        provider().inbox_page(load_fixture("linkup_v1_inbox.json"), category="INBOX").records
+    )
+    strategy = strategy_for(LinkupV1Provider, 1)
+    # What the conversation tells its messages (no `is_from_me`: the last sender is taken
+    # for neither side).
+    conversation = strategy.who_is_who(record)
+    # The participant's vanity URL (with or without a trailing slash) or name: not me.
+    assert strategy.is_me({"profile_url": JOHN_BELL_URL + "/"}, conversation) is False
+    assert strategy.is_me({"name": JOHN_BELL}, conversation) is False
+    # The member's member-id URL is no participant's, but an id URL cannot tell that it is
+    # not the same person as a vanity one: the name decides, and v1 never named the
+    # member, so unknown (not a guess either way).
+    member = {"name": "Titouan Prioux", "profile_url": MEMBER_ID_URL}
+    assert strategy.is_me(member, conversation) is None
+    assert strategy.is_me({"name": "Titouan Prioux"}, conversation) is None
+
+
 def test_conversation_example_becomes_the_expected_records() -> None:
+    """https://docs.linkupapi.com/api-reference/linkup/Messages/conversation (the stored
+    copy of the page breaks off inside the third message, after `"entity_urn": "urn`: the
+    fixture holds the example up to there; see tests/fixtures/README.md)."""
     payload = load_fixture("linkup_v1_conversation.json")
+    # Only in the answer because the request gave it (percent-encoded, as printed); the
+    # messages do not take it as a sender's URL.
+    assert payload["data"]["profile_url"] == (
+        "https://www.linkedin.com/in/al%C3%A9s-pr%C3%A9w-aa0262324/"
+    )
     page = provider().conversation_page(payload)
-    assert page.next_cursor == "1745266285823"
+    # No `has_next_page` or `next_cursor` in what is kept of the example: no cursor is made up.
+    assert page.next_cursor is None
     assert page.credits == 1
-    # What the page holds, not the `total_results` it claims.
+    # What the page holds, not the `total_results` (5) it claims.
     assert page.items == 3
+    member_id = "ACoAADxnv0oB_dN-NfpvEBlsVPU_W1omM-Xu24o"
 
     def message(
-        tail: str, sent_at: str, text: str, first: str, last: str, kind: str
+        tail: str | None, sent_at: str, text: str, first: str, last: str, kind: str
     ) -> dict[str, Any]:
         return {
-            "message_id": f"urn:li:msg_message:(urn:li:fsd_profile:ACoAA...,{tail})",
+            "message_id": f"urn:li:msg_message:(urn:li:fsd_profile:{member_id},{tail})"
+            if tail
+            else None,
             "sent_at": sent_at,
             "text": text,
             "subject": None,
@@ -136,6 +201,7 @@ def test_conversation_example_becomes_the_expected_records() -> None:
                 "first_name": first,
                 "last_name": last,
                 "profile_url": None,  # not in v1's `sender_info`
+                # v1 does not say who "me" is: null for all three, the member's 😃 too.
                 "is_me": None,
             },
             # v1 says nothing of attachments, reactions, edits or deletions.
@@ -146,10 +212,27 @@ def test_conversation_example_becomes_the_expected_records() -> None:
             "is_deleted": None,
         }
 
+    tail = "OTFjNWU3YWMtN2IwNi00ZWUwLWE1YzYtNTg4OGNkMGU2ZGRhXzAxMw=="
     assert page.records == [
-        message("2-MTc0NTI3MDAy...", "2025-04-21T21:13:45.236Z", "😃", "Jane", "Doe", "TEXT"),
-        message("2-MTc0NTI2Nzc3...", "2025-04-21T20:36:19.513Z", "hello", "John", "Smith", "TEXT"),
-        message("2-MTc0NTI2NjQ5...", "2025-04-21T20:14:58.889Z", "", "John", "Smith", "SYSTEM"),
+        message(
+            f"2-MTc0NTI3MDAyNTA5MWIzODI1OS0xMDAm{tail}",
+            "2025-04-21T21:13:45.236Z",
+            "\U0001f603",
+            "Titouan",
+            "Prioux",
+            "TEXT",
+        ),
+        message(
+            f"2-MTc0NTI2Nzc3OTM2MmI3NTkxNS0xMDAm{tail}",
+            "2025-04-21T20:36:19.513Z",
+            "hello",
+            "Al\u00e9s",
+            "Pr\u00e9w",
+            "TEXT",
+        ),
+        # A SYSTEM message with empty text: the text stays "", not null. Its id is cut off
+        # in the stored copy: none is made up (the stream refuses a message without one).
+        message(None, "2025-04-21T20:14:58.889Z", "", "Al\u00e9s", "Pr\u00e9w", "SYSTEM"),
     ]
 
 

@@ -35,6 +35,8 @@ def test_each_constructor_has_exactly_the_schema_fields() -> None:
             conversations["properties"]["participants"]["items"]["properties"]
         ),
         records.last_message: set(conversations["properties"]["last_message"]["properties"]),
+        records.attachment: set(messages["properties"]["attachments"]["items"]["properties"]),
+        records.reaction: set(messages["properties"]["reactions"]["items"]["properties"]),
     }
     for constructor, names in expected.items():
         assert fields_of(constructor) == names, constructor.__name__

@@ -450,6 +450,24 @@ def test_fatal_errors_stop_with_one_line(answer: requests.Response, expected: st
     assert str(raised.value) == expected
 
 
+@pytest.mark.parametrize(
+    ("route", "expected"),
+    [
+        (INBOX, "check the `page_size` and `inbox_categories` settings"),
+        (MESSAGES, "check the `page_size` and `start_date` settings"),
+        ("people", "check the `account_id` setting"),
+    ],
+)
+def test_a_400_names_only_the_settings_its_request_sends(route: str, expected: str) -> None:
+    """The chat list sends `limit` and `unread`, a chat's messages `limit` and `after`
+    (https://developer.unipile.com/reference/chatscontroller_listallchats,
+    https://developer.unipile.com/reference/chatscontroller_listchatmessages)."""
+    answer = response(400, problem(400, "errors/invalid_parameters", "Bad request."))
+    with pytest.raises(ProviderError) as raised:
+        provider().check(answer, route=route)
+    assert str(raised.value).endswith(f" - {expected}")
+
+
 def test_a_missing_chat_is_gone() -> None:
     answer = response(404, problem(404, "errors/resource_not_found", "Not found."))
     with pytest.raises(ConversationGoneError) as raised:
@@ -615,9 +633,12 @@ def test_a_chat_gone_before_its_attendees_are_read_is_skipped(
     assert any("no longer exists" in r.getMessage() for r in caplog.records)
 
 
-def test_a_chat_with_no_timestamp_is_passed_over_and_the_run_goes_on() -> None:
+def test_a_chat_with_no_timestamp_is_passed_over_with_a_warning_and_the_run_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     """A chat nobody wrote in yet has a null `timestamp` (nullable in Unipile's SDK,
-    `src/schemas/chat.schema.ts`): nothing to read or bookmark, nothing stops."""
+    `src/schemas/chat.schema.ts`): nothing to bookmark, nothing stops, and the warning
+    says it was left out (were it to hold messages, nobody would wonder where they went)."""
     inbox = SyntheticInbox.generate(seed=84, conversations=3, messages=2)
     empty = inbox.add_conversation([Person("unipile-quiet", "Quiet", "Member", "Role")])
     with UnipileEmulator(inbox) as emulator:
@@ -626,3 +647,7 @@ def test_a_chat_with_no_timestamp_is_passed_over_and_the_run_goes_on() -> None:
     assert empty.thread_id not in {r["thread_id"] for r in output.of("conversations")}
     assert len(output.of("conversations")) == 3
     assert len(output.of("messages")) == 6
+    assert any(
+        "1 listed without a last_activity_at were left out" in r.getMessage()
+        for r in caplog.records
+    )

@@ -86,6 +86,8 @@ class Page:
     credits: int
     #: Items the response held (some may not become records); none ends the listing.
     items: int
+    #: Items left out for lacking the shape's `requires` field.
+    left_out: int = 0
 
 
 EMPTY_PAGE = Page([], None, 0, 0)
@@ -110,8 +112,8 @@ class PageShape:
     more: str | None = None
     #: What the provider says the page cost; otherwise the adapter's per-item rule.
     credits: str | None = None
-    #: Records without this field are left out (still counted as items): a
-    #: conversation with no activity time has nothing to read and nothing to bookmark.
+    #: Records without this field are left out (still counted as items, and named in a
+    #: warning): a conversation with no activity time has nothing to bookmark.
     requires: str | None = None
 
     def read(self, payload: Any, credits_for: Callable[[int], int], **fields: Any) -> Page:
@@ -119,6 +121,7 @@ class PageShape:
         items = self.items(payload) if callable(self.items) else self._all(self.items, payload)
         build = partial(self.record, **fields) if fields else self.record
         records = [build(item) for item in items if isinstance(item, dict)]
+        built = len(records)
         if self.requires:
             records = [record for record in records if record.get(self.requires)]
         cursor = self.cursor(payload) if callable(self.cursor) else first(self.cursor, payload)
@@ -130,6 +133,7 @@ class PageShape:
             next_cursor=str(cursor) if cursor not in (None, "") else None,
             credits=billed if isinstance(billed, int) else credits_for(len(items)),
             items=len(items),
+            left_out=built - len(records),
         )
 
     @staticmethod
@@ -311,6 +315,7 @@ SERVER_ERRORS = range(500, 600)
 #: The text of an error body that holds neither a code nor a message.
 SAYS_NOTHING = re.compile(r"^\s*$")
 RETRY_LATER = "the provider is failing or limiting requests: run again later"
+NOT_JSON = "answers that are not JSON: check the `api_url` setting"
 #: What every provider's table ends with: rate limits and server errors are retried, a
 #: conversation's messages answering 404 mean it is gone (an account problem answers on
 #: the inbox first, which the provider's own rows name), a body that is not JSON (cut
@@ -319,11 +324,7 @@ COMMON_RULES = (
     rule(Outcome.RETRY, RETRY_LATER, status={429}),
     rule(Outcome.RETRY, RETRY_LATER, status=SERVER_ERRORS),
     rule(Outcome.GONE, status={404}, route="conversation"),
-    rule(
-        Outcome.RETRY,
-        "answers that are not JSON: check the `api_url` setting",
-        decoded=False,
-    ),
+    rule(Outcome.RETRY, NOT_JSON, decoded=False),
     rule(Outcome.FAIL, "an answer the tap does not know; check the tap settings"),
 )
 
@@ -350,6 +351,10 @@ def _status_phrase(status: int) -> str:
 
 
 # --- sources -------------------------------------------------------------------------------
+
+#: The account records are filed under where a provider reads a default account and
+#: the settings name none (ConnectSafely, the export).
+DEFAULT_ACCOUNT = "default"
 
 #: Settings several providers share: how to reach the API, and whose inbox.
 CONNECTION_SETTINGS = th.PropertiesList(

@@ -36,6 +36,7 @@ from urllib.parse import quote
 from tap_linkedin_messages import records
 from tap_linkedin_messages.normalize import EPOCH, any_time_to_rfc3339, flag, thread_id_from_urn
 from tap_linkedin_messages.providers.base import (
+    DEFAULT_ACCOUNT,
     SAYS_NOTHING,
     SERVER_ERRORS,
     ApiRequest,
@@ -52,9 +53,6 @@ from tap_linkedin_messages.records import Record
 CONVERSATIONS_PATH = "/conversations"
 # The older doc revision: `count` "default 20, max 100".
 MAX_COUNT = 100
-# The partition the streams file an account under when `account_id` is not set: it is no
-# ConnectSafely id (theirs are 24 hex digits), so no `accountId` is sent for it.
-DEFAULT_ACCOUNT = "default"
 # Where a member's profile lives, for senders known only by their profile id (the
 # conversation-details example's `profileUrl` is exactly this form).
 PROFILE_URL = "https://www.linkedin.com/in/{profile_id}"
@@ -115,14 +113,18 @@ def conversation_record(item: dict[str, Any], *, category: str | None) -> Record
     participants = [participant_record(p) for p in item.get("participants") or []]
     return records.conversation(
         conversation_id=conversation_urn,
-        thread_id=item.get("conversationId") or thread_id_from_urn(conversation_urn),
+        # LinkedIn's `N-...` thread id: the URN's last token; `conversationId` only where
+        # it has that form (the current page's example is `conv_abcdef123456`).
+        thread_id=thread_id_from_urn(conversation_urn)
+        or thread_id_from_urn(str(item.get("conversationId") or "")),
         category=category,
         # ConnectSafely names no conversation type; more than one other member can only
         # be a group chat, while one could be a 1:1, an InMail or a sponsored message.
         type="group" if len(participants) > 1 else None,
         participants=participants,
         # The newest message's time where the conversation itself gives none.
-        last_activity_at=any_time_to_rfc3339(item.get("lastActivityAt") or latest.get("sentAt")),
+        last_activity_at=any_time_to_rfc3339(item.get("lastActivityAt"))
+        or any_time_to_rfc3339(latest.get("sentAt")),
         unread_count=item.get("unreadCount"),
         last_message=records.last_message(
             text=latest.get("text"),
@@ -309,6 +311,7 @@ class ConnectSafelyProvider(ConversationApi):
 
     def _account_param(self, account_id: str) -> dict[str, str]:
         """`accountId` for an account that has one; none selects the default account."""
+        # `default` is no ConnectSafely id (theirs are 24 hex digits): no `accountId`.
         if account_id and account_id != DEFAULT_ACCOUNT:
             return {"accountId": account_id}
         configured = self.config.get("account_id")

@@ -173,11 +173,14 @@ def changelog_message_record(event: dict[str, Any]) -> Record:
     """One `messages` event (CREATE, UPDATE or DELETE) as our message record with its
     `conversation` entry.
 
-    https://learn.microsoft.com/en-us/linkedin/dma/member-data-portability/shared/changelog-resource-references/messages:
-    an edit is an UPDATE "with the edited content", a deletion a DELETE without content,
-    both under the original message's `resourceId`. Their `createdAt` is the event's
-    time [inferred from the samples], so their `sent_at` is left for the caller to fill
-    in from the original message.
+    An event's `method` is CREATE, UPDATE, PARTIAL_UPDATE or DELETE
+    (https://learn.microsoft.com/en-us/linkedin/dma/member-data-portability/shared/member-changelog-api);
+    the messages resource's CREATE is documented
+    (https://learn.microsoft.com/en-us/linkedin/compliance/integrations/compliance-events/resource-references/messages).
+    That an edit is an UPDATE carrying the edited content and a deletion a DELETE without
+    content, both under the original message's `resourceId`, and that their `createdAt`
+    is the event's time, are inferred [inferred]: so their `sent_at` is left for the
+    caller to fill in from the original message.
     """
     activity = event.get("activity") or {}
     method = event.get("method")
@@ -334,11 +337,15 @@ class LinkedInDmaProvider(HttpSource, MessageListing):
 
     def _snapshot_messages(self, walk: Walk) -> Iterator[Record]:
         """The snapshot's rows, kept on disk while its pages are walked (telling the
-        member's own messages needs all of them), then read as the export's rows are."""
-        with RowSpool() as spool:
-            spool.add_all(walk(self.snapshot_listing()))
+        member's own messages needs all of them), then read as the export's rows are:
+        the walk is the export's first pass (who is who), the spool its second."""
+        origin = f"{self.name}: snapshot"
+        with RowSpool(origin, LOGGER) as spool:
             yield from rows_to_records(
-                spool.rows, f"{self.name}: snapshot", excluded_folders(self.config)
+                spool.rows,
+                origin,
+                excluded_folders(self.config),
+                first_pass=spool.kept(walk(self.snapshot_listing())),
             )
 
     def snapshot_listing(self) -> Listing:

@@ -28,7 +28,9 @@ comma followed by a space (`Ada Example, PhD` is one person); group chats join n
 with a bare `,`, and `RECIPIENT PROFILE URLS`, where present, lists one URL per member.
 
 Rows are read twice, streamed from the ZIP (never extracted): once to find the member
-and who is who, once to build the records. Memory stays flat whatever the archive's size.
+and who is who (kept in a temporary SQLite database, not in memory), once to build the
+records. Memory stays flat whatever the archive's size, and however many conversations
+and people it holds.
 """
 
 from __future__ import annotations
@@ -37,13 +39,12 @@ import codecs
 import csv
 import hashlib
 import io
+import itertools
 import logging
 import re
 import sys
-import time
 import zipfile
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, Any, ClassVar
@@ -51,6 +52,13 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar
 from singer_sdk import typing as th
 
 from tap_linkedin_messages import records
+from tap_linkedin_messages.message_index import (
+    Progress,
+    ScratchDatabase,
+    Seen,
+    progress_of_read,
+    trim_key_cache,
+)
 from tap_linkedin_messages.normalize import (
     datetime_to_rfc3339,
     name_key,
@@ -187,18 +195,82 @@ def is_draft(row: dict[str, str]) -> bool:
 
 # --- who is who -----------------------------------------------------------------------------
 
-
-@dataclass(eq=False)
-class Conversation:
-    """What the first pass keeps of one conversation: who is in it."""
-
-    #: People a profile URL names (senders, and recipients where the row lists URLs).
-    url_keys: set[str] = field(default_factory=set)
-    #: Senders without a URL, by name.
-    names: set[str] = field(default_factory=set)
-    #: `TO` cells of rows that list no recipient URL (2021's layout): whom they name is
-    #: only known once the member is a candidate.
-    to_cells: set[str] = field(default_factory=set)
+PEOPLE_SCHEMA = """
+-- Every conversation a row is in (one with nobody named in it too).
+CREATE TABLE conversations (id TEXT PRIMARY KEY) WITHOUT ROWID;
+-- Who is in which conversation, by key: people a profile URL names (senders, and
+-- recipients where the row lists URLs), and, once every row is in, senders without one.
+CREATE TABLE members (
+    conversation TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (conversation, key)
+) WITHOUT ROWID;
+-- Senders without a URL, by name: their key is known once every row is in.
+CREATE TABLE sender_names (
+    conversation TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (conversation, name)
+) WITHOUT ROWID;
+-- `TO` cells of rows that list no recipient URL (2021's layout): whom they name is only
+-- known once the member is a candidate.
+CREATE TABLE to_cells (
+    conversation TEXT NOT NULL, cell TEXT NOT NULL, PRIMARY KEY (conversation, cell)
+) WITHOUT ROWID;
+-- The first URL any row gives with a name (and that URL's key), the first name with a key.
+CREATE TABLE url_of_name (name TEXT PRIMARY KEY, url TEXT NOT NULL, key TEXT NOT NULL)
+    WITHOUT ROWID;
+CREATE TABLE name_of_key (key TEXT PRIMARY KEY, name TEXT NOT NULL, name_key TEXT NOT NULL)
+    WITHOUT ROWID;
+CREATE TABLE urlless_senders (name TEXT PRIMARY KEY) WITHOUT ROWID;
+"""
+# Once every row is in: senders without a URL join their conversations by the key their
+# name has (a URL another row gives it, else the name), and the conversations between
+# two or more people are listed with their size (people and TO cells).
+RESOLVE = """
+INSERT OR IGNORE INTO members (conversation, key)
+    SELECT s.conversation, coalesce(nullif(u.key, ''), s.name) FROM sender_names s
+    LEFT JOIN url_of_name u ON u.name = s.name AND s.name != '';
+CREATE INDEX members_by_key ON members (key);
+CREATE INDEX name_of_key_by_name ON name_of_key (name_key);
+CREATE TABLE known (conversation TEXT PRIMARY KEY, size INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO known (conversation, size)
+    SELECT conversation, keys + cells FROM (
+        SELECT c.id AS conversation,
+            (SELECT count(*) FROM members m WHERE m.conversation = c.id) AS keys,
+            (SELECT count(*) FROM to_cells t WHERE t.conversation = c.id) AS cells
+        FROM conversations c
+    ) WHERE keys + (cells > 0) >= 2;
+"""
+SMALLEST_KNOWN = "SELECT conversation FROM known ORDER BY size, conversation LIMIT 1"
+IN_SOME_KNOWN = (
+    "SELECT 1 FROM members m JOIN known k ON k.conversation = m.conversation "
+    "WHERE m.key = ? LIMIT 1"
+)
+# Known conversations a person is not among the keys of, with their TO cells (NULL: none).
+WITHOUT = """
+SELECT k.conversation, t.cell FROM known k LEFT JOIN to_cells t ON t.conversation = k.conversation
+WHERE NOT EXISTS (SELECT 1 FROM members m WHERE m.conversation = k.conversation AND m.key = ?)
+ORDER BY k.conversation
+"""
+# Keys of the known conversations' people with no name of their own, whose key is `?` as
+# a name (`name_key` is the Python function).
+UNNAMED_CALLED = """
+SELECT DISTINCT m.key FROM members m JOIN known k ON k.conversation = m.conversation
+WHERE name_key(m.key) = ? AND NOT EXISTS (SELECT 1 FROM name_of_key n WHERE n.key = m.key)
+"""
+URLLESS_SENDER = """
+SELECT 1 FROM urlless_senders s LEFT JOIN url_of_name u ON u.name = s.name
+WHERE s.name != '' AND coalesce(nullif(u.key, ''), s.name) = ? LIMIT 1
+"""
+# The first pass's rows, table by table (a row already there is kept: the first wins).
+LEARNED = (
+    "INSERT OR IGNORE INTO members VALUES (?, ?)",
+    "INSERT OR IGNORE INTO sender_names VALUES (?, ?)",
+    "INSERT OR IGNORE INTO to_cells VALUES (?, ?)",
+    "INSERT OR IGNORE INTO url_of_name VALUES (?, ?, ?)",
+    "INSERT OR IGNORE INTO name_of_key VALUES (?, ?, ?)",
+    "INSERT OR IGNORE INTO urlless_senders VALUES (?)",
+)
+#: Rows the first pass learns from before it writes what they taught.
+PEOPLE_BATCH = 2000
+#: Names whose URL is remembered between two look-ups (pass two asks of the same few).
+REMEMBERED_NAMES = 4096
 
 
 class People:
@@ -207,80 +279,226 @@ class People:
     A person is keyed by profile URL where any row gives one for their name (the member's
     own rows may lack `SENDER PROFILE URL`, while others' rows list them among the
     recipients), else by name. The member is the one person in every conversation.
+
+    What is known of each conversation and each person is in a temporary SQLite database
+    (`ScratchDatabase`), not in memory: a recruiter's million messages are 50,000
+    conversations. Rows are written a batch at a time, and what a recent row already
+    wrote is not written again.
     """
 
-    def __init__(self) -> None:
-        self.url_of_name: dict[str, str] = {}
-        self.name_of_key: dict[str, str] = {}
-        self.conversations: dict[str, Conversation] = {}
-        self.urlless_senders: set[str] = set()
+    def __init__(self, origin: str = "linkedin_export") -> None:
+        self.origin = origin
+        self._scratch = ScratchDatabase(f"{origin}: people", PEOPLE_SCHEMA, LOGGER)
+        self._db = self._scratch.db
+        self._db.create_function("name_key", 1, name_key, deterministic=True)
+        # What the rows since the last batch taught, table by table (`LEARNED`).
+        self._conversations: list[tuple[str]] = []
+        self._members: list[tuple[str, ...]] = []
+        self._sender_names: list[tuple[str, ...]] = []
+        self._to_cells: list[tuple[str, ...]] = []
+        self._urls: list[tuple[str, ...]] = []
+        self._names: list[tuple[str, ...]] = []
+        self._urlless: list[tuple[str, ...]] = []
+        # The rows met lately, by their cells that name people (a row like one of them
+        # teaches nothing new), and the facts written lately, table by table.
+        self._rows_seen = Seen(1 << 17)
+        self._facts_seen = Seen(1 << 16)
+        self._rows = 0
+        self._found = 0
+        self._url_of_name: dict[str, str | None] = {}
+        #: (name, URL) of who sent the rows in the SENT folder: only the member does.
+        self.sent_by: set[tuple[str, str]] = set()
         self.member: str | None = None
         self.outgoing_known = False
 
+    def __enter__(self) -> People:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Remove the database, whatever state the read is in."""
+        self._scratch.close()
+
     def learn(self, row: dict[str, str]) -> None:
         """The first pass: names and URLs that go together, and who is in which thread."""
-        conversation = self.conversations.get(row["CONVERSATION ID"])
-        if conversation is None:
-            conversation = self.conversations[row["CONVERSATION ID"]] = Conversation()
-        sender, url = row.get("FROM") or "", row.get("SENDER PROFILE URL") or ""
-        if url:
-            conversation.url_keys.add(self._pair(sender, url))
-        elif sender:
-            name = name_key(sender)
-            conversation.names.add(name)
-            self.urlless_senders.add(name)
-        if row.get("RECIPIENT PROFILE URLS"):
-            for recipient, recipient_url in recipient_pairs(row):
-                if recipient_url:
-                    conversation.url_keys.add(self._pair(recipient, recipient_url))
-        elif row.get("TO"):
-            conversation.to_cells.add(name_key(row["TO"]))
         if "DIRECTION" in row:
             self.outgoing_known = True
+        self._rows += 1
+        if self._rows % PEOPLE_BATCH == 0:
+            self._flush()
+        conversation_id = row["CONVERSATION ID"]
+        sender, url = row.get("FROM") or "", row.get("SENDER PROFILE URL") or ""
+        to, urls = row.get("TO"), row.get("RECIPIENT PROFILE URLS")
+        if not self._rows_seen.first((conversation_id, sender, url, to, urls, row.get("FOLDER"))):
+            return
+        seen = self._facts_seen.first
+        if seen((0, conversation_id)):
+            self._conversations.append((conversation_id,))
+        if url:
+            self._member(conversation_id, self._pair(sender, url))
+        elif sender:
+            name = name_key(sender)
+            if seen((1, conversation_id, name)):
+                self._sender_names.append((conversation_id, name))
+            if seen((2, name)):
+                self._urlless.append((name,))
+        if sender and (row.get("FOLDER") or "").strip().upper() == "SENT":
+            self.sent_by.add((sender, url))
+        if urls:
+            for recipient, recipient_url in recipient_pairs(row):
+                if recipient_url:
+                    self._member(conversation_id, self._pair(recipient, recipient_url))
+        elif to and seen((3, conversation_id, cell := name_key(to))):
+            self._to_cells.append((conversation_id, cell))
+
+    def _member(self, conversation_id: str, key: str) -> None:
+        if self._facts_seen.first((4, conversation_id, key)):
+            self._members.append((conversation_id, key))
 
     def _pair(self, name: str | None, url: str) -> str:
         """Remember that a name goes with a URL; the person's key."""
         key = profile_key(url) or ""
-        if name:
-            self.url_of_name.setdefault(name_key(name), url)
-            self.name_of_key.setdefault(key, name)
+        if name and self._facts_seen.first((5, name, url)):
+            name_of = name_key(name)
+            self._urls.append((name_of, url, key))
+            self._names.append((key, name, name_of))
         return key
+
+    def _flush(self) -> None:
+        """What the rows since the last batch learned, into the database (first wins)."""
+        db = self._db
+        if self._conversations:
+            self._found += db.executemany(
+                "INSERT OR IGNORE INTO conversations VALUES (?)", self._conversations
+            ).rowcount
+        learned: tuple[list[tuple[str, ...]], ...] = (
+            self._members,
+            self._sender_names,
+            self._to_cells,
+            self._urls,
+            self._names,
+            self._urlless,
+        )
+        for statement, rows in zip(LEARNED, learned, strict=True):
+            if rows:
+                db.executemany(statement, rows)
+                rows.clear()
+        self._conversations.clear()
+        trim_key_cache()
+
+    def found(self) -> int:
+        """Conversations found so far."""
+        self._flush()
+        return self._found
+
+    def learned(self) -> None:
+        """The first pass is over: what it learned is written, and its size logged."""
+        self._flush()
+        self._db.execute("COMMIT")
+        self._db.execute("BEGIN")
+        LOGGER.info(
+            "%s: %d conversations noted in %s (%.1f MB on disk)",
+            self.origin,
+            self._found,
+            self._scratch.path,
+            self._scratch.size_mb(),
+        )
+
+    def url_of(self, name: str | None) -> str | None:
+        """The profile URL another row gives for a name."""
+        return self._url_of(name_key(name)) if name else None
+
+    def _url_of(self, name: str) -> str | None:
+        """The first URL a row gave with a name (a name's key), remembered a while."""
+        remembered = self._url_of_name
+        if name in remembered:
+            return remembered[name]
+        found = self._db.execute("SELECT url FROM url_of_name WHERE name = ?", (name,)).fetchone()
+        if len(remembered) >= REMEMBERED_NAMES:
+            remembered.clear()
+        url = remembered[name] = found[0] if found else None
+        return url
 
     def key(self, name: str | None, url: str | None) -> str | None:
         """One key per person, whichever of name and URL a row gives."""
         if not url and name:
-            url = self.url_of_name.get(name_key(name))
+            url = self._url_of(name_key(name))
         return profile_key(url) or (name_key(name) if name else None)
 
     def find_member(self) -> str | None:
-        """The member who exported: the one person in every conversation (None if unclear).
+        """The member who exported (None if the rows cannot tell).
 
-        A person is in a conversation as a sender, as a listed recipient, or (in archives
-        without recipient URLs) by name in a `TO` cell. Where several people are in every
-        conversation, the member is the one whose own rows lack a `SENDER PROFILE URL`, as
-        some archives write them.
+        The one sender of the SENT folder's rows, where the archive has them. Else the one
+        person in every conversation between two or more people (LinkedIn's own rows, a
+        sponsored message to nobody named, are in no such conversation): a person is in a
+        conversation as a sender, as a listed recipient, or (in archives without recipient
+        URLs) by name in a `TO` cell. Where several people are in all of them (a single
+        conversation), the member is the one whose own rows lack a `SENDER PROFILE URL`, as
+        some archives write them; else nobody is.
+
+        Asked of the database: the candidates are the people of the smallest such
+        conversation, and each is looked for in all the others.
         """
-        if len(self.conversations) < 2:
+        sent_by = {self.key(name, url or None) for name, url in self.sent_by}
+        if len(sent_by) == 1:
+            return sent_by.pop()
+        self._flush()
+        self._db.executescript(RESOLVE)
+        smallest = self._db.execute(SMALLEST_KNOWN).fetchone()
+        if smallest is None:
             return None
-        known = [
-            (c.url_keys | {self.key(n, None) or n for n in c.names}, c.to_cells)
-            for c in self.conversations.values()
-        ]
-        candidates: set[str] = set().union(*(keys for keys, _ in known))
-        for keys, to_cells in sorted(known, key=lambda pair: len(pair[0]) + len(pair[1])):
-            candidates &= keys | self._named_in(to_cells, candidates)
-            if not candidates:
-                return None
+        candidates = {c for c in self._people_of(smallest[0]) if self._in_every_conversation(c)}
         if len(candidates) > 1:
-            candidates &= {self.key(name, None) for name in self.urlless_senders}
+            candidates = {
+                c for c in candidates if self._db.execute(URLLESS_SENDER, (c,)).fetchone()
+            }
         return candidates.pop() if len(candidates) == 1 else None
 
-    def _named_in(self, cells: set[str], candidates: set[str]) -> set[str]:
-        """Candidates whose name a `TO` cell holds, whole or among bare-comma-joined names."""
-        if not cells:
-            return set()
-        named = {part for cell in cells for part in (cell, *map(name_key, split_names(cell)))}
-        return {c for c in candidates if name_key(self.name_of_key.get(c, c)) in named}
+    def _people_of(self, conversation_id: str) -> set[str]:
+        """Who a conversation has among its keys, or names in its `TO` cells (of the
+        people of any conversation between two or more)."""
+        db = self._db
+        keys = {
+            key
+            for (key,) in db.execute(
+                "SELECT key FROM members WHERE conversation = ?", (conversation_id,)
+            )
+        }
+        cells = {
+            cell
+            for (cell,) in db.execute(
+                "SELECT cell FROM to_cells WHERE conversation = ?", (conversation_id,)
+            )
+        }
+        for part in named_in(cells):
+            keys.update(
+                key
+                for (key,) in db.execute("SELECT key FROM name_of_key WHERE name_key = ?", (part,))
+                if db.execute(IN_SOME_KNOWN, (key,)).fetchone()
+            )
+            keys.update(key for (key,) in db.execute(UNNAMED_CALLED, (part,)))
+        return keys
+
+    def _in_every_conversation(self, candidate: str) -> bool:
+        """Whether a person is in every conversation between two or more people: among
+        its keys, or named in one of its `TO` cells."""
+        known = self._db.execute("SELECT name FROM name_of_key WHERE key = ?", (candidate,))
+        named = known.fetchone()
+        name = name_key(named[0] if named else candidate)
+        for _conversation, rows in itertools.groupby(
+            self._db.execute(WITHOUT, (candidate,)), key=lambda row: row[0]
+        ):
+            cells = [cell for _, cell in rows]
+            if None in cells or name not in named_in(cells):
+                return False
+        return True
+
+
+def named_in(cells: Iterable[str]) -> set[str]:
+    """The names `TO` cells hold: each whole, and each of its bare-comma-joined names."""
+    return {part for cell in cells for part in (cell, *map(name_key, split_names(cell)))}
 
 
 def recipient_pairs(row: dict[str, str]) -> list[tuple[str | None, str | None]]:
@@ -331,10 +549,14 @@ def message_record(row: dict[str, str], people: People) -> Record | None:
         ]
     else:
         people_in_row = [(name, url), *recipient_pairs(row)]
+    sponsored = SPONSORED_TITLE in (row.get("CONVERSATION TITLE"), name)
     others = [
-        records.participant(name=person, profile_url=person_url)
+        # A name some other row gives a URL for is that person: one participant, not two.
+        records.participant(name=person, profile_url=person_url or people.url_of(person))
         for person, person_url in people_in_row
-        if (person or person_url) and (member is None or people.key(person, person_url) != member)
+        if (person or person_url)
+        and (member is None or people.key(person, person_url) != member)
+        and not (sponsored and person == SPONSORED_TITLE)
     ]
     title = row.get("CONVERSATION TITLE") or None
     message = records.message(
@@ -354,7 +576,7 @@ def message_record(row: dict[str, str], people: People) -> Record | None:
         thread_id=thread_id,
         title=title,
         folder=folder_of(row.get("FOLDER")),
-        type="Sponsored" if title == SPONSORED_TITLE else None,
+        type="Sponsored" if sponsored else None,
         participants=others,
     )
 
@@ -365,64 +587,81 @@ def excluded_folders(config: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(value) if value is not None else ("SPAM",)
 
 
-class RowsRead:
+class RowsRead(Progress):
     """Counts rows and conversations, and says so every ~10 s of a long read."""
 
-    def __init__(self, origin: str, stage: str) -> None:
-        self.origin, self.stage = origin, stage
-        self.rows = 0
-        self._started = self._said = time.monotonic()
-
-    def tick(self, conversations: int) -> None:
-        self.rows += 1
-        if (
-            self.rows % 1000 == 0
-            and (now := time.monotonic()) - self._said >= PROGRESS_EVERY_SECONDS
-        ):
-            self._said = now
-            LOGGER.info(
-                "%s: %s: %d rows read, %d conversations found, %.0f s",
-                self.origin,
-                self.stage,
-                self.rows,
-                conversations,
-                now - self._started,
-            )
+    def __init__(self, origin: str) -> None:
+        super().__init__(origin, LOGGER, every=lambda: PROGRESS_EVERY_SECONDS)
 
 
 def rows_to_records(
-    rows: Callable[[], Iterable[dict[str, str]]], origin: str, exclude_folders: Iterable[str] = ()
+    rows: Callable[[], Iterable[dict[str, str]]],
+    origin: str,
+    exclude_folders: Iterable[str] = (),
+    first_pass: Iterable[dict[str, str]] | None = None,
 ) -> Iterator[Record]:
     """Every row as our record, read in two passes of `rows()` (who is who, then records).
 
-    Drafts are left out, and so are conversations in `exclude_folders`. A row no target
-    could key (no date, no conversation) stops the run.
+    `first_pass`: the first pass's rows where they are not `rows()` (a snapshot's pages
+    as they are spooled). Drafts are left out, and so are conversations in
+    `exclude_folders`. A row no target could key (no date, no conversation) stops the run.
+    Progress is the read's (`progress_of_read`): one clock from the first row to the last
+    record.
     """
-    people = People()
     excluded = set(exclude_folders)
-    progress = RowsRead(origin, "finding the member")
-    for raw in rows():
-        row = normalised(raw)
-        if not is_draft(row):
-            people.learn(row)
-        progress.tick(len(people.conversations))
-    people.member = None if people.outgoing_known else people.find_member()
-    progress = RowsRead(origin, "reading messages")
-    for number, raw in enumerate(rows(), start=1):
-        row = normalised(raw)
-        progress.tick(len(people.conversations))
-        if is_draft(row):
-            continue
-        record = message_record(row, people)
-        if record is None:
-            msg = (
-                f"{origin} row {number} has no readable CONVERSATION ID or DATE "
-                f"({row.get('DATE')!r}); a target could not key it, so the run stops"
-            )
-            raise ProviderError(msg)
-        if record["conversation"]["folder"] in excluded:
-            continue
-        yield record
+    progress = progress_of_read(lambda: RowsRead(origin))
+    with People(origin) as people:
+        progress.begin(
+            "finding the member",
+            lambda read: f"{read} rows read, {people.found()} conversations found",
+        )
+        for raw in rows() if first_pass is None else first_pass:
+            row = normalised(raw)
+            if not is_draft(row):
+                people.learn(row)
+            progress.tick()
+        people.learned()
+        found = people.found()
+        if not people.outgoing_known:
+            people.member = people.find_member()
+            if people.member is None and found:
+                LOGGER.warning(
+                    "%s: the rows cannot tell which person is the member who exported them "
+                    "(no SENT rows, and no one person alone in every conversation): `is_me` "
+                    "stays null and `participants` include the member",
+                    origin,
+                )
+        progress.begin(
+            "reading messages", lambda read: f"{read} rows read, {found} conversations found"
+        )
+        drafts = excluded_rows = emitted = 0
+        for number, raw in enumerate(rows(), start=1):
+            row = normalised(raw)
+            progress.tick()
+            if is_draft(row):
+                drafts += 1
+                continue
+            record = message_record(row, people)
+            if record is None:
+                msg = (
+                    f"{origin} row {number} has no readable CONVERSATION ID or DATE "
+                    f"({row.get('DATE')!r}); a target could not key it, so the run stops"
+                )
+                raise ProviderError(msg)
+            if record["conversation"]["folder"] in excluded:
+                excluded_rows += 1
+                continue
+            emitted += 1
+            yield record
+        LOGGER.info(
+            "%s: %d rows read: %d messages, %d drafts left out, %d in excluded folders (%s)",
+            origin,
+            progress.rows,
+            emitted,
+            drafts,
+            excluded_rows,
+            ", ".join(sorted(excluded)) or "none",
+        )
 
 
 # --- files ----------------------------------------------------------------------------------
@@ -469,10 +708,9 @@ def encoding_of(path: Path, member: str | None, origin: str) -> str:
     raise ProviderError(msg)
 
 
-def csv_rows(path: Path, member: str | None) -> Iterator[dict[str, str]]:
-    """The rows of one inbox file, whatever its encoding, header names normalised."""
+def csv_rows(path: Path, member: str | None, encoding: str) -> Iterator[dict[str, str]]:
+    """The rows of one inbox file, in its encoding, header names normalised."""
     origin = f"{path}:{member}" if member else str(path)
-    encoding = encoding_of(path, member, origin)
     with opened(path, member) as raw:
         reader = csv.reader(io.TextIOWrapper(raw, encoding=encoding, newline=""))
         names = header_of(next(reader, None), origin)
@@ -617,16 +855,25 @@ class LinkedInExportSource(MessageListing):
     def read_messages(self, walk: Walk, newer_than: datetime | None) -> Iterator[Record]:
         """Every message of every archive (a message in several archives is one record)."""
         export_path = Path(str(self.config["export_path"])).expanduser()
-        files = inbox_files(export_path)
-
-        def rows() -> Iterator[dict[str, Any]]:
-            for path, member in files:
-                yield from csv_rows(path, member)
-
-        if next(iter(rows()), None) is None:
+        files = []
+        # Each file's encoding once, for both passes; a file with no rows is named and
+        # left out, and an archive with no rows at all is an error.
+        for path, member in inbox_files(export_path):
+            origin = f"{path}:{member}" if member else str(path)
+            encoding = encoding_of(path, member, origin)
+            if next(csv_rows(path, member, encoding), None) is None:
+                LOGGER.warning("linkedin_export: %s holds no messages; skipped", origin)
+                continue
+            files.append((path, member, encoding))
+        if not files:
             msg = (
                 f"linkedin_export: {export_path} holds no messages (an empty messages.csv) - "
                 "check the `export_path` setting"
             )
             raise ProviderError(msg)
+
+        def rows() -> Iterator[dict[str, Any]]:
+            for path, member, encoding in files:
+                yield from csv_rows(path, member, encoding)
+
         return rows_to_records(rows, "linkedin_export: message", excluded_folders(self.config))

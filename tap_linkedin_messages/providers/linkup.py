@@ -94,6 +94,9 @@ def message_record(item: dict[str, Any]) -> Record:
     )
 
 
+RETRY_LATER = "LinkupAPI is failing or limiting requests: run again later"
+
+
 class LinkupProvider(ConversationApi):
     """LinkupAPI v2 (`provider: linkup`)."""
 
@@ -120,11 +123,7 @@ class LinkupProvider(ConversationApi):
     # it was listed answers; the common rule takes any 404 of `get_conversation` as gone,
     # except INVALID_ACCOUNT (also a 404), which names the account.
     errors: ClassVar[tuple[ErrorRule, ...]] = (
-        rule(
-            Outcome.RETRY,
-            "LinkupAPI is failing or limiting requests: run again later",
-            text=r"^(RATE_LIMITED|INTERNAL_ERROR)\b",
-        ),
+        rule(Outcome.RETRY, RETRY_LATER, text=r"^(RATE_LIMITED|INTERNAL_ERROR)\b"),
         rule(Outcome.FAIL, "check the `api_key` setting", text=r"^INVALID_API_KEY\b"),
         rule(Outcome.FAIL, "check the `account_id` setting", text=r"^INVALID_ACCOUNT\b"),
         rule(

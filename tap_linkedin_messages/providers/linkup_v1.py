@@ -24,6 +24,7 @@ from singer_sdk import typing as th
 
 from tap_linkedin_messages.providers import linkup
 from tap_linkedin_messages.providers.base import (
+    NOT_JSON,
     SERVER_ERRORS,
     ApiRequest,
     ConversationApi,
@@ -34,6 +35,7 @@ from tap_linkedin_messages.providers.base import (
     PageShape,
     rule,
 )
+from tap_linkedin_messages.providers.linkup import RETRY_LATER
 from tap_linkedin_messages.records import Record
 
 INBOX_PATH = "/v1/messages/inbox"
@@ -42,8 +44,6 @@ CONVERSATION_PATH = "/v1/messages/conversation"
 DEFAULT_COUNTRY = "FR"
 COUNTRIES = ["US", "UK", "FR", "DE", "NL", "IT", "IL", "CA", "BR", "ES", "IN"]
 
-NOT_JSON = "answers that are not JSON: check the `api_url` setting"
-RETRY_LATER = "LinkupAPI is failing or limiting requests: run again later"
 CHECK_API_KEY = "check the `api_key` setting"
 CHECK_LOGIN_TOKEN = (
     "check the `login_token` setting (renew it with LinkupAPI's v1 login/verify flow)"
@@ -162,6 +162,9 @@ class LinkupV1Provider(ConversationApi):
     # credentials and the credit balance, and only then the vaguer "try again" phrases.
     errors: ClassVar[tuple[ErrorRule, ...]] = (
         rule(Outcome.RETRY, RETRY_LATER, status={429, *SERVER_ERRORS}),
+        # Whatever its text says (a "token" in it is no cookie problem): the account is
+        # asked again before the conversation is skipped.
+        rule(Outcome.GONE, status={404}, route="conversation"),
         rule(Outcome.RETRY, RETRY_LATER, text=r"rate.?limit|too many requests"),
         rule(Outcome.FAIL, CHECK_API_KEY, text=r"api.?(key|token)"),
         rule(
@@ -195,9 +198,7 @@ class LinkupV1Provider(ConversationApi):
             r"|no conversation|conversation_not_found",
         ),
         # v1 errors are HTTP 200 with a JSON body; one that is not JSON is a transport fault.
-        rule(
-            Outcome.RETRY, "answers that are not JSON: check the `api_url` setting", decoded=False
-        ),
+        rule(Outcome.RETRY, NOT_JSON, decoded=False),
         rule(Outcome.FAIL, "check the tap settings", status=range(200, 300)),
     )
 

@@ -249,11 +249,21 @@ class UnipileProvider(ConversationApi):
         ),
         rule(Outcome.FAIL, "check the `page_size` setting", text=r"^errors/limit_too_high\b"),
         *rejected_parameters(PARAMETER_SETTINGS, cursor=r"cursor"),
+        # What each request sends: the inbox `limit` and `unread`; a chat's messages
+        # `limit` and `after`.
         rule(
             Outcome.FAIL,
-            "check the `page_size`, `inbox_categories` and `start_date` settings",
+            "check the `page_size` and `inbox_categories` settings",
             status={400},
+            route="inbox",
         ),
+        rule(
+            Outcome.FAIL,
+            "check the `page_size` and `start_date` settings",
+            status={400},
+            route="conversation",
+        ),
+        rule(Outcome.FAIL, "check the `account_id` setting", status={400}),
         rule(Outcome.FAIL, "check the `api_key` setting", status={401}),
         rule(Outcome.FAIL, "check that the `api_key` may read `account_id`", status={403}),
         rule(

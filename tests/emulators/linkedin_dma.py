@@ -12,6 +12,22 @@ message's `resourceId` and stamped with the edit's or deletion's time (as the me
 resource reference describes them); attachments are `urn:li:digitalmediaAsset:` URNs in
 `activity.attachments`; `extra_events` adds others (other resources, foreign events).
 
+Two things LinkedIn's references show that the synthetic inbox does not have, each off
+by default (so every other test sees the inbox's own `2-` threads and bare events):
+`zero_threads` names threads served under a `0-` id instead of their `2-` one, in the
+snapshot's `CONVERSATION ID` and the changelog's `activity.thread` alike (LinkedIn's
+compliance samples show `0-` threads and messages,
+https://learn.microsoft.com/en-us/linkedin/compliance/integrations/compliance-events/resource-references/messages
+and
+https://learn.microsoft.com/en-us/linkedin/compliance/integrations/compliance-events/resource-references/sales-nav-messages,
+whose thread is `urn:li:messagingThread:0-NjU5OTczMDkxNTAzODAyNzc3Ng==`); and `decorate`
+picks the messages whose events carry a `processedActivity`: the `activity`'s `owner`,
+`author` and `thread` again (the messages reference: "All message events' activity and
+processedActivity fields will contain owner, author, and thread fields"), the people
+decorated as `owner~` and `author~`. The reference prints those decorations as `{...}`:
+their fields here, `localizedFirstName`, `localizedLastName` and `vanityName` (a lite
+profile's), are what the adapter's `person_of` reads [inferred].
+
 The emulator's clock is the inbox's: its now is the newest thing that happened (a
 message sent, edited or deleted) plus a minute (`clock_offset_ms` moves it on). An event
 is processed 30 s after it happened, as in LinkedIn's samples; one the emulator first
@@ -29,6 +45,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -85,6 +102,10 @@ class DmaEmulator(ProviderEmulator):
         self.snapshot_ready = True
         self.clock_offset_ms = 0
         self.extra_events: list[dict[str, Any]] = []
+        #: Threads of the inbox (by their `2-` id) served under a `0-` id; none by default.
+        self.zero_threads: set[str] = set()
+        #: Which messages' events carry a `processedActivity` (None: no event does).
+        self.decorate: Callable[[Message], bool] | None = None
         self.owner_urn = person_urn(inbox.owner)
         # When each message's CREATE, UPDATE and DELETE was processed, and the clock at the
         # emulator's last look.
@@ -151,15 +172,28 @@ class DmaEmulator(ProviderEmulator):
         return self.config(access_token="expired-dma-token-0000"), "access_token"
 
     def conversation_id(self, thread_id: str) -> str:
+        return self.wire_thread_id(thread_id)
+
+    def wire_thread_id(self, thread_id: str) -> str:
+        """The id a thread is served under: `0-...` for one of `zero_threads`."""
+        if thread_id in self.zero_threads:
+            return "0-" + thread_id.partition("-")[2]
         return thread_id
+
+    def snapshot_rows(self) -> list[dict[str, str]]:
+        """The inbox as the snapshot serves it: the export's rows, under the served ids."""
+        return [
+            {**row, "CONVERSATION ID": self.wire_thread_id(row["CONVERSATION ID"])}
+            for row in export_rows(self.inbox)
+        ]
 
     def message_id(self, message: Message) -> str:
         if message.message_key in self._via_changelog:
             return message.message_key
         rows = [
             row
-            for row in export_rows(self.inbox)
-            if row["CONVERSATION ID"] == message.thread_id
+            for row in self.snapshot_rows()
+            if row["CONVERSATION ID"] == self.wire_thread_id(message.thread_id)
             and row["DATE"] == export_date(message.sent_at_ms)
             and row["CONTENT"] == message.text
         ]
@@ -228,7 +262,7 @@ class DmaEmulator(ProviderEmulator):
             return error(404, "No data found for the member")
         start = int(query.get("start") or 0)
         count = int(query.get("count") or DEFAULT_COUNT)
-        rows = export_rows(self.inbox) if query.get("domain", "INBOX") == "INBOX" else []
+        rows = self.snapshot_rows() if query.get("domain", "INBOX") == "INBOX" else []
         page = rows[start * count : (start + 1) * count]
         links = []
         if (start + 1) * count < len(rows):
@@ -281,7 +315,7 @@ class DmaEmulator(ProviderEmulator):
         text = message.original_text if method == "CREATE" else message.text
         activity: dict[str, Any] = {
             "author": sender,
-            "thread": f"urn:li:messagingThread:{message.thread_id}",
+            "thread": f"urn:li:messagingThread:{self.wire_thread_id(message.thread_id)}",
             "createdAt": happened,
             "attachments": [f"urn:li:digitalmediaAsset:{a.asset_id}" for a in message.attachments],
         }
@@ -300,12 +334,16 @@ class DmaEmulator(ProviderEmulator):
                 **{"$URN": f"urn:li:messagingMessage:{message.message_key}"},
             )
         event_name = f"{message.message_key}/{method}"
+        decorated: dict[str, Any] = {}
+        if self.decorate is not None and self.decorate(message):
+            decorated["processedActivity"] = self.processed_activity(message, activity)
         return {
             "owner": self.owner_urn,
             "resourceId": message.message_key,
             "configVersion": 4,
             "method": method,
             "activity": activity,
+            **decorated,
             "resourceName": "messages",
             "resourceUri": f"/messages/{message.message_key}",
             "actor": sender,
@@ -316,3 +354,24 @@ class DmaEmulator(ProviderEmulator):
             "siblingActivities": [],
             "id": uuid.uuid5(uuid.NAMESPACE_URL, event_name).int % 10**10,
         }
+
+    def processed_activity(self, message: Message, activity: dict[str, Any]) -> dict[str, Any]:
+        """An event's `processedActivity`: its activity's `owner`, `author` and `thread`,
+        the people decorated (`owner~`, `author~`) with a lite profile's fields [inferred:
+        the reference prints the decorations as `{...}`]."""
+        processed: dict[str, Any] = {
+            key: activity[key] for key in ("owner", "author", "thread") if key in activity
+        }
+        for key in ("owner", "author"):
+            if key in processed:
+                processed[f"{key}~"] = lite_profile(message.sender)
+        return processed
+
+
+def lite_profile(person: Person) -> dict[str, str]:
+    """A member as a decoration names them [inferred: a lite profile's fields]."""
+    return {
+        "localizedFirstName": person.first_name,
+        "localizedLastName": person.last_name,
+        "vanityName": person.profile_id,
+    }

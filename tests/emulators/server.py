@@ -51,6 +51,8 @@ class Fault:
     route: str | None = None
     #: Answer with the route's previous reply again (a provider stuck on one page).
     replay: bool = False
+    #: Let this many requests of the route pass first.
+    after: int = 0
 
 
 @dataclass
@@ -210,6 +212,9 @@ class EmulatorServer:
         with self._lock:
             for index, fault in enumerate(self.faults):
                 if fault.route is None or fault.route == route:
+                    if fault.after:
+                        fault.after -= 1
+                        continue
                     del self.faults[index]
                     return fault
         return None

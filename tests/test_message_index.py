@@ -1,0 +1,433 @@
+"""The on-disk index of listed messages (`MessageIndex`), the row spool (`RowSpool`), and
+the progress lines of a long read of rows (`RowsRead`).
+
+The index and the spool are scratch files under the system temp dir, gone however the
+read ends; the index gives conversations back newest activity first and each message
+once; a read of rows says how far it got only when it is long.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tap_linkedin_messages import records
+from tap_linkedin_messages.message_index import MessageIndex, RowSpool
+from tap_linkedin_messages.providers import ProviderError, linkedin_export
+from tap_linkedin_messages.reads import Cutoff
+from tap_linkedin_messages.records import Record
+from tap_linkedin_messages.streams import ConversationsStream
+from tap_linkedin_messages.tap import TapLinkedInMessages
+from tests.conftest import run_tap
+from tests.emulators.export import write_archive
+
+T = "2026-03-0{}T10:00:00.000Z"  # T.format(1) < T.format(2) < ...
+ANA_URL = "https://www.linkedin.com/in/ana-lima"
+
+
+def listed(
+    conversation_id: str,
+    sent_at: str,
+    text: str,
+    *,
+    message_id: str | None = None,
+    **fields: Any,
+) -> Record:
+    """A listed message, as a source that lists messages builds it."""
+    message = records.message(
+        message_id=message_id or f"{conversation_id}/{sent_at}/{text}",
+        sent_at=sent_at,
+        text=text,
+        **fields,
+    )
+    return records.listed(
+        message, conversation_id=conversation_id, thread_id=conversation_id, folder="INBOX"
+    )
+
+
+def read_back(
+    listed_messages: list[Record], cutoff: Cutoff | None = None
+) -> list[tuple[Record, list[Record]]]:
+    """Every conversation the index gives back, with its messages."""
+    with MessageIndex("test") as index:
+        index.add_all(listed_messages)
+        return [(c, list(messages)) for c, messages in index.conversations(cutoff)]
+
+
+@pytest.fixture
+def temp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The system temp dir, for this test: an empty folder of its own."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setenv("TMPDIR", str(folder))
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def open_files_in(folder: Path) -> list[str]:
+    """The files under `folder` this process holds open (unlinked ones included)."""
+    fds = Path("/proc/self/fd")
+    if not fds.is_dir():
+        pytest.skip("needs /proc to see which files are open")
+    found = []
+    for fd in fds.iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue  # closed while listing (the listing's own descriptor)
+        if target.startswith(f"{folder}{os.sep}"):
+            found.append(target)
+    return found
+
+
+def archive_rows(count: int, *, per_conversation: int = 40) -> list[dict[str, str]]:
+    """`count` rows of a current `messages.csv`, a minute apart, `per_conversation` to a
+    conversation (so the last conversation has the newest activity)."""
+    rows = []
+    for number in range(count):
+        day, minute = divmod(number, 24 * 60)
+        theirs = number % 2 == 1
+        rows.append(
+            {
+                "CONVERSATION ID": f"2-conversation-{number // per_conversation}",
+                "CONVERSATION TITLE": "",
+                "FROM": "Ana Lima" if theirs else "Olive Owner",
+                "SENDER PROFILE URL": ANA_URL if theirs else "",
+                "TO": "Olive Owner" if theirs else "Ana Lima",
+                "RECIPIENT PROFILE URLS": "" if theirs else ANA_URL,
+                "DATE": f"2026-01-{1 + day:02d} {minute // 60:02d}:{minute % 60:02d}:00 UTC",
+                "SUBJECT": "",
+                "CONTENT": f"message {number}",
+                "FOLDER": "INBOX",
+                "ATTACHMENTS": "",
+            }
+        )
+    return rows
+
+
+# --- where the index lives, and that it goes ------------------------------------------------
+
+
+def test_the_index_is_a_file_in_the_temp_dir_removed_once_read(temp_dir: Path) -> None:
+    with MessageIndex("test") as index:
+        assert Path(index.path).parent == temp_dir
+        index.add_all([listed("c1", T.format(1), "a"), listed("c2", T.format(2), "b")])
+        for _conversation, messages in index.conversations(None):
+            list(messages)
+            assert Path(index.path).is_file()
+    assert list(temp_dir.iterdir()) == []
+    assert open_files_in(temp_dir) == []
+
+
+def test_the_index_is_removed_when_the_read_back_raises_half_way(temp_dir: Path) -> None:
+    def read_then_fail() -> None:
+        with MessageIndex("test") as index:
+            index.add_all(listed(f"c{n % 2}", T.format(1 + n), f"m{n}") for n in range(6))
+            for _conversation, messages in index.conversations(None):
+                next(messages)
+                raise RuntimeError("target went away")
+
+    with pytest.raises(RuntimeError, match="target went away"):
+        read_then_fail()
+    assert list(temp_dir.iterdir()) == []
+
+
+def test_the_index_is_removed_when_the_source_fails_while_it_is_filled(
+    temp_dir: Path,
+) -> None:
+    def failing() -> Iterator[Record]:
+        yield listed("c1", T.format(1), "a")
+        # Holding the file: the failure comes mid-listing, not before it.
+        assert len(list(temp_dir.iterdir())) == 1
+        raise ProviderError("test: page 2 answered 500")
+
+    with pytest.raises(ProviderError), MessageIndex("test") as index:
+        index.add_all(failing())
+    assert list(temp_dir.iterdir()) == []
+
+
+def export_config(tmp_path: Path, rows: list[dict[str, str]]) -> dict[str, Any]:
+    folder = tmp_path / "archives"
+    folder.mkdir()
+    return {
+        "provider": "linkedin_export",
+        "export_path": str(write_archive(rows, folder / "export.zip")),
+    }
+
+
+def test_a_sync_logs_the_index_size_and_leaves_no_file_behind(
+    tmp_path: Path, temp_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="tap-linkedin-messages")
+    output = run_tap(export_config(tmp_path, archive_rows(90)))
+    assert len(output.of("messages")) == 90
+    assert len(output.of("conversations")) == 3
+    (line,) = [r for r in caplog.records if "MB on disk" in r.getMessage()]
+    assert line.levelno == logging.INFO
+    indexed = re.search(r": 90 messages indexed in (\S+) \(\d+\.\d MB on disk\)", line.getMessage())
+    assert indexed is not None, line.getMessage()
+    assert Path(indexed.group(1)).parent == temp_dir
+    assert list(temp_dir.iterdir()) == []
+
+
+def test_a_sync_that_stops_on_a_bad_row_leaves_no_file_behind(
+    tmp_path: Path, temp_dir: Path
+) -> None:
+    rows = archive_rows(90)
+    rows[60]["DATE"] = "not a date"
+    with pytest.raises(ProviderError, match="row 61 has no readable CONVERSATION ID or DATE"):
+        run_tap(export_config(tmp_path, rows))
+    assert list(temp_dir.iterdir()) == []
+
+
+def abandoned_read(tmp_path: Path, temp_dir: Path) -> TapLinkedInMessages:
+    """The conversations stream's read of one account, as the SDK iterates it, dropped
+    after its first record (the SDK stops, a target closes the pipe, ...); the tap."""
+    tap = TapLinkedInMessages(config=export_config(tmp_path, archive_rows(90)))
+    stream = tap.streams["conversations"]
+    assert isinstance(stream, ConversationsStream)
+    read = iter(stream.get_records({"account_id": stream.accounts.ids[0]}))
+    assert next(read)["conversation_id"] == "2-conversation-2"
+    (index_file,) = temp_dir.iterdir()
+    assert index_file.suffix == ".sqlite"
+    read.close()  # type: ignore[attr-defined]
+    return tap
+
+
+def test_the_index_is_removed_when_its_read_is_abandoned_early(
+    tmp_path: Path, temp_dir: Path
+) -> None:
+    abandoned_read(tmp_path, temp_dir)
+    assert list(temp_dir.iterdir()) == []
+
+
+def test_an_abandoned_read_releases_the_index_disk_space(tmp_path: Path, temp_dir: Path) -> None:
+    tap = abandoned_read(tmp_path, temp_dir)
+    assert open_files_in(temp_dir) == [], tap  # the tap (and its strategy) still alive
+
+
+def test_the_index_size_is_logged_at_info(temp_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="tap_linkedin_messages.message_index")
+    text = "x" * 300
+    with MessageIndex("acme: inbox") as index:
+        index.add_all(listed(f"c{n % 7}", T.format(1 + n % 9), f"{text} {n}") for n in range(3000))
+        conversations = index.conversations(None)
+        next(conversations)
+        size = os.path.getsize(index.path) / 1e6
+        path = index.path
+    (line,) = [r for r in caplog.records if "MB on disk" in r.getMessage()]
+    assert line.levelno == logging.INFO
+    assert line.getMessage() == (
+        f"acme: inbox: 3000 messages indexed in {path} ({size:.1f} MB on disk)"
+    )
+    assert size >= 0.9  # 3000 messages of 300 characters: the size is not rounded to 0
+
+
+# --- order -----------------------------------------------------------------------------------
+
+
+def test_conversations_come_newest_activity_first_ties_in_reverse_order_of_first_appearance(
+    temp_dir: Path,
+) -> None:
+    # As message_index.py documents it: "conversations by newest message, ties in reverse
+    # order of first appearance; messages newest first, ties in order of appearance".
+    rows = [
+        listed("tie-first", T.format(1), "first seen, newest at 5 later"),
+        listed("older", T.format(2), "newest at 2"),
+        listed("tie-second", T.format(5), "newest at 5"),
+        listed("newest", T.format(6), "newest at 6, seen last but one"),
+        listed("tie-first", T.format(5), "now at 5 too"),
+        listed("tie-third", T.format(5), "newest at 5, seen last"),
+    ]
+    order = [c["conversation_id"] for c, _ in read_back([dict(row) for row in rows])]
+    assert order == ["newest", "tie-third", "tie-second", "tie-first", "older"]
+    # Stable: the same rows give the same order every time.
+    assert [c["conversation_id"] for c, _ in read_back(rows)] == order
+
+
+def test_an_edit_is_activity_the_conversation_is_ordered_by(temp_dir: Path) -> None:
+    conversations = read_back(
+        [
+            listed(
+                "edited", T.format(1), "old, edited at 4", is_edited=True, edited_at=T.format(4)
+            ),
+            listed("sent", T.format(3), "newest sent"),
+        ]
+    )
+    assert [(c["conversation_id"], c["last_activity_at"]) for c, _ in conversations] == [
+        ("edited", T.format(4)),
+        ("sent", T.format(3)),
+    ]
+
+
+def test_messages_come_newest_first_ties_in_order_of_appearance(temp_dir: Path) -> None:
+    ((conversation, messages),) = read_back(
+        [
+            listed("c", T.format(2), "b1"),
+            listed("c", T.format(3), "newest"),
+            listed("c", T.format(1), "oldest"),
+            listed("c", T.format(2), "b2"),
+            listed("c", T.format(2), "b3"),
+        ]
+    )
+    assert [m["text"] for m in messages] == ["newest", "b1", "b2", "b3", "oldest"]
+    assert conversation["last_message"]["text"] == "newest"
+    assert conversation["last_activity_at"] == T.format(3)
+
+
+def test_a_message_comes_back_exactly_as_it_was_added(temp_dir: Path) -> None:
+    message = listed(
+        "c",
+        T.format(1),
+        "hello",
+        subject="Hi",
+        message_type="TEXT",
+        sender=records.sender(name="Ana Lima", is_me=False),
+        attachments=[records.attachment(url="https://example.invalid/file")],
+    )
+    expected = {k: v for k, v in message.items() if k != "conversation"}
+    ((_, (back,)),) = read_back([dict(message)])
+    assert back == expected
+    assert list(back) == list(expected)  # the same key order: the SDK writes dict order
+
+
+# --- a message listed more than once --------------------------------------------------------
+
+
+def test_a_repeated_message_comes_once_in_its_first_place_with_its_last_state(
+    temp_dir: Path,
+) -> None:
+    # A later archive repeating an earlier one, or a changelog's edit of a message it
+    # created: same id, same time; message_index.py: "in its first place with its last
+    # state".
+    ((_, messages),) = read_back(
+        [
+            listed("c", T.format(2), "first state", message_id="repeated"),
+            listed("c", T.format(2), "same time, seen between", message_id="other"),
+            listed("c", T.format(1), "older", message_id="older"),
+            listed(
+                "c",
+                T.format(2),
+                "last state",
+                message_id="repeated",
+                is_edited=True,
+                edited_at=T.format(3),
+            ),
+        ]
+    )
+    assert [(m["message_id"], m["text"]) for m in messages] == [
+        ("repeated", "last state"),
+        ("other", "same time, seen between"),
+        ("older", "older"),
+    ]
+    assert messages[0]["is_edited"] is True
+
+
+def test_the_conversation_shows_the_last_state_of_a_repeated_newest_message(
+    temp_dir: Path,
+) -> None:
+    ((conversation, messages),) = read_back(
+        [
+            listed("c", T.format(1), "hello", message_id="m"),
+            listed("c", T.format(1), "hello (edited)", message_id="m", edited_at=T.format(2)),
+        ]
+    )
+    assert [m["text"] for m in messages] == ["hello (edited)"]
+    assert conversation["last_message"]["text"] == "hello (edited)"
+
+
+# --- incremental reads ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("inclusive", "expected"),
+    [(False, ["edited later", "after"]), (True, ["edited later", "after", "at the cutoff"])],
+)
+def test_only_messages_changed_after_the_cutoff_come_back(
+    temp_dir: Path, inclusive: bool, expected: list[str]
+) -> None:
+    conversations = read_back(
+        [
+            listed("c", T.format(1), "before"),
+            listed("c", T.format(1), "edited later", edited_at=T.format(4)),
+            listed("c", T.format(2), "at the cutoff"),
+            listed("c", T.format(3), "after"),
+            listed("quiet", T.format(1), "nothing new here"),
+        ],
+        Cutoff(T.format(2), inclusive=inclusive),
+    )
+    by_id = {c["conversation_id"]: [m["text"] for m in messages] for c, messages in conversations}
+    assert sorted(by_id["c"]) == sorted(expected)
+    # A conversation with nothing new is still given (its record decides); no messages.
+    assert by_id["quiet"] == []
+
+
+# --- the row spool ----------------------------------------------------------------------------
+
+
+def test_the_spool_gives_every_row_back_as_often_as_asked_and_leaves_nothing(
+    temp_dir: Path,
+) -> None:
+    first: list[dict[str, Any]] = [
+        {"CONVERSATION ID": "2-a", "CONTENT": "é 👋", "n": 1},
+        {"CONVERSATION ID": "2-b"},
+    ]
+    more = [{"CONVERSATION ID": "2-c", "CONTENT": "line\nbreak"}]
+    with RowSpool() as spool:
+        spool.add_all(first)
+        assert list(spool.rows()) == first
+        assert list(spool.rows()) == first  # read twice: who is who, then the records
+        spool.add_all(more)
+        assert list(spool.rows()) == first + more
+        # On disk under the temp dir, already unlinked: never a name anyone could see.
+        assert list(temp_dir.iterdir()) == []
+        assert len(open_files_in(temp_dir)) == 1
+    assert open_files_in(temp_dir) == []
+
+
+# --- progress of a long read of rows --------------------------------------------------------
+
+
+def progress_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == linkedin_export.LOGGER.name and "conversations found" in r.getMessage()
+    ]
+
+
+def test_a_long_read_says_how_far_it_got(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(linkedin_export, "PROGRESS_EVERY_SECONDS", 0)
+    caplog.set_level(logging.INFO, logger=linkedin_export.LOGGER.name)
+    rows = archive_rows(2500, per_conversation=40)
+    emitted = list(linkedin_export.rows_to_records(lambda: iter(rows), "test: message"))
+    assert len(emitted) == 2500
+    lines = [re.sub(r", \d+ s$", ", N s", line) for line in progress_lines(caplog)]
+    # Every 1000 rows of each pass; the first pass counts the conversations found so far.
+    assert lines == [
+        "test: message: finding the member: 1000 rows read, 25 conversations found, N s",
+        "test: message: finding the member: 2000 rows read, 50 conversations found, N s",
+        "test: message: reading messages: 1000 rows read, 63 conversations found, N s",
+        "test: message: reading messages: 2000 rows read, 63 conversations found, N s",
+    ]
+
+
+def test_a_short_read_says_nothing_of_its_progress(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(linkedin_export, "PROGRESS_EVERY_SECONDS", 0)
+    caplog.set_level(logging.INFO, logger=linkedin_export.LOGGER.name)
+    rows = archive_rows(999)
+    assert len(list(linkedin_export.rows_to_records(lambda: iter(rows), "test: message"))) == 999
+    assert progress_lines(caplog) == []
+    # Its end is still logged (the log was listened to).
+    assert any("999 rows read: 999 messages" in r.getMessage() for r in caplog.records)
