@@ -66,8 +66,6 @@ BATCH = 2000
 PROGRESS_EVERY_SECONDS = 10.0
 #: Rows between two looks at the clock (cheap on the hot path).
 PROGRESS_ROWS = 1000
-#: URLs `profile_key` may keep cached during a read (`trim_key_cache`).
-PROFILE_KEYS_KEPT = 2048
 
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder().decode
@@ -152,13 +150,8 @@ class Progress:
     A stage counts its own rows; what a line says of them is the stage's `status`.
     """
 
-    def __init__(
-        self,
-        origin: str,
-        logger: logging.Logger = LOGGER,
-        every: Callable[[], float] = lambda: PROGRESS_EVERY_SECONDS,
-    ) -> None:
-        self.origin, self.logger, self._every = origin, logger, every
+    def __init__(self, origin: str, logger: logging.Logger = LOGGER) -> None:
+        self.origin, self.logger = origin, logger
         self.stage = ""
         self.rows = 0
         self._status: Callable[[int], str] = lambda rows: f"{rows} rows read"
@@ -173,7 +166,7 @@ class Progress:
         self.rows += 1
         if (
             self.rows % PROGRESS_ROWS == 0
-            and (now := time.monotonic()) - self._said >= self._every()
+            and (now := time.monotonic()) - self._said >= PROGRESS_EVERY_SECONDS
         ):
             self._said = now
             self.logger.info(
@@ -223,14 +216,6 @@ class Seen:
             return False
         self._hashes[slot] = digest
         return True
-
-
-def trim_key_cache() -> None:
-    """`profile_key` caches up to 65,536 URLs, every person of a large archive: kept to a
-    few thousand during a read, so memory does not grow with the people in it."""
-    cache_info = getattr(profile_key, "cache_info", None)  # None: no longer cached
-    if cache_info is not None and cache_info().currsize > PROFILE_KEYS_KEPT:
-        profile_key.cache_clear()
 
 
 class ScratchDatabase:
@@ -383,7 +368,6 @@ class MessageIndex:
         self._rows += len(messages)
         messages.clear()
         people.clear()
-        trim_key_cache()
 
     def conversations(self, cutoff: Cutoff | None) -> Iterator[tuple[Record, Iterator[Record]]]:
         """Each conversation's record and its messages that changed after `cutoff`,

@@ -79,7 +79,9 @@ def thread_id_from_urn(conversation_id: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-@lru_cache(maxsize=65536)
+# A few thousand: the people a read meets again soon, not every person of a large archive
+# (memory would grow with them).
+@lru_cache(maxsize=2048)
 def profile_key(profile_url: str | None) -> str | None:
     """A profile URL reduced to what identifies the member, for equality tests.
 

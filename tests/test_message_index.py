@@ -1,5 +1,5 @@
 """The on-disk index of listed messages (`MessageIndex`), the row spool (`RowSpool`), and
-the progress lines of a long read of rows (`RowsRead`).
+the progress lines of a long read of rows (`Progress`).
 
 The index and the spool are scratch files under the system temp dir, gone however the
 read ends; the index gives conversations back newest activity first and each message
@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tap_linkedin_messages import records
+from tap_linkedin_messages import message_index, records
 from tap_linkedin_messages.message_index import MessageIndex, RowSpool
 from tap_linkedin_messages.providers import ProviderError, linkedin_export
 from tap_linkedin_messages.reads import Cutoff
@@ -406,7 +406,7 @@ def progress_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
 def test_a_long_read_says_how_far_it_got(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(linkedin_export, "PROGRESS_EVERY_SECONDS", 0)
+    monkeypatch.setattr(message_index, "PROGRESS_EVERY_SECONDS", 0)
     caplog.set_level(logging.INFO, logger=linkedin_export.LOGGER.name)
     rows = archive_rows(2500, per_conversation=40)
     emitted = list(linkedin_export.rows_to_records(lambda: iter(rows), "test: message"))
@@ -424,7 +424,7 @@ def test_a_long_read_says_how_far_it_got(
 def test_a_short_read_says_nothing_of_its_progress(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(linkedin_export, "PROGRESS_EVERY_SECONDS", 0)
+    monkeypatch.setattr(message_index, "PROGRESS_EVERY_SECONDS", 0)
     caplog.set_level(logging.INFO, logger=linkedin_export.LOGGER.name)
     rows = archive_rows(999)
     assert len(list(linkedin_export.rows_to_records(lambda: iter(rows), "test: message"))) == 999

@@ -57,7 +57,6 @@ from tap_linkedin_messages.message_index import (
     ScratchDatabase,
     Seen,
     progress_of_read,
-    trim_key_cache,
 )
 from tap_linkedin_messages.normalize import (
     datetime_to_rfc3339,
@@ -99,7 +98,6 @@ GROUP_JOIN = re.compile(r",(?! )")
 ATTACHMENT_SPLIT = re.compile(r",\s*(?=https?://)")
 SPONSORED_TITLE = "Sponsored Conversation"
 # Rows between two progress lines are counted in thousands: cheap on the hot path.
-PROGRESS_EVERY_SECONDS = 10.0
 
 csv.field_size_limit(sys.maxsize)  # a long message is one field
 
@@ -386,7 +384,6 @@ class People:
                 db.executemany(statement, rows)
                 rows.clear()
         self._conversations.clear()
-        trim_key_cache()
 
     def found(self) -> int:
         """Conversations found so far."""
@@ -587,13 +584,6 @@ def excluded_folders(config: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(value) if value is not None else ("SPAM",)
 
 
-class RowsRead(Progress):
-    """Counts rows and conversations, and says so every ~10 s of a long read."""
-
-    def __init__(self, origin: str) -> None:
-        super().__init__(origin, LOGGER, every=lambda: PROGRESS_EVERY_SECONDS)
-
-
 def rows_to_records(
     rows: Callable[[], Iterable[dict[str, str]]],
     origin: str,
@@ -609,7 +599,7 @@ def rows_to_records(
     record.
     """
     excluded = set(exclude_folders)
-    progress = progress_of_read(lambda: RowsRead(origin))
+    progress = progress_of_read(lambda: Progress(origin, LOGGER))
     with People(origin) as people:
         progress.begin(
             "finding the member",
