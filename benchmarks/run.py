@@ -15,7 +15,9 @@ Scenarios, for each provider:
    `max_concurrent_requests` 1 and 4: wall time and identical records;
 and peak RSS for a 10,000-message and a 100,000-message inbox. Scenario 1 also runs with
 the SDK's default message writer instead of the tap's msgspec one, each beside the
-trivial SDK stream with the same writer.
+trivial SDK stream with the same writer. Scenario 1's inbox is also written as the
+member's data export (rows in random order) and read by `linkedin_export`: the same
+records from a local file.
 
 Then LinkedIn's official archives: a generated data export (`benchmarks/archive.py`: rows
 in random conversation order, multi-line texts, skewed conversation sizes of about 20
@@ -50,6 +52,7 @@ from benchmarks import archive  # noqa: E402
 from benchmarks.snapshot_server import ArchiveSnapshotServer  # noqa: E402
 from tap_linkedin_messages.providers import PROVIDERS, ConversationApi  # noqa: E402
 from tests.emulators import EMULATORS, emulator_class  # noqa: E402
+from tests.emulators.export import export_rows, write_archive  # noqa: E402
 from tests.emulators.inbox import SyntheticInbox  # noqa: E402
 from tests.emulators.server import ProviderEmulator  # noqa: E402
 
@@ -91,9 +94,8 @@ class Run:
     requests: int
     credits: int
     #: The temporary disk the read reported using (official archives), in MB: the sizes
-    #: its temporary files logged ("(N MB on disk)": the snapshot's row spool, the
-    #: member-finding tables, the message index), summed, as they are all on disk near
-    #: the end of the read.
+    #: its temporary files logged ("(N MB on disk)": the tables that find the member, the
+    #: message index), summed, as both are on disk near the end of the read.
     disk_mb: float = 0.0
 
 
@@ -273,6 +275,22 @@ def benchmark(provider: str, workdir: Path, total: int) -> dict[str, Any]:
     return result
 
 
+def benchmark_export_of_inbox(workdir: Path, total: int) -> dict[str, Any]:
+    """Scenario 1's inbox (the same 1,000 conversations, the same messages) written as the
+    member's data export, rows in random order as heavy users' are, read by
+    `linkedin_export`: the same records as the HTTP providers', from a local file."""
+    rows = export_rows(build_inbox(1000, total))
+    random.Random(3).shuffle(rows)
+    path = write_archive(rows, workdir / "scenario-1-export.zip")
+    try:
+        run = run_tap(
+            None, workdir, settings={"provider": "linkedin_export", "export_path": str(path)}
+        )
+    finally:
+        path.unlink()
+    return {"full": run, "ceiling": ceiling(run.records)}
+
+
 def benchmark_archives(workdir: Path, sizes: tuple[int, ...]) -> list[dict[str, Any]]:
     """Each size of generated archive, read by the export and by the DMA snapshot."""
     results = []
@@ -300,7 +318,11 @@ def benchmark_archives(workdir: Path, sizes: tuple[int, ...]) -> list[dict[str, 
     return results
 
 
-def render_archives(archives: list[dict[str, Any]], results: list[dict[str, Any]]) -> list[str]:
+def render_archives(
+    archives: list[dict[str, Any]],
+    results: list[dict[str, Any]],
+    export_of_inbox: dict[str, Any] | None = None,
+) -> list[str]:
     fastest = max(results, key=lambda r: r["full"].records / r["full"].seconds)
     fastest_rate = fastest["full"].records / fastest["full"].seconds
     lines = [
@@ -312,7 +334,7 @@ def render_archives(archives: list[dict[str, Any]], results: list[dict[str, Any]
         f"1-20 messages, a few long ones, {archive.MEAN_MESSAGES} on average) read by "
         "`linkedin_export` from its ZIP, and served page by page (100 rows) as the "
         "`linkedin_dma` INBOX snapshot. Records are messages and conversations; temporary "
-        "disk is what the read's temporary files used (the snapshot's row spool, the "
+        "disk is what the read's temporary files used (the "
         "tables that find the member, the message index), summed.",
         "",
         "| source | messages | conversations | records | seconds | records/s | peak RSS MB "
@@ -340,15 +362,27 @@ def render_archives(archives: list[dict[str, Any]], results: list[dict[str, Any]
     same_size = next((row for row in archives if row["messages"] == 100_000), archives[-1])
     export = same_size["linkedin_export"]
     lines.append(
-        f"- `linkedin_export` at {same_size['messages']:,} messages: "
+        f"- `linkedin_export` at {same_size['messages']:,} messages "
+        f"({same_size['conversations']:,} conversations): "
         f"{export.records / export.seconds:,.0f} records/s; the fastest HTTP provider in this "
-        f"run (`{fastest['provider']}`, scenario 1): {fastest_rate:,.0f} records/s."
+        f"run (`{fastest['provider']}`, scenario 1: 1,000 conversations): "
+        f"{fastest_rate:,.0f} records/s."
     )
+    if export_of_inbox:
+        full = export_of_inbox["full"]
+        lines.append(
+            f"- `linkedin_export` reading scenario 1's own inbox as its archive: "
+            f"{full.records / full.seconds:,.0f} records/s, "
+            f"{full.records / full.seconds / fastest_rate:.2f}x `{fastest['provider']}`."
+        )
     return lines
 
 
 def render(
-    results: list[dict[str, Any]], total: int, archives: list[dict[str, Any]] | None = None
+    results: list[dict[str, Any]],
+    total: int,
+    archives: list[dict[str, Any]] | None = None,
+    export_of_inbox: dict[str, Any] | None = None,
 ) -> str:
     lines = [
         "# Benchmark results",
@@ -374,6 +408,19 @@ def render(
             f"{full.requests:,} | {full.credits:,} | {r['full_minimum']:,} | "
             f"{full.credits / r['full_minimum']:.2f} |"
         )
+    if export_of_inbox:
+        full = export_of_inbox["full"]
+        rate = full.records / full.seconds
+        lines += [
+            f"| linkedin_export: this inbox as its archive | {full.records:,} | "
+            f"{full.seconds:.1f} | {rate:,.0f} | {export_of_inbox['ceiling']:,.0f} | "
+            f"{100 * rate / export_of_inbox['ceiling']:.0f}% | {full.peak_rss_mb:.0f} | "
+            "0 | 0 | 0 | - |",
+            "",
+            "The last row is the same inbox written as the member's data export (`messages.csv` "
+            "in a ZIP, rows in random order) and read by `linkedin_export`: the same records, "
+            "from a local file.",
+        ]
     lines += [
         "",
         "### 1b. The same full sync with each of the SDK's writers",
@@ -447,7 +494,7 @@ def render(
         small, full = r["small"].peak_rss_mb, r["full"].peak_rss_mb
         lines.append(f"| {r['provider']} | {small:.0f} | {full:.0f} | {full / small:.2f} |")
     if archives:
-        lines += render_archives(archives, results)
+        lines += render_archives(archives, results, export_of_inbox)
     return "\n".join(lines) + "\n"
 
 
@@ -471,8 +518,10 @@ def main() -> None:
             gc.collect()  # the previous provider's inboxes and emulators, between runs
             results.append(benchmark(provider, Path(workdir), args.messages))
         gc.collect()
+        print("benchmarking linkedin_export on the same inbox ...", flush=True)
+        export_of_inbox = benchmark_export_of_inbox(Path(workdir), args.messages)
         archives = benchmark_archives(Path(workdir), tuple(args.archive_sizes))
-    report = render(results, args.messages, archives)
+    report = render(results, args.messages, archives, export_of_inbox)
     args.output.write_text(report)
     copy_into_readme(report)
     print(report)

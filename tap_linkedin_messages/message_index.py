@@ -29,13 +29,14 @@ pass over an archive), then the records read back from the index.
 from __future__ import annotations
 
 import array
+import itertools
 import logging
 import os
 import sqlite3
 import tempfile
 import threading
 import time
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -60,6 +61,9 @@ FIELDS = (
 #: What a row's body holds: the fields its columns do not (a list, not a map: no key is
 #: written a million times).
 BODY = tuple(name for name in FIELDS if name not in ("message_id", "sent_at", "conversation_id"))
+# Where `conversation_id` goes back in among a body's values (`message_of`: FIELDS starts
+# with `message_id` and `sent_at`, and ends with the `conversation` entry).
+_BEFORE_CONVERSATION_ID = FIELDS.index("conversation_id") - 2
 #: Messages written to the database at once.
 BATCH = 2000
 #: Seconds between two progress lines of a long read.
@@ -87,57 +91,78 @@ CREATE TABLE messages (
     folder TEXT,
     body BLOB NOT NULL
 );
-CREATE TABLE participants (
+-- Who is named in which conversation, each (name, URL) pair once, in the order first met:
+-- who they are is settled as the conversation is read back (`Settle.others`).
+CREATE TABLE people (
     seq INTEGER PRIMARY KEY,
     conversation_id TEXT NOT NULL,
-    key TEXT NOT NULL,
-    name TEXT,
-    profile_url TEXT,
-    UNIQUE (conversation_id, key)
+    person BLOB NOT NULL,
+    UNIQUE (conversation_id, person)
 );
 """
-# Built once every message is in: a conversation's messages are then one range scan.
-INDEXES = "CREATE INDEX by_conversation ON messages (conversation_id, sent_at DESC, seq);"
+# Built once every message is in: the conversations in their order (a rank each), and
+# each conversation's messages as one range scan, newest first, then its people in order.
+INDEXES = """
+CREATE INDEX by_conversation ON messages (conversation_id, sent_at DESC, seq);
+CREATE INDEX people_in_order ON people (conversation_id, seq);
+CREATE TABLE ranks (
+    rank INTEGER PRIMARY KEY, conversation_id TEXT NOT NULL, activity TEXT NOT NULL
+);
+INSERT INTO ranks (conversation_id, activity)
+    SELECT conversation_id, max(changed_at) FROM messages GROUP BY conversation_id
+    ORDER BY max(changed_at) DESC, min(seq) DESC;
+"""
 ADD_MESSAGE = (
     "INSERT INTO messages (message_id, conversation_id, sent_at, changed_at, folder, body) "
     "VALUES (?, ?, ?, ?, ?, ?)"
 )
-# A person seen again keeps the first name and URL any of their rows gave.
-ADD_PARTICIPANT = """
-INSERT INTO participants (conversation_id, key, name, profile_url) VALUES (?, ?, ?, ?)
-ON CONFLICT (conversation_id, key) DO UPDATE SET
-    name = coalesce(participants.name, excluded.name),
-    profile_url = coalesce(participants.profile_url, excluded.profile_url)
+ADD_PERSON = "INSERT OR IGNORE INTO people (conversation_id, person) VALUES (?, ?)"
+# Every message, conversation after conversation in rank order, each newest first: one
+# cursor read a row at a time (the ranks drive a range scan of the index each, so nothing
+# is sorted, in memory or on disk). CROSS JOIN keeps the ranks as the outer loop.
+ALL_MESSAGES = """
+SELECT r.rank, m.sent_at, r.conversation_id, r.activity, m.message_id, m.changed_at,
+    m.folder, m.body
+FROM ranks r CROSS JOIN messages m ON m.conversation_id = r.conversation_id
+ORDER BY r.rank, m.sent_at DESC, m.seq
 """
-# Read with a cursor, a row at a time (SQLite sorts on disk): never a list of them all.
-CONVERSATIONS = """
-SELECT conversation_id, max(changed_at) FROM messages GROUP BY conversation_id
-ORDER BY max(changed_at) DESC, min(seq) DESC
+ALL_PEOPLE = """
+SELECT r.rank, p.person
+FROM ranks r CROSS JOIN people p ON p.conversation_id = r.conversation_id
+ORDER BY r.rank, p.seq
 """
-COUNT_CONVERSATIONS = "SELECT count(*) FROM (SELECT DISTINCT conversation_id FROM messages)"
-# The newest message (the first of the newest time), in its last state: a message read
-# twice (an edit, a deletion, a newer archive) is emitted as its last copy says.
-NEWEST_OF = (
-    "SELECT message_id, sent_at, body FROM messages "
-    "WHERE (conversation_id, sent_at, message_id) = ("
-    "SELECT conversation_id, sent_at, message_id FROM messages WHERE conversation_id = ? "
-    "ORDER BY sent_at DESC, seq LIMIT 1) "
-    "ORDER BY seq DESC LIMIT 1"
-)
-# A conversation's messages that changed after the cutoff, newest first.
-MESSAGES_OF = (
-    "SELECT message_id, sent_at, body FROM messages WHERE conversation_id = ? AND {admits} "
-    "ORDER BY sent_at DESC, seq"
-)
-# The folder of the newest message that says one (2018's SENT rows do not), as its last
-# copy says (a newer archive knows where the conversation was moved to).
+COUNT_CONVERSATIONS = "SELECT count(*) FROM ranks"
+# The folder of the newest message that says one, where the newest time's do not (2018's
+# SENT rows), as its last copy says (a newer archive knows where it was moved to).
 FOLDER_OF = (
     "SELECT folder FROM messages WHERE conversation_id = ? AND folder IS NOT NULL "
     "ORDER BY sent_at DESC, seq DESC LIMIT 1"
 )
-PARTICIPANTS_OF = (
-    "SELECT name, profile_url FROM participants WHERE conversation_id = ? ORDER BY seq"
-)
+
+
+# --- what only the whole read tells ---------------------------------------------------------
+
+#: (name, profile URL) of someone a row names.
+Person = tuple[str | None, str | None]
+
+
+class Settle:
+    """What a source can tell only once every row is read (who the member is, the URL
+    some other row gives a name), applied as the index reads its messages back: a
+    listed message says who sent it and whom its row names, as the row does. By
+    default, nothing is settled."""
+
+    def is_me(self, name: str | None, profile_url: str | None) -> bool | None:
+        """Whether the member sent a message its row does not say the sender of."""
+        return None
+
+    def others(self, people: Iterable[Person]) -> Iterable[Person]:
+        """The people a conversation's rows name, as its participants: the member left
+        out, each with the profile URL the read gives them."""
+        return people
+
+
+NOTHING_TO_SETTLE = Settle()
 
 
 # --- progress ---------------------------------------------------------------------------
@@ -257,47 +282,33 @@ class ScratchDatabase:
         self.logger.debug("%s: removed %s (%.1f MB)", self.label, self.path, size / 1e6)
 
 
-class RowSpool:
-    """Rows kept on disk (a temporary file, gone when closed) to be read more than once."""
+class Ahead:
+    """A cursor read one row ahead, its rows taken in runs: the rows of one rank (their
+    first value), or of one rank and time (their first two)."""
 
-    def __init__(self, label: str = "rows", logger: logging.Logger = LOGGER) -> None:
-        self.label, self.logger = label, logger
-        # Closed by __exit__; already unlinked, so even a killed run leaves nothing behind.
-        self._file: IO[bytes] = tempfile.TemporaryFile(prefix="tap-linkedin-messages-")  # noqa: SIM115
-        self._encode = msgspec.json.Encoder().encode
-        self.count = 0
+    def __init__(self, rows: Iterator[tuple[Any, ...]]) -> None:
+        self._rows = rows
+        self.head: tuple[Any, ...] | None = next(rows, None)
 
-    def __enter__(self) -> RowSpool:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._file.close()
-
-    def kept(self, rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        """`rows` as they pass, each written to the spool; its size is logged at the end."""
-        write, encode = self._file.write, self._encode
-        for row in rows:
-            write(encode(row) + b"\n")
-            self.count += 1
+    def of_rank(self, rank: int) -> Iterator[tuple[Any, ...]]:
+        """The rows from here of `rank`, each taken as it is read."""
+        rows = self._rows
+        while (row := self.head) is not None and row[0] == rank:
+            self.head = next(rows, None)
             yield row
-        self._file.flush()
-        self.logger.info(
-            "%s: %d rows kept in a temporary file (%.1f MB on disk)",
-            self.label,
-            self.count,
-            self._file.tell() / 1e6,
-        )
 
-    def add_all(self, rows: Iterable[dict[str, Any]]) -> None:
-        for _ in self.kept(rows):
+    def of_rank_and_time(self, rank: int, time: str) -> list[tuple[Any, ...]]:
+        """The rows from here of `rank` and `time`."""
+        rows, taken = self._rows, []
+        while (row := self.head) is not None and row[0] == rank and row[1] == time:
+            self.head = next(rows, None)
+            taken.append(row)
+        return taken
+
+    def skip(self, rank: int) -> None:
+        """Past the rows from here of `rank`."""
+        for _ in self.of_rank(rank):
             pass
-
-    def rows(self) -> Iterator[dict[str, Any]]:
-        """Every row so far, from the first."""
-        self._file.flush()
-        self._file.seek(0)
-        for line in self._file:
-            yield _decode(line)
 
 
 # --- the index ------------------------------------------------------------------------------
@@ -306,15 +317,17 @@ class RowSpool:
 class MessageIndex:
     """A read's messages, on disk until each conversation is read back."""
 
-    def __init__(self, label: str, logger: logging.Logger = LOGGER) -> None:
+    def __init__(
+        self, label: str, logger: logging.Logger = LOGGER, settle: Settle = NOTHING_TO_SETTLE
+    ) -> None:
         self.label = label
         self.logger = logger
+        self.settle = settle
         self._scratch = ScratchDatabase(label, SCHEMA, logger)
         self.path = self._scratch.path
         self._db = self._scratch.db
         self._rows = 0
-        # Who was written lately as known in which conversation, with a name or a URL
-        # or not: a person's next rows there are written only where they add one.
+        # Who was written lately as named in which conversation: rows repeat them.
         self._people = Seen(1 << 17)
         #: The read's progress, shared by its stages (`progress_of_read`).
         self.progress: Progress | None = None
@@ -349,14 +362,9 @@ class MessageIndex:
                 )
             )
             for person in conversation.get("participants") or ():
-                key = participant_key(person)
-                if not key:
-                    continue
-                name, url = person.get("name"), person.get("profile_url")
-                # Rows repeat the same people: the upsert keeps the first name and URL,
-                # so a row that has (or lacks) them as a recent one did adds nothing.
-                if written((conversation_id, key, name is None, url is None)):
-                    people.append((conversation_id, key, name, url))
+                pair = (person.get("name"), person.get("profile_url"))
+                if pair != (None, None) and written((conversation_id, *pair)):
+                    people.append((conversation_id, _encode(pair)))
             if len(messages) == BATCH:
                 self._write(messages, people)
         self._write(messages, people)
@@ -364,7 +372,7 @@ class MessageIndex:
     def _write(self, messages: list[tuple[Any, ...]], people: list[tuple[Any, ...]]) -> None:
         """One batch into the database (the lists are emptied)."""
         self._db.executemany(ADD_MESSAGE, messages)
-        self._db.executemany(ADD_PARTICIPANT, people)
+        self._db.executemany(ADD_PERSON, people)
         self._rows += len(messages)
         messages.clear()
         people.clear()
@@ -374,10 +382,11 @@ class MessageIndex:
         newest activity first.
 
         The messages are read from disk as they are consumed (all of them before the
-        next conversation is asked for), so one long conversation is not held either.
+        next conversation is asked for), so one long conversation is not held either:
+        one cursor walks every message in order, a second the conversations' people.
         """
         self._db.execute("COMMIT")
-        self._db.execute(INDEXES)
+        self._db.executescript(INDEXES)
         self.logger.info(
             "%s: %d messages indexed in %s (%.1f MB on disk)",
             self.label,
@@ -391,63 +400,85 @@ class MessageIndex:
         progress.begin(
             "writing records", lambda rows: f"{rows} records, {given} of {total} conversations"
         )
-        admits = "1" if cutoff is None else f"changed_at {'>=' if cutoff.inclusive else '>'} ?"
-        query = MESSAGES_OF.format(admits=admits)
-        since = () if cutoff is None else (cutoff.value,)
-        # A cursor of its own, read as the conversations are asked for.
-        for conversation_id, activity in self._db.execute(CONVERSATIONS):
-            newest = self._message(
-                conversation_id, *self._db.execute(NEWEST_OF, (conversation_id,)).fetchone()
+        admits = None if cutoff is None else cutoff.admits
+        rows = Ahead(self._db.execute(ALL_MESSAGES))
+        people = Ahead(self._db.execute(ALL_PEOPLE))
+        settled = self._settled
+        while rows.head is not None:
+            rank, newest_time, conversation_id, activity = rows.head[:4]
+            # The newest time's rows: the newest message (the first of them, in its last
+            # copy) and, most often, the conversation's folder.
+            newest_rows = rows.of_rank_and_time(rank, newest_time)
+            first_id = newest_rows[0][4]
+            _, sent_at, _, _, message_id, _, _, body = next(
+                row for row in reversed(newest_rows) if row[4] == first_id
             )
-            participants = [
-                records.participant(name=name, profile_url=url)
-                for name, url in self._db.execute(PARTICIPANTS_OF, (conversation_id,))
-            ]
+            newest = settled(message_of(conversation_id, message_id, sent_at, body, True))
             entry = newest.pop("conversation", None) or {}
-            folder = self._db.execute(FOLDER_OF, (conversation_id,)).fetchone()
+            folder = next((row[6] for row in reversed(newest_rows) if row[6] is not None), None)
+            if folder is None:
+                found = self._db.execute(FOLDER_OF, (conversation_id,)).fetchone()
+                folder = found[0] if found else None
+            participants = self._participants(_decode(person) for _, person in people.of_rank(rank))
             record = conversation_record(conversation_id, newest, participants)
             record.update(
                 category=entry.get("category"),
                 type=entry.get("type"),
-                folder=folder[0] if folder else None,
+                folder=folder,
                 last_activity_at=activity,
             )
-            rows = self._db.execute(query, (conversation_id, *since))
             given += 1
             progress.tick()
-            yield record, self._latest(conversation_id, rows, progress)
+            listed: Iterable[tuple[Any, ...]] = itertools.chain(newest_rows, rows.of_rank(rank))
+            if admits is not None:
+                listed = (row for row in listed if admits(row[5]))
+            yield record, self._latest(conversation_id, listed, progress)
+            rows.skip(rank)  # what the messages stream did not take
+
+    def _settled(self, message: Record) -> Record:
+        """A message with its sender settled (`Settle.is_me`) where its row could not."""
+        sender = message["sender"]
+        if sender is not None and sender["is_me"] is None:
+            sender["is_me"] = self.settle.is_me(sender["name"], sender["profile_url"])
+        return message
+
+    def _participants(self, people: Iterable[Person]) -> list[Record]:
+        """A conversation's participants: one per person (their profile URL, else their
+        name), in the order first named, each with the first name and the first URL
+        any row gave them."""
+        merged: dict[str, list[str | None]] = {}
+        for name, url in self.settle.others(people):
+            key = profile_key(url) or (name or "").lower()
+            if not key:
+                continue
+            known = merged.setdefault(key, [name, url])
+            if known[0] is None:
+                known[0] = name
+            if known[1] is None:
+                known[1] = url
+        return [records.participant(name=name, profile_url=url) for name, url in merged.values()]
 
     def _latest(
-        self, conversation_id: str, rows: Iterable[tuple[str, str, bytes]], progress: Progress
+        self, conversation_id: str, rows: Iterable[tuple[Any, ...]], progress: Progress
     ) -> Iterator[Record]:
         """Rows as messages, each id once: where a message came more than once (an
         archive repeating another, an edit, a deletion), in its first place with its last
         state (a message's repeats share its time, its id being made from it)."""
-        group: dict[str, tuple[str, bytes]] = {}
-        group_time = None
-        for message_id, sent_at, body in rows:
+        group: dict[str, bytes] = {}
+        group_time = ""  # no message's: every message's time is a timestamp
+        tick, settled = progress.tick, self._settled
+        for row in rows:
+            sent_at = row[1]
             if sent_at != group_time:
-                yield from self._messages(conversation_id, group, progress)
+                for message_id, body in group.items():
+                    tick()
+                    yield settled(message_of(conversation_id, message_id, group_time, body))
                 group, group_time = {}, sent_at
             # A dict keeps the first place of a key and takes its last value.
-            group[message_id] = (sent_at, body)
-        yield from self._messages(conversation_id, group, progress)
-
-    def _messages(
-        self, conversation_id: str, group: dict[str, tuple[str, bytes]], progress: Progress
-    ) -> Iterator[Record]:
-        for message_id, (sent_at, body) in group.items():
-            message = self._message(conversation_id, message_id, sent_at, body)
-            del message["conversation"]
-            progress.tick()
-            yield message
-
-    @staticmethod
-    def _message(conversation_id: str, message_id: str, sent_at: str, body: bytes) -> Record:
-        """A message as it was added, its fields in the order they were built in."""
-        message = dict(zip(BODY, _decode(body), strict=True))
-        message.update(message_id=message_id, sent_at=sent_at, conversation_id=conversation_id)
-        return {name: message[name] for name in FIELDS}
+            group[row[4]] = row[7]
+        for message_id, body in group.items():
+            tick()
+            yield settled(message_of(conversation_id, message_id, group_time, body))
 
     def close(self) -> None:
         """Remove the file, whatever state the read is in."""
@@ -456,9 +487,16 @@ class MessageIndex:
         self._scratch.close()
 
 
-def participant_key(person: dict[str, Any]) -> str:
-    """One key per person: their profile URL, else their name (lower case)."""
-    return profile_key(person.get("profile_url")) or (person.get("name") or "").lower()
+def message_of(
+    conversation_id: str, message_id: str, sent_at: str, body: bytes, with_entry: bool = False
+) -> Record:
+    """A message as it was added, its fields in the order they were built in (the
+    `conversation` entry, last, only `with_entry`)."""
+    values = _decode(body)
+    if not with_entry:
+        del values[-1]
+    values[_BEFORE_CONVERSATION_ID:_BEFORE_CONVERSATION_ID] = (conversation_id,)
+    return dict(zip(FIELDS, (message_id, sent_at, *values), strict=False))
 
 
 def conversation_record(conversation_id: str, newest: Record, participants: list[Record]) -> Record:

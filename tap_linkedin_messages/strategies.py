@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from tap_linkedin_messages.concurrency import Prefetcher
@@ -277,10 +278,12 @@ class MessageListingStrategy(Strategy):
     def conversations(self, stream: ConversationsStream, read: Read) -> Iterable[Record]:
         source = read.source
         assert isinstance(source, MessageListing)
-        with MessageIndex(f"{source.name}: {read.label}", stream.logger) as index:
-            index.add_all(
-                source.read_messages(lambda listing: stream.walk(read, listing), read.newer_than)
-            )
+        walk = partial(stream.walk, read)
+        with (
+            source.read_messages(walk, read.newer_than) as listed,
+            MessageIndex(f"{source.name}: {read.label}", stream.logger, listed.settle) as index,
+        ):
+            index.add_all(listed.messages)
             try:
                 for conversation, messages in index.conversations(read.cutoff):
                     self._handed_over = (conversation["conversation_id"], messages)

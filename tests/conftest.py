@@ -10,15 +10,21 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
 
+from tap_linkedin_messages import records
+from tap_linkedin_messages.records import Record
 from tap_linkedin_messages.tap import TapLinkedInMessages
 from tests.emulators.inbox import SyntheticInbox
 from tests.emulators.linkup import LinkupEmulator
+
+if TYPE_CHECKING:
+    from tap_linkedin_messages.providers.base import MessageListing, Walk
 
 REPO = Path(__file__).resolve().parent.parent
 TAP_EXECUTABLE = Path(sys.executable).parent / "tap-linkedin-messages"
@@ -108,6 +114,29 @@ def run_tap(
     output = SyncOutput.parse(stdout.getvalue())
     output.tap = tap
     return output
+
+
+def read_listing(
+    source: MessageListing, walk: Walk, newer_than: datetime | None = None
+) -> list[Record]:
+    """Every message a source that lists messages reads, each settled as the message
+    index settles it once every row is read (its sender's `is_me`, its row's people as
+    participants: the member left out, a name with the URL another row gives it)."""
+    with source.read_messages(walk, newer_than) as listed:
+        messages = list(listed.messages)
+        settle = listed.settle
+        for message in messages:
+            sender = message["sender"]
+            if sender is not None and sender["is_me"] is None:
+                sender["is_me"] = settle.is_me(sender["name"], sender["profile_url"])
+            entry = message["conversation"]
+            entry["participants"] = [
+                records.participant(name=name, profile_url=url)
+                for name, url in settle.others(
+                    (person["name"], person["profile_url"]) for person in entry["participants"]
+                )
+            ]
+        return messages
 
 
 @dataclass

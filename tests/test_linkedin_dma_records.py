@@ -43,7 +43,7 @@ from tap_linkedin_messages.providers.linkedin_export import (
     split_names,
     synthesized_message_id,
 )
-from tests.conftest import UNSAID, load_fixture, response, run_tap
+from tests.conftest import UNSAID, load_fixture, read_listing, response, run_tap
 from tests.emulators.export import ExportArchive, export_rows, write_archive
 from tests.emulators.inbox import SyntheticInbox
 from tests.emulators.linkedin_dma import DmaEmulator
@@ -87,7 +87,7 @@ class Walk:
 
 
 def read(dma: LinkedInDmaProvider, walk: Walk, newer_than: datetime | None = None) -> list[Any]:
-    return list(dma.read_messages(walk, newer_than))
+    return read_listing(dma, walk, newer_than)
 
 
 @pytest.fixture
@@ -168,7 +168,7 @@ def test_the_snapshot_and_the_export_give_a_message_the_same_record(tmp_path: Pa
     pages = load_fixture("linkedin_dma_snapshot_pages.json")
     rows = [row for body in pages for row in snapshot_rows(body)]
     archive = write_archive(rows, tmp_path / "export.zip", columns=list(rows[0]))
-    exported = list(LinkedInExportSource({"export_path": str(archive)}).read_messages(Walk(), None))
+    exported = read_listing(LinkedInExportSource({"export_path": str(archive)}), Walk())
     assert snapshot_records() == exported
 
 

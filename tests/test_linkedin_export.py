@@ -14,7 +14,7 @@ from tap_linkedin_messages.providers.linkedin_export import (
     LinkedInExportSource,
     parse_export_date,
 )
-from tests.conftest import run_cli, run_tap
+from tests.conftest import read_listing, run_cli, run_tap
 from tests.emulators.export import COLUMNS, TOP_FOLDER, csv_bytes, export_rows, write_archive
 from tests.emulators.inbox import Person, SyntheticInbox
 
@@ -50,7 +50,7 @@ def row(
 def read(path: Path) -> list[dict]:
     """Every record the export source reads from `path` (it makes no request to walk)."""
     source = LinkedInExportSource({"export_path": str(path)})
-    return list(source.read_messages(lambda listing: iter(()), None))
+    return read_listing(source, lambda listing: iter(()))
 
 
 ROWS = [

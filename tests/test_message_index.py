@@ -1,9 +1,9 @@
-"""The on-disk index of listed messages (`MessageIndex`), the row spool (`RowSpool`), and
-the progress lines of a long read of rows (`Progress`).
+"""The on-disk index of listed messages (`MessageIndex`), what it settles as it reads them
+back (`Settle`), and the progress lines of a long read of rows (`Progress`).
 
-The index and the spool are scratch files under the system temp dir, gone however the
-read ends; the index gives conversations back newest activity first and each message
-once; a read of rows says how far it got only when it is long.
+The index is a scratch file under the system temp dir, gone however the read ends; it
+gives conversations back newest activity first and each message once, senders and
+participants settled; a read of rows says how far it got only when it is long.
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tap_linkedin_messages import message_index, records
-from tap_linkedin_messages.message_index import MessageIndex, RowSpool
+from tap_linkedin_messages.message_index import MessageIndex, Person, Settle
 from tap_linkedin_messages.providers import ProviderError, linkedin_export
 from tap_linkedin_messages.reads import Cutoff
 from tap_linkedin_messages.records import Record
@@ -195,8 +195,8 @@ def abandoned_read(tmp_path: Path, temp_dir: Path) -> TapLinkedInMessages:
     assert isinstance(stream, ConversationsStream)
     read = iter(stream.get_records({"account_id": stream.accounts.ids[0]}))
     assert next(read)["conversation_id"] == "2-conversation-2"
-    (index_file,) = temp_dir.iterdir()
-    assert index_file.suffix == ".sqlite"
+    # The message index, and who is who (the export settles the records it reads back).
+    assert [path.suffix for path in temp_dir.iterdir()] == [".sqlite", ".sqlite"]
     read.close()  # type: ignore[attr-defined]
     return tap
 
@@ -298,6 +298,75 @@ def test_a_message_comes_back_exactly_as_it_was_added(temp_dir: Path) -> None:
     assert list(back) == list(expected)  # the same key order: the SDK writes dict order
 
 
+# --- what the read settles ------------------------------------------------------------------
+
+BO_URL = "https://www.linkedin.com/in/bo-berg"
+
+
+def naming(conversation_id: str, sent_at: str, people: list[Person], **fields: Any) -> Record:
+    """A listed message whose row names `people` (name, profile URL)."""
+    message = listed(conversation_id, sent_at, f"at {sent_at}", **fields)
+    message["conversation"]["participants"] = [
+        records.participant(name=name, profile_url=url) for name, url in people
+    ]
+    return message
+
+
+def test_participants_are_one_per_person_with_the_first_name_and_url_given(
+    temp_dir: Path,
+) -> None:
+    ((conversation, _),) = read_back(
+        [
+            naming("c", T.format(1), [(None, ANA_URL), ("Bo Berg", None)]),
+            naming("c", T.format(2), [("Ana Lima", ANA_URL), ("bo berg", None)]),
+            naming("c", T.format(3), [("Ana L.", ANA_URL), (None, None), ("", None)]),
+        ]
+    )
+    # Keyed by URL, else by name (any case); in the order first named; nobody nameless.
+    assert [(p["name"], p["profile_url"]) for p in conversation["participants"]] == [
+        ("Ana Lima", ANA_URL),
+        ("Bo Berg", None),
+    ]
+
+
+class OliveExported(Settle):
+    """A read that found Olive to be the member, and Bo's URL on another row."""
+
+    def is_me(self, name: str | None, profile_url: str | None) -> bool | None:
+        return name == "Olive Owner"
+
+    def others(self, people: Iterable[Person]) -> Iterator[Person]:
+        for name, url in people:
+            if name != "Olive Owner":
+                yield name, url or (BO_URL if name == "Bo Berg" else None)
+
+
+def test_senders_and_participants_are_settled_as_the_index_reads_them_back(
+    temp_dir: Path,
+) -> None:
+    olive, bo = records.sender(name="Olive Owner"), records.sender(name="Bo Berg", is_me=False)
+    rows = [
+        naming("c", T.format(1), [("Olive Owner", None), ("Bo Berg", None)], sender=olive),
+        naming("c", T.format(2), [("Bo Berg", BO_URL), ("Olive Owner", None)], sender=bo),
+        naming("c", T.format(3), [("Olive Owner", None), ("Bo Berg", None)], sender=olive),
+    ]
+    with MessageIndex("test", settle=OliveExported()) as index:
+        index.add_all(rows)
+        ((conversation, messages),) = [(c, list(m)) for c, m in index.conversations(None)]
+    assert conversation["participants"] == [records.participant(name="Bo Berg", profile_url=BO_URL)]
+    assert conversation["last_message"]["is_from_me"] is True
+    # Settled where the row could not tell; a row that told (Bo's) is kept as it was.
+    assert [m["sender"]["is_me"] for m in messages] == [True, False, True]
+
+
+def test_with_nothing_to_settle_the_rows_stand_as_they_are(temp_dir: Path) -> None:
+    ((conversation, messages),) = read_back(
+        [naming("c", T.format(1), [("Olive Owner", None)], sender=records.sender(name="Olive"))]
+    )
+    assert conversation["participants"] == [records.participant(name="Olive Owner")]
+    assert messages[0]["sender"]["is_me"] is None
+
+
 # --- a message listed more than once --------------------------------------------------------
 
 
@@ -369,29 +438,6 @@ def test_only_messages_changed_after_the_cutoff_come_back(
     assert by_id["quiet"] == []
 
 
-# --- the row spool ----------------------------------------------------------------------------
-
-
-def test_the_spool_gives_every_row_back_as_often_as_asked_and_leaves_nothing(
-    temp_dir: Path,
-) -> None:
-    first: list[dict[str, Any]] = [
-        {"CONVERSATION ID": "2-a", "CONTENT": "é 👋", "n": 1},
-        {"CONVERSATION ID": "2-b"},
-    ]
-    more = [{"CONVERSATION ID": "2-c", "CONTENT": "line\nbreak"}]
-    with RowSpool() as spool:
-        spool.add_all(first)
-        assert list(spool.rows()) == first
-        assert list(spool.rows()) == first  # read twice: who is who, then the records
-        spool.add_all(more)
-        assert list(spool.rows()) == first + more
-        # On disk under the temp dir, already unlinked: never a name anyone could see.
-        assert list(temp_dir.iterdir()) == []
-        assert len(open_files_in(temp_dir)) == 1
-    assert open_files_in(temp_dir) == []
-
-
 # --- progress of a long read of rows --------------------------------------------------------
 
 
@@ -403,21 +449,24 @@ def progress_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
     ]
 
 
+def read_rows(rows: list[dict[str, str]]) -> list[Record]:
+    """The export's records of `rows`, read in one pass."""
+    with linkedin_export.People("test: message") as people:
+        return list(linkedin_export.rows_to_records(rows, "test: message", (), people))
+
+
 def test_a_long_read_says_how_far_it_got(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setattr(message_index, "PROGRESS_EVERY_SECONDS", 0)
     caplog.set_level(logging.INFO, logger=linkedin_export.LOGGER.name)
     rows = archive_rows(2500, per_conversation=40)
-    emitted = list(linkedin_export.rows_to_records(lambda: iter(rows), "test: message"))
-    assert len(emitted) == 2500
+    assert len(read_rows(rows)) == 2500
     lines = [re.sub(r", \d+ s$", ", N s", line) for line in progress_lines(caplog)]
-    # Every 1000 rows of each pass; the first pass counts the conversations found so far.
+    # Every 1000 rows of the one pass, with the conversations found so far.
     assert lines == [
-        "test: message: finding the member: 1000 rows read, 25 conversations found, N s",
-        "test: message: finding the member: 2000 rows read, 50 conversations found, N s",
-        "test: message: reading messages: 1000 rows read, 63 conversations found, N s",
-        "test: message: reading messages: 2000 rows read, 63 conversations found, N s",
+        "test: message: reading messages: 1000 rows read, 25 conversations found, N s",
+        "test: message: reading messages: 2000 rows read, 50 conversations found, N s",
     ]
 
 
@@ -427,7 +476,7 @@ def test_a_short_read_says_nothing_of_its_progress(
     monkeypatch.setattr(message_index, "PROGRESS_EVERY_SECONDS", 0)
     caplog.set_level(logging.INFO, logger=linkedin_export.LOGGER.name)
     rows = archive_rows(999)
-    assert len(list(linkedin_export.rows_to_records(lambda: iter(rows), "test: message"))) == 999
+    assert len(read_rows(rows)) == 999
     assert progress_lines(caplog) == []
     # Its end is still logged (the log was listened to).
     assert any("999 rows read: 999 messages" in r.getMessage() for r in caplog.records)

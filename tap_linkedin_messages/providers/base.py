@@ -27,10 +27,12 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.jsonpath import extract_jsonpath
 
+from tap_linkedin_messages.message_index import NOTHING_TO_SETTLE, Settle
 from tap_linkedin_messages.redaction import redact
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+    from collections.abc import Callable, Collection, Iterable, Mapping
+    from contextlib import AbstractContextManager
     from datetime import datetime
 
     import requests
@@ -424,16 +426,28 @@ class Source(ABC):
         return redact(text, self.secrets)
 
 
+@dataclass
+class Listed:
+    """What a source that lists messages read: its messages, as far as each row tells,
+    and what it settles in them once they are all read (`Settle`)."""
+
+    messages: Iterable[Record]
+    settle: Settle = NOTHING_TO_SETTLE
+
+
 class MessageListing(Source):
     """A source that lists messages; conversations are derived from them.
 
     Its message records carry a `conversation` entry (`title`, `category`, and the
-    `participants` other than the member) from which conversation records are derived.
+    people its row names) from which conversation records are derived.
     """
 
     @abstractmethod
-    def read_messages(self, walk: Walk, newer_than: datetime | None) -> Iterator[Record]:
-        """Every message newer than `newer_than` (a hint), or all of them.
+    def read_messages(
+        self, walk: Walk, newer_than: datetime | None
+    ) -> AbstractContextManager[Listed]:
+        """Every message newer than `newer_than` (a hint), or all of them, for as long
+        as the context is open (what settles them may hold temporary files).
 
         Sources that read over HTTP hand their listings to `walk`.
         """

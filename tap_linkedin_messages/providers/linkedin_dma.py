@@ -24,8 +24,8 @@ Choices where the docs say nothing (documented here, tested in test_linkedin_dma
 - Snapshot rows go through linkedin_export's own record builder, so a message has the same
   `message_id` from the export and from the snapshot. Telling the member's own rows
   (`is_me`, and leaving the member out of `participants`) needs every row, as for the
-  export: the snapshot's rows are gathered while its pages are walked, and all records
-  come out after its last page.
+  export: each page's rows go into the message index as they are walked (who is who is
+  learned alongside, on disk), and all records come out after its last page.
 - Changelog events carry ids, not names: `message_id` is the event's `resourceId` (the
   message's own id), the sender's name and profile URL come only from a
   `processedActivity` decoration where LinkedIn adds one (null otherwise), `is_me` is
@@ -52,6 +52,7 @@ Choices where the docs say nothing (documented here, tested in test_linkedin_dma
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 from urllib.parse import parse_qs, urlsplit
@@ -60,19 +61,23 @@ import pendulum
 from singer_sdk import typing as th
 
 from tap_linkedin_messages import records
-from tap_linkedin_messages.message_index import RowSpool
 from tap_linkedin_messages.normalize import EPOCH, ms_to_rfc3339, thread_id_from_urn
 from tap_linkedin_messages.providers.base import (
     ApiRequest,
     ErrorRule,
     HttpSource,
+    Listed,
     Listing,
     MessageListing,
     Outcome,
     Page,
     rule,
 )
-from tap_linkedin_messages.providers.linkedin_export import excluded_folders, rows_to_records
+from tap_linkedin_messages.providers.linkedin_export import (
+    People,
+    excluded_folders,
+    rows_to_records,
+)
 from tap_linkedin_messages.records import Record
 
 if TYPE_CHECKING:
@@ -327,26 +332,23 @@ class LinkedInDmaProvider(HttpSource, MessageListing):
             return False
         return newer_than > utc_now() - CHANGELOG_RETENTION + CHANGELOG_MARGIN
 
-    def read_messages(self, walk: Walk, newer_than: datetime | None) -> Iterator[Record]:
+    @contextmanager
+    def read_messages(self, walk: Walk, newer_than: datetime | None) -> Iterator[Listed]:
         """The changelog where it reaches back far enough, otherwise the snapshot."""
         if newer_than is not None and self.changelog_reaches(newer_than):
-            return self._changelog_messages(walk, newer_than)
-        return self._snapshot_messages(walk)
+            yield Listed(self._changelog_messages(walk, newer_than))
+            return
+        # The snapshot's rows are read as the export's are, in one pass over its pages.
+        origin = f"{self.name}: snapshot"
+        with People(origin) as people:
+            yield Listed(
+                rows_to_records(
+                    walk(self.snapshot_listing()), origin, excluded_folders(self.config), people
+                ),
+                people,
+            )
 
     # --- the snapshot --------------------------------------------------------------------
-
-    def _snapshot_messages(self, walk: Walk) -> Iterator[Record]:
-        """The snapshot's rows, kept on disk while its pages are walked (telling the
-        member's own messages needs all of them), then read as the export's rows are:
-        the walk is the export's first pass (who is who), the spool its second."""
-        origin = f"{self.name}: snapshot"
-        with RowSpool(origin, LOGGER) as spool:
-            yield from rows_to_records(
-                spool.rows,
-                origin,
-                excluded_folders(self.config),
-                first_pass=spool.kept(walk(self.snapshot_listing())),
-            )
 
     def snapshot_listing(self) -> Listing:
         """The INBOX snapshot's pages of rows, in no time order."""

@@ -27,10 +27,11 @@ is how `is_me` is told (and left null where it cannot be). Names are never split
 comma followed by a space (`Ada Example, PhD` is one person); group chats join names
 with a bare `,`, and `RECIPIENT PROFILE URLS`, where present, lists one URL per member.
 
-Rows are read twice, streamed from the ZIP (never extracted): once to find the member
-and who is who (kept in a temporary SQLite database, not in memory), once to build the
-records. Memory stays flat whatever the archive's size, and however many conversations
-and people it holds.
+Rows are read once, streamed from the ZIP (never extracted): each becomes a record as far
+as the row alone tells, while who is who (the member, the URL a row gives a name) is
+learned into a temporary SQLite database, not memory, and settled in the records as the
+message index reads them back. Memory stays flat whatever the archive's size, and
+however many conversations and people it holds.
 """
 
 from __future__ import annotations
@@ -53,9 +54,11 @@ from singer_sdk import typing as th
 
 from tap_linkedin_messages import records
 from tap_linkedin_messages.message_index import (
+    Person,
     Progress,
     ScratchDatabase,
     Seen,
+    Settle,
     progress_of_read,
 )
 from tap_linkedin_messages.normalize import (
@@ -64,11 +67,11 @@ from tap_linkedin_messages.normalize import (
     profile_key,
     thread_id_from_urn,
 )
-from tap_linkedin_messages.providers.base import MessageListing, ProviderError
+from tap_linkedin_messages.providers.base import Listed, MessageListing, ProviderError
 from tap_linkedin_messages.records import Record
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Mapping
+    from collections.abc import Iterable, Iterator, Mapping
 
     from tap_linkedin_messages.providers.base import Walk
 
@@ -256,7 +259,7 @@ URLLESS_SENDER = """
 SELECT 1 FROM urlless_senders s LEFT JOIN url_of_name u ON u.name = s.name
 WHERE s.name != '' AND coalesce(nullif(u.key, ''), s.name) = ? LIMIT 1
 """
-# The first pass's rows, table by table (a row already there is kept: the first wins).
+# What rows teach, table by table (a row already there is kept: the first wins).
 LEARNED = (
     "INSERT OR IGNORE INTO members VALUES (?, ?)",
     "INSERT OR IGNORE INTO sender_names VALUES (?, ?)",
@@ -265,14 +268,16 @@ LEARNED = (
     "INSERT OR IGNORE INTO name_of_key VALUES (?, ?, ?)",
     "INSERT OR IGNORE INTO urlless_senders VALUES (?)",
 )
-#: Rows the first pass learns from before it writes what they taught.
+#: Rows learned from before what they taught is written.
 PEOPLE_BATCH = 2000
-#: Names whose URL is remembered between two look-ups (pass two asks of the same few).
+#: Names whose URL is remembered between two look-ups (records are settled a conversation
+#: at a time: the same few are asked of).
 REMEMBERED_NAMES = 4096
 
 
-class People:
-    """Who is who across the archive, gathered in a first pass over its rows.
+class People(Settle):
+    """Who is who across the archive, learned row by row as it is read, and settled in
+    the records as they are read back (`Settle`).
 
     A person is keyed by profile URL where any row gives one for their name (the member's
     own rows may lack `SENDER PROFILE URL`, while others' rows list them among the
@@ -320,7 +325,7 @@ class People:
         self._scratch.close()
 
     def learn(self, row: dict[str, str]) -> None:
-        """The first pass: names and URLs that go together, and who is in which thread."""
+        """What one row teaches: names and URLs that go together, who is in which thread."""
         if "DIRECTION" in row:
             self.outgoing_known = True
         self._rows += 1
@@ -391,7 +396,7 @@ class People:
         return self._found
 
     def learned(self) -> None:
-        """The first pass is over: what it learned is written, and its size logged."""
+        """Every row is in: what they taught is written, and its size logged."""
         self._flush()
         self._db.execute("COMMIT")
         self._db.execute("BEGIN")
@@ -423,6 +428,21 @@ class People:
         if not url and name:
             url = self._url_of(name_key(name))
         return profile_key(url) or (name_key(name) if name else None)
+
+    def is_me(self, name: str | None, profile_url: str | None) -> bool | None:
+        """Whether the member sent a row (None where the rows cannot tell who they are)."""
+        if self.member is None:
+            return None
+        key = self.key(name, profile_url)
+        return None if key is None else key == self.member
+
+    def others(self, people: Iterable[Person]) -> Iterator[Person]:
+        """Everyone but the member, a name some other row gives a URL for with that URL
+        (one participant, not two)."""
+        member = self.member
+        for name, url in people:
+            if member is None or self.key(name, url) != member:
+                yield name, url or self.url_of(name)
 
     def find_member(self) -> str | None:
         """The member who exported (None if the rows cannot tell).
@@ -520,8 +540,11 @@ def recipient_pairs(row: dict[str, str]) -> list[tuple[str | None, str | None]]:
 # --- rows to records ------------------------------------------------------------------------
 
 
-def message_record(row: dict[str, str], people: People) -> Record | None:
-    """One row (in today's names) as our message record with its `conversation` entry.
+def message_record(row: dict[str, str]) -> Record | None:
+    """One row (in today's names) as our message record with its `conversation` entry,
+    as far as the row alone tells: who the member is (the sender's `is_me`, except in
+    2018's rows, which say) and the URL another row gives a name are settled once every
+    row is read (`People`).
 
     None: no readable date or conversation.
     """
@@ -529,15 +552,8 @@ def message_record(row: dict[str, str], people: People) -> Record | None:
     conversation_id = (row.get("CONVERSATION ID") or "").strip()
     if not sent_at or not conversation_id:
         return None
-    member = people.member
     name, url = row.get("FROM") or None, row.get("SENDER PROFILE URL") or None
-    sender_key = people.key(name, url)
     outgoing = is_outgoing(row)
-    is_me = (
-        outgoing
-        if outgoing is not None
-        else (None if member is None or sender_key is None else sender_key == member)
-    )
     if outgoing is not None:
         # 2018: the conversation is with the other party, whichever way the row went.
         other = row.get("TO") if outgoing else row.get("FROM")
@@ -547,13 +563,10 @@ def message_record(row: dict[str, str], people: People) -> Record | None:
     else:
         people_in_row = [(name, url), *recipient_pairs(row)]
     sponsored = SPONSORED_TITLE in (row.get("CONVERSATION TITLE"), name)
-    others = [
-        # A name some other row gives a URL for is that person: one participant, not two.
-        records.participant(name=person, profile_url=person_url or people.url_of(person))
+    named = [
+        records.participant(name=person, profile_url=person_url)
         for person, person_url in people_in_row
-        if (person or person_url)
-        and (member is None or people.key(person, person_url) != member)
-        and not (sponsored and person == SPONSORED_TITLE)
+        if (person or person_url) and not (sponsored and person == SPONSORED_TITLE)
     ]
     title = row.get("CONVERSATION TITLE") or None
     message = records.message(
@@ -563,7 +576,7 @@ def message_record(row: dict[str, str], people: People) -> Record | None:
         subject=row.get("SUBJECT") or None,
         # A row with no sender at all is LinkedIn's own ("Message request accepted").
         message_type="TEXT" if name else "SYSTEM",
-        sender=records.sender(name=name, profile_url=url, is_me=is_me) if name else None,
+        sender=records.sender(name=name, profile_url=url, is_me=outgoing) if name else None,
         attachments=attachments_of(row.get("ATTACHMENTS")),
     )
     thread_id = thread_id_from_urn(conversation_id)
@@ -574,7 +587,7 @@ def message_record(row: dict[str, str], people: People) -> Record | None:
         title=title,
         folder=folder_of(row.get("FOLDER")),
         type="Sponsored" if sponsored else None,
-        participants=others,
+        participants=named,
     )
 
 
@@ -585,73 +598,63 @@ def excluded_folders(config: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def rows_to_records(
-    rows: Callable[[], Iterable[dict[str, str]]],
+    rows: Iterable[dict[str, str]],
     origin: str,
-    exclude_folders: Iterable[str] = (),
-    first_pass: Iterable[dict[str, str]] | None = None,
+    exclude_folders: Iterable[str],
+    people: People,
 ) -> Iterator[Record]:
-    """Every row as our record, read in two passes of `rows()` (who is who, then records).
+    """Every row as our record, in one pass, `people` learning who is who as it goes (the
+    records' senders and participants are settled from it once every row is read).
 
-    `first_pass`: the first pass's rows where they are not `rows()` (a snapshot's pages
-    as they are spooled). Drafts are left out, and so are conversations in
-    `exclude_folders`. A row no target could key (no date, no conversation) stops the run.
-    Progress is the read's (`progress_of_read`): one clock from the first row to the last
-    record.
+    Drafts are left out, and so are conversations in `exclude_folders`. A row no target
+    could key (no date, no conversation) stops the run. Progress is the read's
+    (`progress_of_read`): one clock from the first row to the last record.
     """
     excluded = set(exclude_folders)
     progress = progress_of_read(lambda: Progress(origin, LOGGER))
-    with People(origin) as people:
-        progress.begin(
-            "finding the member",
-            lambda read: f"{read} rows read, {people.found()} conversations found",
-        )
-        for raw in rows() if first_pass is None else first_pass:
-            row = normalised(raw)
-            if not is_draft(row):
-                people.learn(row)
-            progress.tick()
-        people.learned()
-        found = people.found()
-        if not people.outgoing_known:
-            people.member = people.find_member()
-            if people.member is None and found:
-                LOGGER.warning(
-                    "%s: the rows cannot tell which person is the member who exported them "
-                    "(no SENT rows, and no one person alone in every conversation): `is_me` "
-                    "stays null and `participants` include the member",
-                    origin,
-                )
-        progress.begin(
-            "reading messages", lambda read: f"{read} rows read, {found} conversations found"
-        )
-        drafts = excluded_rows = emitted = 0
-        for number, raw in enumerate(rows(), start=1):
-            row = normalised(raw)
-            progress.tick()
-            if is_draft(row):
-                drafts += 1
-                continue
-            record = message_record(row, people)
-            if record is None:
-                msg = (
-                    f"{origin} row {number} has no readable CONVERSATION ID or DATE "
-                    f"({row.get('DATE')!r}); a target could not key it, so the run stops"
-                )
-                raise ProviderError(msg)
-            if record["conversation"]["folder"] in excluded:
-                excluded_rows += 1
-                continue
-            emitted += 1
-            yield record
-        LOGGER.info(
-            "%s: %d rows read: %d messages, %d drafts left out, %d in excluded folders (%s)",
-            origin,
-            progress.rows,
-            emitted,
-            drafts,
-            excluded_rows,
-            ", ".join(sorted(excluded)) or "none",
-        )
+    progress.begin(
+        "reading messages",
+        lambda read: f"{read} rows read, {people.found()} conversations found",
+    )
+    drafts = excluded_rows = emitted = 0
+    for number, raw in enumerate(rows, start=1):
+        row = normalised(raw)
+        progress.tick()
+        if is_draft(row):
+            drafts += 1
+            continue
+        people.learn(row)
+        record = message_record(row)
+        if record is None:
+            msg = (
+                f"{origin} row {number} has no readable CONVERSATION ID or DATE "
+                f"({row.get('DATE')!r}); a target could not key it, so the run stops"
+            )
+            raise ProviderError(msg)
+        if record["conversation"]["folder"] in excluded:
+            excluded_rows += 1
+            continue
+        emitted += 1
+        yield record
+    people.learned()
+    if not people.outgoing_known:
+        people.member = people.find_member()
+        if people.member is None and people.found():
+            LOGGER.warning(
+                "%s: the rows cannot tell which person is the member who exported them "
+                "(no SENT rows, and no one person alone in every conversation): `is_me` "
+                "stays null and `participants` include the member",
+                origin,
+            )
+    LOGGER.info(
+        "%s: %d rows read: %d messages, %d drafts left out, %d in excluded folders (%s)",
+        origin,
+        progress.rows,
+        emitted,
+        drafts,
+        excluded_rows,
+        ", ".join(sorted(excluded)) or "none",
+    )
 
 
 # --- files ----------------------------------------------------------------------------------
@@ -705,12 +708,17 @@ def csv_rows(path: Path, member: str | None, encoding: str) -> Iterator[dict[str
         reader = csv.reader(io.TextIOWrapper(raw, encoding=encoding, newline=""))
         names = header_of(next(reader, None), origin)
         width = len(names)
+        # A column with no name (a trailing comma in the header) is left out.
+        unnamed = "" in names
         for values in reader:
             if not any(values):
                 continue  # a blank line
             if len(values) < width:
                 values += [""] * (width - len(values))
-            yield {name: value for name, value in zip(names, values, strict=False) if name}
+            row = dict(zip(names, values, strict=False))
+            if unnamed:
+                row.pop("", None)
+            yield row
 
 
 def is_inbox_file(name: str) -> bool:
@@ -842,12 +850,13 @@ class LinkedInExportSource(MessageListing):
         ),
     )
 
-    def read_messages(self, walk: Walk, newer_than: datetime | None) -> Iterator[Record]:
+    @contextmanager
+    def read_messages(self, walk: Walk, newer_than: datetime | None) -> Iterator[Listed]:
         """Every message of every archive (a message in several archives is one record)."""
         export_path = Path(str(self.config["export_path"])).expanduser()
         files = []
-        # Each file's encoding once, for both passes; a file with no rows is named and
-        # left out, and an archive with no rows at all is an error.
+        # Each file's encoding once; a file with no rows is named and left out, and an
+        # archive with no rows at all is an error.
         for path, member in inbox_files(export_path):
             origin = f"{path}:{member}" if member else str(path)
             encoding = encoding_of(path, member, origin)
@@ -861,9 +870,11 @@ class LinkedInExportSource(MessageListing):
                 "check the `export_path` setting"
             )
             raise ProviderError(msg)
-
-        def rows() -> Iterator[dict[str, Any]]:
-            for path, member, encoding in files:
-                yield from csv_rows(path, member, encoding)
-
-        return rows_to_records(rows, "linkedin_export: message", excluded_folders(self.config))
+        rows = itertools.chain.from_iterable(
+            csv_rows(path, member, encoding) for path, member, encoding in files
+        )
+        origin = "linkedin_export: message"
+        with People(origin) as people:
+            yield Listed(
+                rows_to_records(rows, origin, excluded_folders(self.config), people), people
+            )
