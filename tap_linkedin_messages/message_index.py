@@ -64,6 +64,8 @@ BODY = tuple(name for name in FIELDS if name not in ("message_id", "sent_at", "c
 # Where `conversation_id` goes back in among a body's values (`message_of`: FIELDS starts
 # with `message_id` and `sent_at`, and ends with the `conversation` entry).
 _BEFORE_CONVERSATION_ID = FIELDS.index("conversation_id") - 2
+#: Rows read from the database at once.
+AHEAD_ROWS = 500
 #: Messages written to the database at once.
 BATCH = 2000
 #: Seconds between two progress lines of a long read.
@@ -284,11 +286,16 @@ class ScratchDatabase:
 
 class Ahead:
     """A cursor read one row ahead, its rows taken in runs: the rows of one rank (their
-    first value), or of one rank and time (their first two)."""
+    first value), or of one rank and time (their first two).
 
-    def __init__(self, rows: Iterator[tuple[Any, ...]]) -> None:
-        self._rows = rows
-        self.head: tuple[Any, ...] | None = next(rows, None)
+    Rows are fetched `AHEAD_ROWS` at a time: SQLite steps through a batch in one go
+    rather than between the SDK's work on each record (a third of the time it takes).
+    """
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        batches = iter(lambda: cursor.fetchmany(AHEAD_ROWS), [])
+        self._rows: Iterator[tuple[Any, ...]] = itertools.chain.from_iterable(batches)
+        self.head: tuple[Any, ...] | None = next(self._rows, None)
 
     def of_rank(self, rank: int) -> Iterator[tuple[Any, ...]]:
         """The rows from here of `rank`, each taken as it is read."""
