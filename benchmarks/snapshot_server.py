@@ -3,7 +3,8 @@
 A million-message inbox is too big for the test emulator's in-memory synthetic inbox
 (`tests.emulators.linkedin_dma`), so this server streams the rows of an archive written
 by `benchmarks/archive.py` as snapshot pages, in the order the tap asks for them (one
-pass over the file), in the shape the emulator serves: one `INBOX` element per page and
+pass over the file per run: the first page starts it again), in the shape the emulator
+serves: one `INBOX` element per page and
 a `next` link while rows remain.
 """
 
@@ -13,6 +14,7 @@ import csv
 import io
 import itertools
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +31,12 @@ class ArchiveSnapshotServer(EmulatorServer):
     def __init__(self, archive: Path) -> None:
         super().__init__()
         self._zip = zipfile.ZipFile(archive)
+        self._rewind()
+
+    def _rewind(self) -> None:
+        """From the first row again: a new run asks for the first page."""
         text = io.TextIOWrapper(self._zip.open("messages.csv"), encoding="utf-8", newline="")
-        self._rows = csv.DictReader(text)
+        self._rows: Iterator[dict[str, str]] = csv.DictReader(text)
         self._next_start = 0
         self._pending: dict[str, str] | None = None
 
@@ -52,6 +58,8 @@ class ArchiveSnapshotServer(EmulatorServer):
     def answer(self, call: Call) -> Reply:
         start = int(call.query.get("start", ["0"])[0])
         count = int(call.query.get("count", ["10"])[0])
+        if call.route == "snapshot" and start == 0:
+            self._rewind()
         if call.route != "snapshot" or start != self._next_start:
             return Reply(400, {"status": 400, "message": "pages are served in order"})
         page = [self._pending] if self._pending is not None else []
