@@ -158,6 +158,13 @@ class Settle:
         """Whether the member sent a message its row does not say the sender of."""
         return None
 
+    def sender_of(self, message: Record) -> Record:
+        """`message`, its sender's `is_me` settled where its row could not tell."""
+        sender = message["sender"]
+        if sender is not None and sender["is_me"] is None:
+            sender["is_me"] = self.is_me(sender["name"], sender["profile_url"])
+        return message
+
     def others(self, people: Iterable[Person]) -> Iterable[Person]:
         """The people a conversation's rows name, as its participants: the member left
         out, each with the profile URL the read gives them."""
@@ -410,7 +417,7 @@ class MessageIndex:
         admits = None if cutoff is None else cutoff.admits
         rows = Ahead(self._db.execute(ALL_MESSAGES))
         people = Ahead(self._db.execute(ALL_PEOPLE))
-        settled = self._settled
+        settled = self.settle.sender_of
         while rows.head is not None:
             rank, newest_time, conversation_id, activity = rows.head[:4]
             # The newest time's rows: the newest message (the first of them, in its last
@@ -442,13 +449,6 @@ class MessageIndex:
             yield record, self._latest(conversation_id, listed, progress)
             rows.skip(rank)  # what the messages stream did not take
 
-    def _settled(self, message: Record) -> Record:
-        """A message with its sender settled (`Settle.is_me`) where its row could not."""
-        sender = message["sender"]
-        if sender is not None and sender["is_me"] is None:
-            sender["is_me"] = self.settle.is_me(sender["name"], sender["profile_url"])
-        return message
-
     def _participants(self, people: Iterable[Person]) -> list[Record]:
         """A conversation's participants: one per person (their profile URL, else their
         name), in the order first named, each with the first name and the first URL
@@ -473,7 +473,7 @@ class MessageIndex:
         state (a message's repeats share its time, its id being made from it)."""
         group: dict[str, bytes] = {}
         group_time = ""  # no message's: every message's time is a timestamp
-        tick, settled = progress.tick, self._settled
+        tick, settled = progress.tick, self.settle.sender_of
         for row in rows:
             sent_at = row[1]
             if sent_at != group_time:

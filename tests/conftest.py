@@ -126,9 +126,7 @@ def read_listing(
         messages = list(listed.messages)
         settle = listed.settle
         for message in messages:
-            sender = message["sender"]
-            if sender is not None and sender["is_me"] is None:
-                sender["is_me"] = settle.is_me(sender["name"], sender["profile_url"])
+            settle.sender_of(message)
             entry = message["conversation"]
             entry["participants"] = [
                 records.participant(name=name, profile_url=url)
