@@ -36,15 +36,17 @@ import sqlite3
 import tempfile
 import threading
 import time
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from tap_linkedin_messages import records
+from tap_linkedin_messages.child_process import produced_in_child
 from tap_linkedin_messages.normalize import profile_key
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Hashable, Iterable, Iterator
+    from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 
     from tap_linkedin_messages.reads import Cutoff
     from tap_linkedin_messages.records import Record
@@ -291,27 +293,28 @@ class ScratchDatabase:
         self.logger.debug("%s: removed %s (%.1f MB)", self.label, self.path, size / 1e6)
 
 
+def fetched(cursor: sqlite3.Cursor) -> Iterator[tuple[Any, ...]]:
+    """A cursor's rows, `AHEAD_ROWS` at a time: SQLite steps through a batch in one go
+    rather than between the work on each row (a third of the time it takes)."""
+    return itertools.chain.from_iterable(iter(lambda: cursor.fetchmany(AHEAD_ROWS), []))
+
+
 class Ahead:
-    """A cursor read one row ahead, its rows taken in runs: the rows of one rank (their
-    first value), or of one rank and time (their first two).
+    """Rows read one ahead, taken in runs: the rows of one rank (their first value), or
+    of one rank and time (their first two)."""
 
-    Rows are fetched `AHEAD_ROWS` at a time: SQLite steps through a batch in one go
-    rather than between the SDK's work on each record (a third of the time it takes).
-    """
+    def __init__(self, rows: Iterable[Sequence[Any]]) -> None:
+        self._rows: Iterator[Sequence[Any]] = iter(rows)
+        self.head: Sequence[Any] | None = next(self._rows, None)
 
-    def __init__(self, cursor: sqlite3.Cursor) -> None:
-        batches = iter(lambda: cursor.fetchmany(AHEAD_ROWS), [])
-        self._rows: Iterator[tuple[Any, ...]] = itertools.chain.from_iterable(batches)
-        self.head: tuple[Any, ...] | None = next(self._rows, None)
-
-    def of_rank(self, rank: int) -> Iterator[tuple[Any, ...]]:
+    def of_rank(self, rank: int) -> Iterator[Sequence[Any]]:
         """The rows from here of `rank`, each taken as it is read."""
         rows = self._rows
         while (row := self.head) is not None and row[0] == rank:
             self.head = next(rows, None)
             yield row
 
-    def of_rank_and_time(self, rank: int, time: str) -> list[tuple[Any, ...]]:
+    def of_rank_and_time(self, rank: int, time: str) -> list[Sequence[Any]]:
         """The rows from here of `rank` and `time`."""
         rows, taken = self._rows, []
         while (row := self.head) is not None and row[0] == rank and row[1] == time:
@@ -395,9 +398,10 @@ class MessageIndex:
         """Each conversation's record and its messages that changed after `cutoff`,
         newest activity first.
 
-        The messages are read from disk as they are consumed (all of them before the
-        next conversation is asked for), so one long conversation is not held either:
-        one cursor walks every message in order, a second the conversations' people.
+        They are read back in a child process where one can be forked
+        (`produced_in_child`), on the other core while this one writes them out; the
+        messages come as they are consumed (all of them before the next conversation is
+        asked for), so one long conversation is not held either.
         """
         self._db.execute("COMMIT")
         self._db.executescript(INDEXES)
@@ -408,6 +412,18 @@ class MessageIndex:
             self.path,
             self._scratch.size_mb(),
         )
+        items = Ahead(produced_in_child(partial(self._read_back, cutoff), self.label))
+        while (head := items.head) is not None:
+            rank = head[0]
+            listed = items.of_rank(rank)
+            _, conversation = next(listed)
+            yield conversation, (message for _, message in listed)
+            items.skip(rank)  # what the messages stream did not take
+
+    def _read_back(self, cutoff: Cutoff | None) -> Iterator[tuple[int, Record]]:
+        """Each conversation's record, then its messages that changed after `cutoff`,
+        each as (its conversation's rank, the record): one cursor walks every message in
+        order, a second the conversations' people."""
         progress = self.progress or Progress(self.label, self.logger)
         (total,) = self._db.execute(COUNT_CONVERSATIONS).fetchone()
         given = 0
@@ -415,8 +431,8 @@ class MessageIndex:
             "writing records", lambda rows: f"{rows} records, {given} of {total} conversations"
         )
         admits = None if cutoff is None else cutoff.admits
-        rows = Ahead(self._db.execute(ALL_MESSAGES))
-        people = Ahead(self._db.execute(ALL_PEOPLE))
+        rows = Ahead(fetched(self._db.execute(ALL_MESSAGES)))
+        people = Ahead(fetched(self._db.execute(ALL_PEOPLE)))
         settled = self.settle.sender_of
         while rows.head is not None:
             rank, newest_time, conversation_id, activity = rows.head[:4]
@@ -443,11 +459,12 @@ class MessageIndex:
             )
             given += 1
             progress.tick()
-            listed: Iterable[tuple[Any, ...]] = itertools.chain(newest_rows, rows.of_rank(rank))
+            yield rank, record
+            listed: Iterable[Sequence[Any]] = itertools.chain(newest_rows, rows.of_rank(rank))
             if admits is not None:
                 listed = (row for row in listed if admits(row[5]))
-            yield record, self._latest(conversation_id, listed, progress)
-            rows.skip(rank)  # what the messages stream did not take
+            for message in self._latest(conversation_id, listed, progress):
+                yield rank, message
 
     def _participants(self, people: Iterable[Person]) -> list[Record]:
         """A conversation's participants: one per person (their profile URL, else their
@@ -466,7 +483,7 @@ class MessageIndex:
         return [records.participant(name=name, profile_url=url) for name, url in merged.values()]
 
     def _latest(
-        self, conversation_id: str, rows: Iterable[tuple[Any, ...]], progress: Progress
+        self, conversation_id: str, rows: Iterable[Sequence[Any]], progress: Progress
     ) -> Iterator[Record]:
         """Rows as messages, each id once: where a message came more than once (an
         archive repeating another, an edit, a deletion), in its first place with its last

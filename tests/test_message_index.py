@@ -452,7 +452,8 @@ def progress_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
 def read_rows(rows: list[dict[str, str]]) -> list[Record]:
     """The export's records of `rows`, read in one pass."""
     with linkedin_export.People("test: message") as people:
-        return list(linkedin_export.rows_to_records(rows, "test: message", (), people))
+        made = linkedin_export.row_records(rows)
+        return list(linkedin_export.rows_to_records(made, "test: message", (), people))
 
 
 def test_a_long_read_says_how_far_it_got(

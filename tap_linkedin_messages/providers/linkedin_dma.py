@@ -76,6 +76,7 @@ from tap_linkedin_messages.providers.base import (
 from tap_linkedin_messages.providers.linkedin_export import (
     People,
     excluded_folders,
+    row_records,
     rows_to_records,
 )
 from tap_linkedin_messages.records import Record
@@ -343,7 +344,10 @@ class LinkedInDmaProvider(HttpSource, MessageListing):
         with People(origin) as people:
             yield Listed(
                 rows_to_records(
-                    walk(self.snapshot_listing()), origin, excluded_folders(self.config), people
+                    row_records(walk(self.snapshot_listing())),
+                    origin,
+                    excluded_folders(self.config),
+                    people,
                 ),
                 people,
             )

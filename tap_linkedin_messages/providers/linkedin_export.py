@@ -47,12 +47,14 @@ import sys
 import zipfile
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path, PurePosixPath
-from typing import IO, TYPE_CHECKING, Any, ClassVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar, Literal
 
 from singer_sdk import typing as th
 
 from tap_linkedin_messages import records
+from tap_linkedin_messages.child_process import produced_in_child
 from tap_linkedin_messages.message_index import (
     Person,
     Progress,
@@ -103,6 +105,9 @@ SPONSORED_TITLE = "Sponsored Conversation"
 # Rows between two progress lines are counted in thousands: cheap on the hot path.
 
 csv.field_size_limit(sys.maxsize)  # a long message is one field
+
+#: A row's record as far as the row tells (None: no date or conversation; False: a draft).
+RowRecord = Record | None | Literal[False]
 
 
 # --- values ---------------------------------------------------------------------------------
@@ -267,6 +272,17 @@ LEARNED = (
     "INSERT OR IGNORE INTO url_of_name VALUES (?, ?, ?)",
     "INSERT OR IGNORE INTO name_of_key VALUES (?, ?, ?)",
     "INSERT OR IGNORE INTO urlless_senders VALUES (?)",
+)
+#: The cells `People.learn` reads (and `DATE`, which the error of a row without one names).
+LEARNED_FROM = (
+    "CONVERSATION ID",
+    "FROM",
+    "SENDER PROFILE URL",
+    "TO",
+    "RECIPIENT PROFILE URLS",
+    "FOLDER",
+    "DIRECTION",
+    "DATE",
 )
 #: Rows learned from before what they taught is written.
 PEOPLE_BATCH = 2000
@@ -597,13 +613,25 @@ def excluded_folders(config: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(value) if value is not None else ("SPAM",)
 
 
+def row_records(rows: Iterable[dict[str, str]]) -> Iterator[tuple[dict[str, str], RowRecord]]:
+    """Each row in today's names, with its record as far as the row alone tells
+    (`message_record`; False for a draft): work on one row at a time, which the export
+    does in a child process (`produced_in_child`) while this one learns and indexes.
+    Of the row itself, only the cells `rows_to_records` reads are kept (`LEARNED_FROM`):
+    the rest is in the record, and would only be sent down the pipe twice."""
+    for raw in rows:
+        row = normalised(raw)
+        record: RowRecord = False if is_draft(row) else message_record(row)
+        yield {column: row[column] for column in LEARNED_FROM if column in row}, record
+
+
 def rows_to_records(
-    rows: Iterable[dict[str, str]],
+    rows: Iterable[tuple[dict[str, str], RowRecord]],
     origin: str,
     exclude_folders: Iterable[str],
     people: People,
 ) -> Iterator[Record]:
-    """Every row as our record, in one pass, `people` learning who is who as it goes (the
+    """Every row's record (`row_records`), `people` learning who is who as it goes (the
     records' senders and participants are settled from it once every row is read).
 
     Drafts are left out, and so are conversations in `exclude_folders`. A row no target
@@ -617,14 +645,12 @@ def rows_to_records(
         lambda read: f"{read} rows read, {people.found()} conversations found",
     )
     drafts = excluded_rows = emitted = 0
-    for number, raw in enumerate(rows, start=1):
-        row = normalised(raw)
+    for number, (row, record) in enumerate(rows, start=1):
         progress.tick()
-        if is_draft(row):
+        if record is False:
             drafts += 1
             continue
         people.learn(row)
-        record = message_record(row)
         if record is None:
             msg = (
                 f"{origin} row {number} has no readable CONVERSATION ID or DATE "
@@ -875,6 +901,6 @@ class LinkedInExportSource(MessageListing):
         )
         origin = "linkedin_export: message"
         with People(origin) as people:
-            yield Listed(
-                rows_to_records(rows, origin, excluded_folders(self.config), people), people
-            )
+            made = produced_in_child(partial(row_records, rows), origin)
+            read = rows_to_records(made, origin, excluded_folders(self.config), people)
+            yield Listed(read, people)

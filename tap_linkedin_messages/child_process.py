@@ -1,0 +1,143 @@
+"""Items made by a forked child process, on the machine's other core, while this process
+writes them out.
+
+A source that lists messages reads them back from its index (SQLite steps, the bodies
+decoded, senders and participants settled) while the SDK turns each record into Singer
+messages: two halves of the same cost, one after the other on one core. The API
+providers already have their second half elsewhere (the API builds its JSON on its own
+server). Here the read-back runs in a child forked from this process, which sends its
+items down a pipe in batches (msgpack); this process decodes them and goes on with the
+SDK's half. The pipe holds a bounded amount (the child waits when it is full), so memory
+stays flat.
+
+Why fork, and what the child may touch:
+- The child inherits everything (the open indexes, the settings, the read's cutoff):
+  nothing is pickled to start it and it is ready at once.
+- It reads the SQLite connections it inherited as the parent left them, and writes
+  nothing; the parent does not touch them until the child is gone. SQLite's warning about
+  carrying a connection across `fork()` (https://www.sqlite.org/howtocorrupt.html, 2.6)
+  is about two processes using one connection, or a child writing through it.
+- It never writes to stdout (it is pointed at /dev/null: the Singer stream is the
+  parent's alone) and leaves with `os._exit`, so no exit handler of the parent's (the
+  writer's flush, the scratch files' removal) runs twice.
+- A process with other threads does not fork (one of them may hold a lock the child
+  would wait on forever), nor does a platform without `fork()`: there, the items are made
+  in this process, one after the other, the same items in the same order.
+
+An error in the child is raised here as it was raised there (its class and text: a
+`ProviderError` is still the one line users see). If this process stops reading (an
+error, Ctrl-C, a closed generator), the child is killed and reaped at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import signal
+import struct
+import sys
+import threading
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import msgspec
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Generator, Iterable
+
+#: Items sent in one message down the pipe.
+BATCH_ITEMS = 256
+#: The pipe's size, where the platform lets it be set (Linux): the child runs this far ahead.
+PIPE_BYTES = 1 << 20
+# A message: its kind and its length, then its payload.
+_HEADER = struct.Struct("<BI")
+_ITEMS, _END, _ERROR = 0, 1, 2
+
+
+def can_fork() -> bool:
+    """Whether items can be made in a child: `fork()` exists and no other thread runs."""
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
+def produced_in_child(
+    produce: Callable[[], Iterable[Any]], what: str
+) -> Generator[Any, None, None]:
+    """The items `produce()` yields (msgpack-encodable), made in a forked child where
+    `can_fork()`, else here. `what` names the work in an error."""
+    if not can_fork():
+        yield from produce()
+        return
+    read_end, write_end = os.pipe()
+    with contextlib.suppress(AttributeError, OSError):
+        import fcntl
+
+        fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    # What this process has buffered for stderr is its own to write, not the child's too.
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        _serve(produce, read_end, write_end)
+    os.close(write_end)
+    finished = False
+    try:
+        decode = msgspec.msgpack.Decoder().decode
+        with os.fdopen(read_end, "rb", buffering=PIPE_BYTES) as pipe:
+            while True:
+                header = pipe.read(_HEADER.size)
+                if len(header) < _HEADER.size:
+                    msg = f"{what}: the process reading it ended before its last item"
+                    raise RuntimeError(msg)
+                kind, size = _HEADER.unpack(header)
+                payload = pipe.read(size)
+                if kind == _ITEMS:
+                    yield from decode(payload)
+                    continue
+                finished = True
+                if kind == _END:
+                    return
+                raise pickle.loads(payload)  # our own child's exception
+    finally:
+        if not finished:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+
+
+def _serve(produce: Callable[[], Iterable[Any]], read_end: int, write_end: int) -> NoReturn:
+    """The child: every item down the pipe, then the end (or the error), then gone."""
+    status = 0
+    try:
+        os.close(read_end)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - the child's until os._exit
+        encode = msgspec.msgpack.Encoder().encode
+        with os.fdopen(write_end, "wb", buffering=PIPE_BYTES) as pipe:
+
+            def send(kind: int, payload: bytes) -> None:
+                pipe.write(_HEADER.pack(kind, len(payload)))
+                pipe.write(payload)
+
+            try:
+                batch: list[Any] = []
+                for item in produce():
+                    batch.append(item)
+                    if len(batch) == BATCH_ITEMS:
+                        send(_ITEMS, encode(batch))
+                        batch.clear()
+                send(_ITEMS, encode(batch))
+                send(_END, b"")
+            except BrokenPipeError:
+                raise
+            except BaseException as exc:  # every error is the parent's to raise
+                status = 1
+                send(_ITEMS, encode(batch))  # what was made before it, as here
+                try:
+                    payload = pickle.dumps(exc)
+                except Exception:  # an exception that does not pickle
+                    payload = pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
+                send(_ERROR, payload)
+    except BaseException:  # the parent stopped reading: nobody to tell
+        status = 1
+    finally:
+        os._exit(status)

@@ -1,0 +1,167 @@
+"""Items made in a forked child (`produced_in_child`): the same items as made here, an
+error raised here as it was there, a child never left behind, nothing of the child's on
+stdout, and the index read back in a child without a byte of its file changed."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tap_linkedin_messages import child_process, message_index
+from tap_linkedin_messages.child_process import can_fork, produced_in_child
+from tap_linkedin_messages.message_index import MessageIndex
+from tap_linkedin_messages.providers import ProviderError
+from tests.conftest import run_tap
+from tests.emulators.export import export_rows, write_archive
+from tests.emulators.inbox import SyntheticInbox
+from tests.test_message_index import T, listed
+
+pytestmark = pytest.mark.skipif(not can_fork(), reason="this process cannot fork here")
+
+
+def numbered(count: int) -> Iterator[dict[str, Any]]:
+    """Records of the shapes ours have (nested maps, lists, nulls, booleans), each
+    saying which process made it."""
+    for n in range(count):
+        yield {
+            "n": n,
+            "pid": os.getpid(),
+            "text": f"message {n}" * (n % 5),
+            "sender": {"name": None, "is_me": n % 2 == 0},
+            "attachments": [{"url": f"https://example.com/{n}"}] if n % 3 else None,
+        }
+
+
+def test_the_items_are_those_made_here_in_order_made_by_another_process() -> None:
+    count = 3 * child_process.BATCH_ITEMS + 7  # several batches and a part of one
+    made = list(produced_in_child(lambda: numbered(count), "test"))
+    here = list(numbered(count))
+    (child,) = {item.pop("pid") for item in made}
+    assert child != os.getpid()
+    for item in here:
+        del item["pid"]
+    assert made == here
+
+
+def test_an_error_in_the_child_is_raised_here_after_the_items_before_it() -> None:
+    def failing() -> Iterator[int]:
+        yield from range(child_process.BATCH_ITEMS + 3)
+        raise ProviderError("linkedin_export: row 260 has no DATE")
+
+    items = produced_in_child(failing, "test")
+    got: list[int] = []
+    with pytest.raises(ProviderError, match=r"^linkedin_export: row 260 has no DATE$"):
+        got.extend(items)
+    assert got == list(range(child_process.BATCH_ITEMS + 3))
+
+
+def test_a_child_killed_half_way_is_an_error_naming_the_work() -> None:
+    def dying() -> Iterator[int]:
+        yield 1
+        os._exit(3)
+
+    with pytest.raises(RuntimeError, match=r"^the test read: the process reading it ended"):
+        list(produced_in_child(dying, "the test read"))
+
+
+def test_a_read_stopped_early_leaves_no_child_behind() -> None:
+    items = produced_in_child(lambda: numbered(100_000), "test")
+    first = next(items)
+    child = first["pid"]
+    assert child != os.getpid()
+    items.close()
+    # Killed and reaped: no such process any more (not even a zombie to signal).
+    with pytest.raises(ProcessLookupError):
+        os.kill(child, 0)
+
+
+def test_the_child_writes_nothing_to_stdout(capfd: pytest.CaptureFixture[str]) -> None:
+    def printing() -> Iterator[int]:
+        print("a line that is not Singer")  # what a stray print would do
+        yield 1
+
+    assert list(produced_in_child(printing, "test")) == [1]
+    assert capfd.readouterr().out == ""
+
+
+def test_with_another_thread_running_the_items_are_made_here() -> None:
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert not can_fork()
+        made = list(produced_in_child(lambda: numbered(3), "test"))
+    finally:
+        stop.set()
+        other.join()
+    assert {item["pid"] for item in made} == {os.getpid()}
+
+
+def sha256_of(path: str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def test_the_index_is_read_back_in_a_child_that_changes_nothing_in_its_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    messages = [listed(f"c{n % 7}", T.format(1 + n % 9), f"text {n}") for n in range(3000)]
+    read: dict[bool, list[Any]] = {}
+    for in_child in (True, False):
+        monkeypatch.setattr(message_index, "produced_in_child", _made(in_child))
+        with MessageIndex("test") as index:
+            index.add_all(dict(m, conversation=dict(m["conversation"])) for m in messages)
+            conversations = index.conversations(None)
+            first, first_messages = next(conversations)
+            before = sha256_of(index.path)  # the index built, the child started
+            read[in_child] = [(first, list(first_messages))]
+            read[in_child] += [(c, list(ms)) for c, ms in conversations]
+            assert sha256_of(index.path) == before
+    assert read[True] == read[False]
+    assert len(read[True]) == 7
+
+
+def _made(in_child: bool) -> Any:
+    def made(produce: Any, what: str) -> Iterator[Any]:
+        if in_child:
+            return produced_in_child(produce, what)
+        return iter(produce())
+
+    return made
+
+
+def test_an_export_read_in_child_processes_writes_what_one_read_here_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbox = SyntheticInbox.generate(seed=4, conversations=40, messages=lambda i: 1 + i % 9)
+    rows = export_rows(inbox)
+    random.Random(2).shuffle(rows)
+    config = {
+        "provider": "linkedin_export",
+        "export_path": str(write_archive(rows, tmp_path / "a.zip")),
+    }
+    forks = []
+    fork = os.fork
+
+    def counted_fork() -> int:
+        pid = fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counted_fork)
+    in_children = run_tap(config)
+    assert len(forks) == 2  # the rows made into records, then the index read back
+    monkeypatch.setattr(child_process, "can_fork", lambda: False)
+    here = run_tap(config)
+    assert len(forks) == 2
+    assert in_children.records == here.records
+    assert in_children.state == here.state
+    assert len(here.records["messages"]) == len(rows)
