@@ -18,6 +18,12 @@ read back, with a set no larger than one conversation. The file lives under the 
 temp dir and is removed when the read ends, however it ends (success, an error, Ctrl-C;
 only a SIGKILL leaves it behind); its size is logged.
 
+The read-back itself (the cursors, the bodies decoded, senders and participants settled)
+runs in a forked child where one can be (`child_process.produced_in_child`), on the other
+core while this process writes the records out; it reads the database and writes nothing.
+A stream that does not take a conversation's messages still gets them made (they are
+skipped here): the child cannot be told which ones will be taken.
+
 Order is the one the in-memory grouping had: conversations by newest message, ties in
 reverse order of first appearance; messages newest first, ties in order of appearance.
 
