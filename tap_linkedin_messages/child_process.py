@@ -21,8 +21,9 @@ Why fork, and what the child may touch:
   parent's alone) and leaves with `os._exit`, so no exit handler of the parent's (the
   writer's flush, the scratch files' removal) runs twice.
 - A process with other threads does not fork (one of them may hold a lock the child
-  would wait on forever), nor does a platform without `fork()`: there, the items are made
-  in this process, one after the other, the same items in the same order.
+  would wait on forever), nor does a platform without `fork()`, nor a process the system
+  refuses a child (no memory left for one): there, the items are made in this process,
+  one after the other, the same items in the same order.
 
 An error in the child is raised here as it was raised there (its class and text: a
 `ProviderError` is still the one line users see). If this process stops reading (an
@@ -38,7 +39,7 @@ import signal
 import struct
 import sys
 import threading
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 import msgspec
 
@@ -74,7 +75,13 @@ def produced_in_child(
         fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
     # What this process has buffered for stderr is its own to write, not the child's too.
     sys.stderr.flush()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:  # no memory or process left for a child: the same items, here
+        os.close(read_end)
+        os.close(write_end)
+        yield from produce()
+        return
     if pid == 0:
         _serve(produce, read_end, write_end)
     os.close(write_end)
@@ -83,12 +90,8 @@ def produced_in_child(
         decode = msgspec.msgpack.Decoder().decode
         with os.fdopen(read_end, "rb", buffering=PIPE_BYTES) as pipe:
             while True:
-                header = pipe.read(_HEADER.size)
-                if len(header) < _HEADER.size:
-                    msg = f"{what}: the process reading it ended before its last item"
-                    raise RuntimeError(msg)
-                kind, size = _HEADER.unpack(header)
-                payload = pipe.read(size)
+                kind, size = _HEADER.unpack(_read(pipe, _HEADER.size, what))
+                payload = _read(pipe, size, what)
                 if kind == _ITEMS:
                     yield from decode(payload)
                     continue
@@ -101,6 +104,15 @@ def produced_in_child(
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
+
+
+def _read(pipe: IO[bytes], size: int, what: str) -> bytes:
+    """The next `size` bytes the child sent; an error if it ended before them."""
+    data = pipe.read(size)
+    if len(data) < size:
+        msg = f"{what}: the process reading it ended before its last item"
+        raise RuntimeError(msg)
+    return data
 
 
 def _serve(produce: Callable[[], Iterable[Any]], read_end: int, write_end: int) -> NoReturn:

@@ -179,3 +179,12 @@ def test_an_export_read_in_child_processes_writes_what_one_read_here_writes(
     assert in_children.records == here.records
     assert in_children.state == here.state
     assert len(here.records["messages"]) == len(rows)
+
+
+def test_a_process_refused_a_child_makes_the_items_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refused)
+    made = list(produced_in_child(lambda: numbered(3), "test"))
+    assert [item["pid"] for item in made] == [os.getpid()] * 3
