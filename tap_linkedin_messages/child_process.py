@@ -1,14 +1,17 @@
 """Items made by a forked child process, on the machine's other core, while this process
-writes them out.
+goes on with what it does with them.
 
-A source that lists messages reads them back from its index (SQLite steps, the bodies
-decoded, senders and participants settled) while the SDK turns each record into Singer
-messages: two halves of the same cost, one after the other on one core. The API
-providers already have their second half elsewhere (the API builds its JSON on its own
-server). Here the read-back runs in a child forked from this process, which sends its
-items down a pipe in batches (msgpack); this process decodes them and goes on with the
-SDK's half. The pipe holds a bounded amount (the child waits when it is full), so memory
-stays flat.
+A source that lists messages spends its time in two places, one after the other on one
+core: its own work on each message (the export's rows parsed and made into records; the
+index's rows read back, decoded and settled) and the SDK's (each record made into Singer
+messages). The API providers already have their own half elsewhere: the API builds its
+JSON on its server. Here that half runs in a child forked from this process, which sends
+its items down a pipe in batches (msgpack); this process decodes them and goes on with
+the rest. Two reads use it: the export's rows made into records (`row_records`), while
+this process learns who is who and fills the index; and the index read back
+(`MessageIndex.conversations`, the export's and the DMA snapshot's), while this process
+writes the records out. The pipe holds a bounded amount (the child waits when it is
+full), so memory stays flat.
 
 Why fork, and what the child may touch:
 - The child inherits everything (the open indexes, the settings, the read's cutoff):
@@ -143,7 +146,11 @@ def _serve(produce: Callable[[], Iterable[Any]], read_end: int, write_end: int) 
                 raise
             except BaseException as exc:  # every error is the parent's to raise
                 status = 1
-                send(_ITEMS, encode(batch))  # what was made before it, as here
+                # What was made before it, as here (unless the error is that it does not
+                # encode: then the error is what the parent needs).
+                with contextlib.suppress(Exception):
+                    made = encode(batch)
+                    send(_ITEMS, made)
                 try:
                     payload = pickle.dumps(exc)
                 except Exception:  # an exception that does not pickle

@@ -21,6 +21,7 @@ from tap_linkedin_messages.providers import ProviderError
 from tests.conftest import run_tap
 from tests.emulators.export import export_rows, write_archive
 from tests.emulators.inbox import SyntheticInbox
+from tests.emulators.linkedin_dma import DmaEmulator
 from tests.test_message_index import T, listed
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork() on this platform")
@@ -151,6 +152,21 @@ def _made(in_child: bool) -> Any:
     return made
 
 
+def counted_forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The children `os.fork` makes from now on, as they are made."""
+    forks: list[int] = []
+    fork = os.fork
+
+    def counted_fork() -> int:
+        pid = fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counted_fork)
+    return forks
+
+
 def test_an_export_read_in_child_processes_writes_what_one_read_here_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -161,16 +177,7 @@ def test_an_export_read_in_child_processes_writes_what_one_read_here_writes(
         "provider": "linkedin_export",
         "export_path": str(write_archive(rows, tmp_path / "a.zip")),
     }
-    forks = []
-    fork = os.fork
-
-    def counted_fork() -> int:
-        pid = fork()
-        if pid:
-            forks.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", counted_fork)
+    forks = counted_forks(monkeypatch)
     in_children = run_tap(config)
     assert len(forks) == 2  # the rows made into records, then the index read back
     monkeypatch.setattr(child_process, "can_fork", lambda: False)
@@ -188,3 +195,33 @@ def test_a_process_refused_a_child_makes_the_items_here(monkeypatch: pytest.Monk
     monkeypatch.setattr(os, "fork", refused)
     made = list(produced_in_child(lambda: numbered(3), "test"))
     assert [item["pid"] for item in made] == [os.getpid()] * 3
+
+
+def test_an_item_that_does_not_encode_is_the_error_raised_here() -> None:
+    def unencodable() -> Iterator[object]:
+        yield 1
+        yield object()  # no record holds one; msgpack cannot carry it
+
+    with pytest.raises(TypeError, match="Encoding objects of type object is unsupported"):
+        list(produced_in_child(unencodable, "test"))
+
+
+def test_a_dma_snapshot_read_back_in_a_child_writes_what_one_read_here_writes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    inbox = SyntheticInbox.generate(seed=6, conversations=30, messages=lambda i: 1 + i % 7)
+    emulator = DmaEmulator(inbox).start()
+    try:
+        forks = counted_forks(monkeypatch)
+        in_child = run_tap(emulator.config())
+        # The pages are walked here (requests and credits stay the tap's): only the
+        # index is read back in a child.
+        assert len(forks) == 1
+        monkeypatch.setattr(child_process, "can_fork", lambda: False)
+        here = run_tap(emulator.config())
+        assert len(forks) == 1
+    finally:
+        emulator.stop()
+    assert in_child.records == here.records
+    assert in_child.state == here.state
+    assert len(here.records["messages"]) == inbox.message_count()
