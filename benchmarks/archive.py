@@ -60,6 +60,8 @@ SIZE_SIGMA = 1.5
 #: Shares of group chats (2-4 others) and of archived conversations.
 GROUPS = 0.05
 ARCHIVED = 0.1
+#: The generator's seed: the same archive for the same size, run after run.
+SEED = 11
 
 
 def conversation_sizes(messages: int, rng: random.Random) -> list[int]:
@@ -75,7 +77,7 @@ def conversation_sizes(messages: int, rng: random.Random) -> list[int]:
     return sizes
 
 
-def rows(messages: int, seed: int = 11) -> Iterator[dict[str, str]]:
+def rows(messages: int, seed: int = SEED) -> Iterator[dict[str, str]]:
     """`messages` rows over about `messages / MEAN_MESSAGES` threads, in random thread
     order (each message has its own second of a seven-year history)."""
     rng = random.Random(seed)
@@ -124,7 +126,7 @@ def rows(messages: int, seed: int = 11) -> Iterator[dict[str, str]]:
         }
 
 
-def conversations_in(messages: int, seed: int = 11) -> int:
+def conversations_in(messages: int, seed: int = SEED) -> int:
     """How many conversations `rows(messages, seed)` spreads its messages over."""
     return len(conversation_sizes(messages, random.Random(seed)))
 

@@ -27,7 +27,8 @@ messages on average) of 10,000, 100,000 and 1,000,000 messages (about 500, 5,000
 50,000 conversations), read by `linkedin_export` from the ZIP and by `linkedin_dma` as
 its INBOX snapshot (`benchmarks/snapshot_server.py`): seconds, records/s, peak RSS (the
 tap's plus its child's, `children_of`) and the temporary disk the read used (its temporary
-files' logged sizes, summed).
+files' logged sizes, summed). Beside each archive, scenario 1's fastest HTTP provider
+serves an inbox of the same conversations (`archive_shaped_inbox`): like for like.
 """
 
 from __future__ import annotations
@@ -64,6 +65,9 @@ from tests.emulators.server import ProviderEmulator  # noqa: E402
 TAP = [str(Path(sys.executable).parent / "tap-linkedin-messages")]
 DEFAULT_WRITER_TAP = [sys.executable, str(REPO / "benchmarks" / "default_writer_tap.py")]
 ARCHIVE_SIZES = (10_000, 100_000, 1_000_000)
+#: Milliseconds between two messages of an archive-shaped inbox: a million of them end
+#: within a year of the emulators' history start, in the past.
+ARCHIVE_INBOX_SPACING_MS = 30_000
 # Which side filters by time (the minimum drops to the new items alone there):
 # (inbox listing, messages of a conversation).
 TIME_FILTERS = {
@@ -325,8 +329,24 @@ def benchmark_export_of_inbox(workdir: Path, total: int) -> dict[str, Any]:
     return {"full": run, "ceiling": ceiling(run.records)}
 
 
-def benchmark_archives(workdir: Path, sizes: tuple[int, ...]) -> list[dict[str, Any]]:
-    """Each size of generated archive, read by the export and by the DMA snapshot."""
+def archive_shaped_inbox(messages: int) -> SyntheticInbox:
+    """An inbox with the generated archive's conversations (`archive.rows(messages)`):
+    as many, of the same sizes, for an HTTP provider to serve like for like."""
+    sizes = archive.conversation_sizes(messages, random.Random(archive.SEED))
+    return SyntheticInbox.generate(
+        seed=archive.SEED,
+        conversations=len(sizes),
+        messages=lambda index: sizes[index],
+        spacing_ms=ARCHIVE_INBOX_SPACING_MS,
+    )
+
+
+def benchmark_archives(
+    workdir: Path, sizes: tuple[int, ...], provider: str | None = None
+) -> list[dict[str, Any]]:
+    """Each size of generated archive, read by the export and by the DMA snapshot, and
+    (where `provider` is given: the fastest HTTP provider of scenario 1) an inbox of the
+    same conversations served by that provider's emulator."""
     results = []
     for size in sizes:
         print(f"benchmarking the official archives at {size:,} messages ...", flush=True)
@@ -341,14 +361,20 @@ def benchmark_archives(workdir: Path, sizes: tuple[int, ...]) -> list[dict[str, 
         finally:
             server.stop()
         path.unlink()
-        results.append(
-            {
-                "messages": size,
-                "conversations": conversations,
-                "linkedin_export": export,
-                "linkedin_dma": snapshot,
-            }
-        )
+        row = {
+            "messages": size,
+            "conversations": conversations,
+            "linkedin_export": export,
+            "linkedin_dma": snapshot,
+        }
+        if provider is not None:
+            emulator = emulator_class(provider)(archive_shaped_inbox(size)).start()
+            try:
+                row[provider] = fastest(partial(run_tap, emulator, workdir, page_size=100), times)
+            finally:
+                emulator.stop()
+            gc.collect()
+        results.append(row)
     return results
 
 
@@ -377,32 +403,57 @@ def render_archives(
         "| temporary disk MB |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for source in ("linkedin_export", "linkedin_dma"):
+    provider = fastest["provider"]
+    like_for_like = f"{provider}: the same conversations"
+    for source in ("linkedin_export", "linkedin_dma", provider):
         for row in archives:
+            if source not in row:
+                continue
             run = row[source]
+            label = like_for_like if source == provider else source
+            disk = f"{run.disk_mb:,.0f}" if source != provider else "-"
             lines.append(
-                f"| {source} | {row['messages']:,} | {row['conversations']:,} | "
+                f"| {label} | {row['messages']:,} | {row['conversations']:,} | "
                 f"{run.records:,} | {run.seconds:.1f} | "
-                f"{run.records / run.seconds:,.0f} | {run.peak_rss_mb:.0f} | {run.disk_mb:,.0f} |"
+                f"{run.records / run.seconds:,.0f} | {run.peak_rss_mb:.0f} | {disk} |"
             )
     lines.append("")
+    if all(provider in row for row in archives):
+        lines += [
+            f"The last rows are the fastest HTTP provider of scenario 1 (`{provider}`, "
+            "its emulator, pages of 100) serving an inbox of the same conversations as "
+            "each archive (as many, of the same sizes: `archive_shaped_inbox`): the "
+            "like-for-like comparison, since what costs a read most beside its messages is "
+            "its conversations (the SDK syncs each one's messages on its own).",
+            "",
+        ]
+        for row in archives:
+            export, http = row["linkedin_export"], row[provider]
+            lines.append(
+                f"- {row['messages']:,} messages: `linkedin_export` "
+                f"{export.records / export.seconds:,.0f} records/s, `{provider}` "
+                f"{http.records / http.seconds:,.0f}: "
+                f"{(export.records / export.seconds) / (http.records / http.seconds):.2f}x."
+            )
+        lines.append("")
     for source in ("linkedin_export", "linkedin_dma"):
         small, large = archives[0][source], archives[-1][source]
         lines.append(
             f"- `{source}`: peak RSS at {archives[-1]['messages']:,} messages "
             f"({archives[-1]['conversations']:,} conversations) is "
             f"{large.peak_rss_mb / small.peak_rss_mb:.2f}x the RSS at "
-            f"{archives[0]['messages']:,} ({archives[0]['conversations']:,} conversations; "
-            f"{large.peak_rss_mb:.0f} MB)."
+            f"{archives[0]['messages']:,} ({archives[0]['conversations']:,} conversations): "
+            f"{large.peak_rss_mb:.0f} MB against {small.peak_rss_mb:.0f} MB."
         )
-    same_size = next((row for row in archives if row["messages"] == 100_000), archives[-1])
-    export = same_size["linkedin_export"]
+    ratios = ", ".join(
+        f"{row['linkedin_export'].records / row['linkedin_export'].seconds / fastest_rate:.2f}x"
+        f" at {row['messages']:,} messages"
+        for row in archives
+    )
     lines.append(
-        f"- `linkedin_export` at {same_size['messages']:,} messages "
-        f"({same_size['conversations']:,} conversations): "
-        f"{export.records / export.seconds:,.0f} records/s; the fastest HTTP provider in this "
-        f"run (`{fastest['provider']}`, scenario 1: 1,000 conversations): "
-        f"{fastest_rate:,.0f} records/s."
+        f"- `linkedin_export` against the fastest HTTP provider's full sync in this run "
+        f"(`{fastest['provider']}`, scenario 1: 1,000 conversations, {fastest_rate:,.0f} "
+        f"records/s): {ratios}."
     )
     if export_of_inbox:
         full = export_of_inbox["full"]
@@ -557,7 +608,10 @@ def main() -> None:
         gc.collect()
         print("benchmarking linkedin_export on the same inbox ...", flush=True)
         export_of_inbox = benchmark_export_of_inbox(Path(workdir), args.messages)
-        archives = benchmark_archives(Path(workdir), tuple(args.archive_sizes))
+        quickest = max(results, key=lambda r: r["full"].records / r["full"].seconds)
+        archives = benchmark_archives(
+            Path(workdir), tuple(args.archive_sizes), quickest["provider"]
+        )
     report = render(results, args.messages, archives, export_of_inbox)
     args.output.write_text(report)
     copy_into_readme(report)

@@ -6,6 +6,7 @@ import contextlib
 import copy
 import io
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -148,8 +149,15 @@ class CliRun:
         return SyncOutput.parse(self.stdout)
 
 
-def run_cli(tmp_path: Path, config: dict[str, Any], *args: str, timeout: float = 60) -> CliRun:
-    """Run the installed console script, as Meltano or a shell pipeline would."""
+def run_cli(
+    tmp_path: Path,
+    config: dict[str, Any],
+    *args: str,
+    timeout: float = 60,
+    env: dict[str, str] | None = None,
+) -> CliRun:
+    """Run the installed console script, as Meltano or a shell pipeline would (`env`: more
+    environment variables)."""
     config_file = tmp_path / "config.json"
     config_file.write_text(json.dumps(config))
     completed = subprocess.run(
@@ -158,6 +166,7 @@ def run_cli(tmp_path: Path, config: dict[str, Any], *args: str, timeout: float =
         text=True,
         timeout=timeout,
         check=False,
+        env={**os.environ, **(env or {})},
     )
     return CliRun(completed.returncode, completed.stdout, completed.stderr)
 

@@ -255,3 +255,47 @@ def test_retry_after_is_read_in_seconds_and_as_an_http_date() -> None:
     assert 25 <= (retry_after_seconds(rate_limited(soon)) or 0) <= 30
     assert retry_after_seconds(rate_limited("Wed, 21 Oct 2015 07:28:00 GMT")) == 0.0
     assert retry_after_seconds(rate_limited("soon-ish")) is None
+
+
+def metric_points(stderr: str) -> list[dict]:
+    return [
+        json.loads(line.split("METRIC: ", 1)[1])
+        for line in stderr.splitlines()
+        if "METRIC: " in line
+    ]
+
+
+def test_messages_log_one_count_per_account_and_each_conversation_only_at_debug(
+    linkup: LinkupEmulator, inbox: SyntheticInbox, tmp_path: Path
+) -> None:
+    config = linkup.config(page_size=4)
+    run = run_cli(tmp_path, config)
+    assert run.returncode == 0, run.stderr[-2000:]
+    points = metric_points(run.stderr)
+    counts = [
+        p for p in points if p["metric"] == "record_count" and p["tags"]["stream"] == "messages"
+    ]
+    # One count for the account, of every message emitted; no line per conversation.
+    assert [(p["value"], set(p["tags"]["context"])) for p in counts] == [
+        (inbox.message_count(), {"account_id"})
+    ]
+    assert len(run.output.of("messages")) == inbox.message_count()
+    assert not [
+        p for p in points if p["metric"] == "sync_duration" and p["tags"]["stream"] == "messages"
+    ]
+    assert "Beginning sync of 'messages'" not in run.stderr
+    assert "Starting incremental sync of 'messages'" not in run.stderr
+
+    debug = run_cli(tmp_path, config, env={"LOGLEVEL": "DEBUG"})
+    assert debug.returncode == 0
+    per_conversation = [
+        p
+        for p in metric_points(debug.stderr)
+        if p["metric"] == "record_count"
+        and p["tags"]["stream"] == "messages"
+        and "conversation_id" in p["tags"].get("context", {})
+    ]
+    assert sorted(p["tags"]["context"]["thread_id"] for p in per_conversation) == sorted(
+        inbox.conversations
+    )
+    assert debug.stderr.count("Beginning sync of 'messages'") == len(inbox.conversations)
