@@ -26,19 +26,11 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-COLUMNS = [
-    "CONVERSATION ID",
-    "CONVERSATION TITLE",
-    "FROM",
-    "SENDER PROFILE URL",
-    "TO",
-    "RECIPIENT PROFILE URLS",
-    "DATE",
-    "SUBJECT",
-    "CONTENT",
-    "FOLDER",
-    "ATTACHMENTS",
-]
+# Run as a script too (`python benchmarks/archive.py`): the layout is the emulator's.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.emulators.export import COLUMNS
+
 MEMBER = ("Olive Owner, PhD", "https://www.linkedin.com/in/olive-owner-bench")
 FIRST = ["Ada", "Bram", "Chloé", "Dmitri", "Eun-ji", "Farah", "Gustav", "Hana", "Ines", "José"]
 LAST = ["Okafor", "Lindqvist", "Moreau", "Ivanova", "Kim", "Haddad", "Berg", "Sato", "Duarte"]
