@@ -23,13 +23,13 @@ import random
 import sys
 import zipfile
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 # Run as a script too (`python benchmarks/archive.py`): the layout is the emulator's.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.emulators.export import COLUMNS
+from tests.emulators.export import COLUMNS, csv_bytes, export_date
 
 MEMBER = ("Olive Owner, PhD", "https://www.linkedin.com/in/olive-owner-bench")
 FIRST = ["Ada", "Bram", "Chloé", "Dmitri", "Eun-ji", "Farah", "Gustav", "Hana", "Ines", "José"]
@@ -45,7 +45,8 @@ TEXTS = [
 ]
 # A "Complete" archive's files with the inbox's columns that are not the inbox.
 LOOK_ALIKES = ("guide_messages.csv", "learning_role_play_messages.csv")
-START = datetime(2019, 1, 1, tzinfo=timezone.utc)
+#: The first second of the archive's history, in Unix seconds.
+START = int(datetime(2019, 1, 1, tzinfo=timezone.utc).timestamp())
 #: Messages per conversation, on average; sizes are log-normal around it (median ~6).
 MEAN_MESSAGES = 20
 SIZE_SIGMA = 1.5
@@ -106,7 +107,7 @@ def rows(messages: int, seed: int = SEED) -> Iterator[dict[str, str]]:
             # Group chats join names with a bare comma (a comma and a space is in a name).
             "TO": ",".join(name for name, _ in recipients),
             "RECIPIENT PROFILE URLS": ",".join(url for _, url in recipients),
-            "DATE": (START + timedelta(seconds=offset)).strftime("%Y-%m-%d %H:%M:%S UTC"),
+            "DATE": export_date((START + offset) * 1000),
             "SUBJECT": "",
             "CONTENT": f"{rng.choice(TEXTS)} (#{number})",
             "FOLDER": folders[index],
@@ -145,7 +146,7 @@ def write(path: Path, messages: int) -> Path:
         emit(text)
     with zipfile.ZipFile(path, "a") as archive:
         for name in LOOK_ALIKES:
-            archive.writestr(name, ",".join(f'"{c}"' for c in COLUMNS[:10]) + "\n")
+            archive.writestr(name, csv_bytes([], COLUMNS[:10]))
     return path
 
 
