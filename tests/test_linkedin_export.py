@@ -207,6 +207,16 @@ def test_the_2018_file_name_is_the_inbox_too(tmp_path: Path) -> None:
     assert len(read(path)) == 4
 
 
+def test_a_zip_with_its_inbox_at_the_root_reads_it_and_skips_look_alikes(tmp_path: Path) -> None:
+    """A ZIP re-packed without LinkedIn's top folder (as `make bench` writes its archives)."""
+    path = tmp_path / "flat.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("guide_messages.csv", csv_bytes(coaching_rows(), COLUMNS))
+        archive.writestr("messages.csv", csv_bytes(ROWS, COLUMNS))
+    records = read(path)
+    assert [r["thread_id"] for r in records] == ["2-AAA", "2-AAA", "2-GRP", "2-GRP"]
+
+
 def test_an_extracted_archive_in_a_folder_reads_its_inbox_only(tmp_path: Path) -> None:
     extracted = tmp_path / "exports" / "Basic_LinkedInDataExport_01-01-2026"
     extracted.mkdir(parents=True)
