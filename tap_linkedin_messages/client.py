@@ -349,8 +349,22 @@ class InboxStream(RESTStream[str | None]):
     # --- incremental reads ---------------------------------------------------------------
 
     def incremental_cutoff(self, context: Context | None) -> Cutoff | None:
-        """Records at or before this were emitted by an earlier run (or precede `start_date`)."""
+        """Records at or before this were emitted by an earlier run (or precede `start_date`).
+
+        Where the source tells what is new itself (a message can become visible after
+        newer ones were read), only `start_date`: the bookmark is no cutoff there.
+        """
+        if not self.strategy.follows_bookmarks:
+            return self.floor()
         return self.cutoff_from(self.get_starting_timestamp(context))
+
+    def floor(self) -> Cutoff | None:
+        """`start_date`, inclusive: nothing older is emitted."""
+        floor = self.config.get("start_date")
+        if not floor:
+            return None
+        start_date = cast("datetime", pendulum.parse(str(floor)))
+        return Cutoff(datetime_to_rfc3339(start_date), inclusive=True)
 
     def cutoff_from(self, bookmark: datetime | None) -> Cutoff | None:
         """The cutoff a bookmark sets: moved back by `lookback_minutes`, so items a
@@ -358,12 +372,12 @@ class InboxStream(RESTStream[str | None]):
         `start_date` stays a floor."""
         if bookmark is None:
             return None
-        floor = self.config.get("start_date")
-        start_date = cast("datetime", pendulum.parse(str(floor))) if floor else None
+        floor = self.floor()
         lookback = timedelta(minutes=float(self.config.get("lookback_minutes") or 0))
-        if start_date is not None and bookmark - lookback <= start_date:
-            return Cutoff(datetime_to_rfc3339(start_date), inclusive=True)
-        return Cutoff(datetime_to_rfc3339(bookmark - lookback), inclusive=False)
+        since = datetime_to_rfc3339(bookmark - lookback)
+        if floor is not None and since <= floor.value:
+            return floor
+        return Cutoff(since, inclusive=False)
 
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         """Add what every record carries, reject unkeyable records, drop what is not new."""

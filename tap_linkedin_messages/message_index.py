@@ -49,7 +49,8 @@ import msgspec
 
 from tap_linkedin_messages import records
 from tap_linkedin_messages.child_process import produced_in_child
-from tap_linkedin_messages.normalize import profile_key
+from tap_linkedin_messages.emitted import IdDigest, id_hash, pack, unpack
+from tap_linkedin_messages.normalize import ms_to_rfc3339, profile_key, rfc3339_to_ms
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
@@ -109,18 +110,49 @@ CREATE TABLE people (
     person BLOB NOT NULL,
     UNIQUE (conversation_id, person)
 );
+-- What earlier runs emitted, conversation by conversation (`tap_linkedin_messages.emitted`).
+CREATE TABLE emitted_before (
+    key INTEGER PRIMARY KEY, digest INTEGER NOT NULL, newest INTEGER NOT NULL
+);
+-- The conversations to hand over, in their order (a rank each); `after`: only their
+-- messages sent after it (null: all of them).
+CREATE TABLE ranks (
+    rank INTEGER PRIMARY KEY, conversation_id TEXT NOT NULL, activity TEXT NOT NULL, after TEXT
+);
 """
-# Built once every message is in: the conversations in their order (a rank each), and
-# each conversation's messages as one range scan, newest first, then its people in order.
+# Built once every message is in: each conversation's messages as one range scan, newest
+# first, then its people in order; and each conversation's order, newest time and digest.
 INDEXES = """
 CREATE INDEX by_conversation ON messages (conversation_id, sent_at DESC, seq);
 CREATE INDEX people_in_order ON people (conversation_id, seq);
-CREATE TABLE ranks (
-    rank INTEGER PRIMARY KEY, conversation_id TEXT NOT NULL, activity TEXT NOT NULL
-);
-INSERT INTO ranks (conversation_id, activity)
-    SELECT conversation_id, max(changed_at) FROM messages GROUP BY conversation_id
-    ORDER BY max(changed_at) DESC, min(seq) DESC;
+CREATE TABLE read AS
+    SELECT conversation_id, max(changed_at) AS activity, min(seq) AS first_seq,
+        max(sent_at) AS newest, id_digest(DISTINCT message_id) AS digest,
+        id_hash(conversation_id) AS key
+    FROM messages GROUP BY conversation_id;
+"""
+# Every conversation read, in order: newest activity first, ties in reverse order of first
+# appearance; with what earlier runs emitted of it (null: nothing known).
+READ_IN_ORDER = """
+SELECT c.conversation_id, c.activity, c.digest, e.digest, e.newest
+FROM read c LEFT JOIN emitted_before e ON e.key = c.key
+ORDER BY c.activity DESC, c.first_seq DESC
+"""
+ADD_EMITTED_BEFORE = "INSERT OR REPLACE INTO emitted_before VALUES (?, ?, ?)"
+RANK = "INSERT INTO ranks (conversation_id, activity, after) VALUES (?, ?, ?)"
+RANK_ALL = (
+    "INSERT INTO ranks (conversation_id, activity) "
+    "SELECT conversation_id, activity FROM read ORDER BY activity DESC, first_seq DESC"
+)
+DIGEST_AFTER = (
+    "SELECT id_digest(DISTINCT message_id) FROM messages WHERE conversation_id = ? AND sent_at > ?"
+)
+# What this read saw of each conversation, and what earlier runs emitted of the others.
+EMITTED_NOW = """
+SELECT key, digest, newest FROM read
+UNION ALL
+SELECT key, digest, newest FROM emitted_before WHERE key NOT IN (SELECT key FROM read)
+ORDER BY key
 """
 ADD_MESSAGE = (
     "INSERT INTO messages (message_id, conversation_id, sent_at, changed_at, folder, body) "
@@ -132,7 +164,7 @@ ADD_PERSON = "INSERT OR IGNORE INTO people (conversation_id, person) VALUES (?, 
 # is sorted, in memory or on disk). CROSS JOIN keeps the ranks as the outer loop.
 ALL_MESSAGES = """
 SELECT r.rank, m.sent_at, r.conversation_id, r.activity, m.message_id, m.changed_at,
-    m.folder, m.body
+    m.folder, m.body, r.after
 FROM ranks r CROSS JOIN messages m ON m.conversation_id = r.conversation_id
 ORDER BY r.rank, m.sent_at DESC, m.seq
 """
@@ -349,6 +381,9 @@ class MessageIndex:
         self._scratch = ScratchDatabase(label, SCHEMA, logger)
         self.path = self._scratch.path
         self._db = self._scratch.db
+        self._db.create_function("id_hash", 1, id_hash, deterministic=True)
+        self._db.create_aggregate("id_digest", 1, IdDigest)
+        self._indexed = self._ranked = False
         self._rows = 0
         # Who was written lately as named in which conversation: rows repeat them.
         self._people = Seen(1 << 17)
@@ -400,17 +435,13 @@ class MessageIndex:
         messages.clear()
         people.clear()
 
-    def conversations(self, cutoff: Cutoff | None) -> Iterator[tuple[Record, Iterator[Record]]]:
-        """Each conversation's record and its messages that changed after `cutoff`,
-        newest activity first.
-
-        They are read back in a child process where one can be forked
-        (`produced_in_child`), on the other core while this one writes them out; the
-        messages come as they are consumed (all of them before the next conversation is
-        asked for), so one long conversation is not held either.
-        """
+    def _index(self) -> None:
+        """Once every message is in: the indexes, and what each conversation holds."""
+        if self._indexed:
+            return
         self._db.execute("COMMIT")
         self._db.executescript(INDEXES)
+        self._indexed = True
         self.logger.info(
             "%s: %d messages indexed in %s (%.1f MB on disk)",
             self.label,
@@ -418,6 +449,53 @@ class MessageIndex:
             self.path,
             self._scratch.size_mb(),
         )
+
+    def changed_since(self, emitted_before: str | None) -> str:
+        """Hand over only what earlier runs did not emit (`emitted_before`, the state's
+        record of them; None: nothing was): of each conversation, nothing where it is
+        unchanged, its messages newer than the newest emitted where only those are new,
+        all of them otherwise (`tap_linkedin_messages.emitted`).
+
+        For a source read whole (an archive, a snapshot); what it returns is the record
+        to keep once this read's records are all emitted.
+        """
+        self._index()
+        self._db.executemany(ADD_EMITTED_BEFORE, unpack(emitted_before, self.label))
+        ranked = []
+        for conversation_id, activity, digest, before, newest_before in self._db.execute(
+            READ_IN_ORDER
+        ).fetchall():
+            after = None
+            if before == digest:
+                continue  # unchanged
+            if before is not None:
+                # Its messages up to the newest emitted are the ones emitted (their digest
+                # is the one kept): only the newer ones are new.
+                time_before = ms_to_rfc3339(newest_before)
+                (newer,) = self._db.execute(DIGEST_AFTER, (conversation_id, time_before)).fetchone()
+                if digest ^ (newer or 0) == before:  # no newer message: no row, None
+                    after = time_before
+            ranked.append((conversation_id, activity, after))
+        self._db.executemany(RANK, ranked)
+        self._ranked = True
+        return pack(
+            (key, digest, newest if isinstance(newest, int) else rfc3339_to_ms(newest))
+            for key, digest, newest in self._db.execute(EMITTED_NOW)
+        )
+
+    def conversations(self, cutoff: Cutoff | None) -> Iterator[tuple[Record, Iterator[Record]]]:
+        """Each conversation's record and its messages that changed after `cutoff`,
+        newest activity first (where `changed_since` was asked: only what it hands over).
+
+        They are read back in a child process where one can be forked
+        (`produced_in_child`), on the other core while this one writes them out; the
+        messages come as they are consumed (all of them before the next conversation is
+        asked for), so one long conversation is not held either.
+        """
+        self._index()
+        if not self._ranked:
+            self._db.execute(RANK_ALL)
+            self._ranked = True
         items = Ahead(produced_in_child(partial(self._read_back, cutoff), self.label))
         while (head := items.head) is not None:
             rank = head[0]
@@ -446,7 +524,7 @@ class MessageIndex:
             # copy) and, most often, the conversation's folder.
             newest_rows = rows.of_rank_and_time(rank, newest_time)
             first_id = newest_rows[0][4]
-            _, sent_at, _, _, message_id, _, _, body = next(
+            _, sent_at, _, _, message_id, _, _, body, _ = next(
                 row for row in reversed(newest_rows) if row[4] == first_id
             )
             newest = settled(message_of(conversation_id, message_id, sent_at, body, True))
@@ -467,6 +545,9 @@ class MessageIndex:
             progress.tick()
             yield rank, record
             listed: Iterable[Sequence[Any]] = itertools.chain(newest_rows, rows.of_rank(rank))
+            after = newest_rows[0][8]
+            if after is not None:
+                listed = (row for row in listed if row[1] > after)
             if admits is not None:
                 listed = (row for row in listed if admits(row[5]))
             for message in self._latest(conversation_id, listed, progress):

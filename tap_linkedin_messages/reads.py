@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import requests
     from singer_sdk.helpers.types import Context
 
-    from tap_linkedin_messages.providers.base import Listing, Page, Source
+    from tap_linkedin_messages.providers.base import Listing, Page, Position, Source
     from tap_linkedin_messages.records import Record
 
 
@@ -64,6 +64,9 @@ class Read:
     context: Context
     source: Source
     cutoff: Cutoff | None
+    #: The position the account's last run left, for a source that keeps one (None: a
+    #: first run, or a source read by activity time).
+    resume_from: Position | None = None
     listing: Listing | None = None
     #: Called with each page's records before they are emitted (prefetch announcements).
     on_page: Callable[[list[Record]], None] | None = None

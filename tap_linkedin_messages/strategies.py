@@ -17,7 +17,7 @@ import threading
 from abc import ABC, abstractmethod
 from dataclasses import replace
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from tap_linkedin_messages.concurrency import Prefetcher
 from tap_linkedin_messages.message_index import MessageIndex
@@ -32,11 +32,12 @@ from tap_linkedin_messages.providers.base import People
 from tap_linkedin_messages.reads import Cutoff, Read
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Callable, Generator, Iterable, Iterator
 
     from singer_sdk.helpers.types import Context
 
     from tap_linkedin_messages.client import InboxStream
+    from tap_linkedin_messages.providers.base import Position
     from tap_linkedin_messages.records import Record
     from tap_linkedin_messages.streams import ConversationsStream, MessagesStream
 
@@ -44,9 +45,16 @@ if TYPE_CHECKING:
 class Strategy(ABC):
     """How one run reads its accounts' inboxes."""
 
+    #: Whether the streams' bookmarks tell what is new (a source listed by activity time);
+    #: False where the source tells it from a position of its own (`read.resume_from`).
+    follows_bookmarks: ClassVar[bool] = True
+
     @abstractmethod
-    def conversations(self, stream: ConversationsStream, read: Read) -> Iterable[Record]:
-        """An account's conversation records (the stream drops those not changed)."""
+    def conversations(
+        self, stream: ConversationsStream, read: Read
+    ) -> Generator[Record, None, Position | None]:
+        """An account's conversation records (the stream drops those not changed); once
+        they are all emitted, the position its next read starts from (None: none)."""
 
     @abstractmethod
     def messages(self, stream: MessagesStream, read: Read) -> Iterable[Record]:
@@ -60,6 +68,11 @@ class Strategy(ABC):
         """Whether the member sent a message the source left undecided."""
         return None
 
+
+#: What a message listing's position in the state holds: the source's own position, and
+#: the record of what was emitted of a source read whole.
+SOURCE_POSITION = "source"
+EMITTED = "emitted"
 
 #: Where a listing read only to see that it answers stops: after its first page.
 NOTHING_IS_NEW = Cutoff("9999-12-31T23:59:59.999Z", inclusive=False)
@@ -133,7 +146,9 @@ class ConversationApiStrategy(Strategy):
             return False
         return None
 
-    def conversations(self, stream: ConversationsStream, read: Read) -> Iterable[Record]:
+    def conversations(
+        self, stream: ConversationsStream, read: Read
+    ) -> Generator[Record, None, Position | None]:
         api = _conversation_api(read.source)
         account_id = str(read.context["account_id"])
         health = api.health(account_id)
@@ -157,6 +172,7 @@ class ConversationApiStrategy(Strategy):
             self._people_locks.clear()
             if self._prefetcher is not None:
                 self._prefetcher.close()
+        return None  # the bookmarks tell what is new
 
     def _name_participants(self, stream: InboxStream, read: Read, record: Record) -> None:
         """A changed conversation's participants, where one more request names them."""
@@ -270,20 +286,34 @@ class MessageListingStrategy(Strategy):
     here (`who_is_who` and `is_me` as in `Strategy`).
     """
 
+    # The source says what is new (a later archive's old rows, an event processed late):
+    # message times only keep `start_date` as a floor.
+    follows_bookmarks = False
+
     def __init__(self) -> None:
         # The conversation just emitted and its new messages, read from the index as the
         # messages stream takes them (the SDK syncs a conversation's messages at once).
         self._handed_over: tuple[str, Iterator[Record]] | None = None
 
-    def conversations(self, stream: ConversationsStream, read: Read) -> Iterable[Record]:
+    def conversations(
+        self, stream: ConversationsStream, read: Read
+    ) -> Generator[Record, None, Position | None]:
+        """The conversations with something the last runs did not emit, each with those
+        messages; then where the next read starts: the source's own position, and what
+        was emitted of a source read whole (`tap_linkedin_messages.emitted`)."""
         source = read.source
         assert isinstance(source, MessageListing)
         walk = partial(stream.walk, read)
+        kept = read.resume_from or {}
+        label = f"{source.name}: {read.label}"
         with (
-            source.read_messages(walk, read.newer_than) as listed,
-            MessageIndex(f"{source.name}: {read.label}", stream.logger, listed.settle) as index,
+            source.read_messages(walk, kept.get(SOURCE_POSITION)) as listed,
+            MessageIndex(label, stream.logger, listed.settle) as index,
         ):
             index.add_all(listed.messages)
+            emitted = kept.get(EMITTED)
+            if listed.whole:
+                emitted = index.changed_since(emitted)
             try:
                 for conversation, messages in index.conversations(read.cutoff):
                     self._handed_over = (conversation["conversation_id"], messages)
@@ -291,6 +321,7 @@ class MessageListingStrategy(Strategy):
             finally:
                 # An unread hand-over holds the index's cursor (and its file) open.
                 self._handed_over = None
+        return {SOURCE_POSITION: listed.position, EMITTED: emitted}
 
     def messages(self, stream: MessagesStream, read: Read) -> Iterable[Record]:
         handed, self._handed_over = self._handed_over, None

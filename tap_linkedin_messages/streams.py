@@ -13,7 +13,7 @@ from singer_sdk import metrics
 
 from tap_linkedin_messages.client import InboxStream
 from tap_linkedin_messages.normalize import datetime_to_rfc3339, parse_timestamp
-from tap_linkedin_messages.reads import Cutoff
+from tap_linkedin_messages.reads import Cutoff, describe
 from tap_linkedin_messages.records import changed_at
 
 if TYPE_CHECKING:
@@ -21,12 +21,18 @@ if TYPE_CHECKING:
 
     from singer_sdk.helpers.types import Context
 
+    from tap_linkedin_messages.providers import Source
     from tap_linkedin_messages.reads import Read
     from tap_linkedin_messages.records import Record
 
 
 # Key of the lookback window in each account's `conversations` state.
 LOOKBACK_WINDOW = "lookback_window"
+# Key of the position a source that tells what is new keeps there instead (opaque here).
+SOURCE_POSITION = "position"
+# More conversations than this, listed as changed but giving no new message when read,
+# are worth a warning: the provider may read its time filter otherwise than the tap.
+QUIET_READS_WARNED = 5
 # A bound on the window kept in memory (the inbox is read newest first, so only the
 # first conversations of a run can fall in it).
 WINDOW_PRUNE_AT = 1000
@@ -98,7 +104,7 @@ class ConversationsStream(InboxStream):
         """This stream's bookmark; or, when only `messages` is selected (this stream then
         emits nothing and keeps no bookmark), the messages' bookmark: a conversation with
         no activity since then has no message the last run did not emit."""
-        if self.selected:
+        if self.selected or not self.strategy.follows_bookmarks:
             return super().incremental_cutoff(context)
         (messages,) = self.child_streams
         # The bookmark as the last run left it: the SDK's public getter answers only once
@@ -109,8 +115,15 @@ class ConversationsStream(InboxStream):
             return super().incremental_cutoff(context)
         return self.cutoff_from(parse_timestamp(bookmark))
 
+    def partition_read(self, context: Context) -> Read:
+        """An account's read, with the position its last run left (`SOURCE_POSITION`)."""
+        read = super().partition_read(context)
+        read.resume_from = self.get_context_state(context).get(SOURCE_POSITION)
+        return read
+
     def read_partition(self, read: Read) -> Iterable[Record]:
-        """An account's conversations; the lookback window is kept once all are emitted."""
+        """An account's conversations; the lookback window, or the source's position, is
+        kept once all are emitted (with their messages)."""
         context = read.context
         # The SDK writes the "never past the sync's start" cap only for the context a
         # stream's sync() is called with (none, for a parent): each account needs its own.
@@ -118,14 +131,19 @@ class ConversationsStream(InboxStream):
         signpost = self.get_replication_key_signpost(context)
         self.state_manager.write_replication_key_signpost(signpost, context=context)
         state = self.get_context_state(context)
-        self._window = window = LookbackWindow(state.get(LOOKBACK_WINDOW))
+        by_activity = self.strategy.follows_bookmarks
+        self._window = window = LookbackWindow(state.get(LOOKBACK_WINDOW) if by_activity else None)
         (messages,) = self.child_streams
         assert isinstance(messages, MessagesStream)
-        with messages.account_records(context):
-            yield from self.strategy.conversations(self, read)
-        lookback = timedelta(minutes=float(self.config.get("lookback_minutes") or 0))
-        ceiling = datetime_to_rfc3339(signpost) if signpost else None
-        state[LOOKBACK_WINDOW] = window.kept(state.get("replication_key_value"), lookback, ceiling)
+        with messages.account_records(context, read.source):
+            reached = yield from self.strategy.conversations(self, read)
+        if reached is not None:
+            state[SOURCE_POSITION] = reached
+        if by_activity:
+            lookback = timedelta(minutes=float(self.config.get("lookback_minutes") or 0))
+            ceiling = datetime_to_rfc3339(signpost) if signpost else None
+            bookmark = state.get("replication_key_value")
+            state[LOOKBACK_WINDOW] = window.kept(bookmark, lookback, ceiling)
 
     def log_sync_costs(self) -> None:
         """At the end of the run (selected or not): what both streams cost, as one line
@@ -199,6 +217,10 @@ class MessagesStream(InboxStream):
         # The per-conversation metrics: below this stream's logger, at its level.
         self.conversation_metrics = self.logger.getChild("metrics")
         self._account_records: metrics.Counter | None = None
+        # The account's conversations whose read gave no new message, and the new
+        # messages so far (`account_records`).
+        self._quiet_reads: list[str] = []
+        self._new_messages = 0
 
     def get_record_counter(
         self,
@@ -218,9 +240,12 @@ class MessagesStream(InboxStream):
         return timer
 
     @contextmanager
-    def account_records(self, context: Context | None) -> Iterator[None]:
+    def account_records(self, context: Context | None, source: Source) -> Iterator[None]:
         """The account's messages, counted in one `record_count` metric with the
-        account's context (logged every minute of a long read, and at its end)."""
+        account's context (logged every minute of a long read, and at its end); and its
+        conversations listed as changed whose read gave no new message, named in a
+        warning where there are more than a handful."""
+        self._quiet_reads = []
         if not self.selected:
             yield
             return
@@ -230,10 +255,25 @@ class MessagesStream(InboxStream):
                 yield
             finally:
                 self._account_records = None
+        if len(self._quiet_reads) > QUIET_READS_WARNED:
+            self.logger.warning(
+                "%s: %s: %d conversations listed with new activity gave no new message "
+                "when read (first: %s), read with %s; reactions and read receipts move "
+                "activity too, but if messages are missing the provider reads that "
+                "filter otherwise",
+                source.name,
+                describe(context),
+                len(self._quiet_reads),
+                self._quiet_reads[0],
+                source.time_filter,
+            )
 
     def read_partition(self, read: Read) -> Iterable[Record]:
-        """One conversation's messages."""
-        return self.strategy.messages(self, read)
+        """One conversation's messages (a read that gives none new is counted)."""
+        before = self._new_messages
+        yield from self.strategy.messages(self, read)
+        if self._new_messages == before:
+            self._quiet_reads.append(str(read.context.get("conversation_id")))
 
     def changed_at(self, record: Record) -> str:
         """Sent, or edited or deleted since: an edit of an old message is news too."""
@@ -258,6 +298,7 @@ class MessagesStream(InboxStream):
         sender = record.get("sender")
         if sender is not None and sender.get("is_me") is None:
             sender["is_me"] = self.strategy.is_me(sender, partition)
+        self._new_messages += 1
         if self._account_records is not None:
             self._account_records.increment()
         return record

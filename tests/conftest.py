@@ -11,7 +11,6 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +24,7 @@ from tests.emulators.inbox import SyntheticInbox
 from tests.emulators.linkup import LinkupEmulator
 
 if TYPE_CHECKING:
-    from tap_linkedin_messages.providers.base import MessageListing, Walk
+    from tap_linkedin_messages.providers.base import MessageListing, Position, Walk
 
 REPO = Path(__file__).resolve().parent.parent
 TAP_EXECUTABLE = Path(sys.executable).parent / "tap-linkedin-messages"
@@ -118,12 +117,12 @@ def run_tap(
 
 
 def read_listing(
-    source: MessageListing, walk: Walk, newer_than: datetime | None = None
+    source: MessageListing, walk: Walk, position: Position | None = None
 ) -> list[Record]:
-    """Every message a source that lists messages reads, each settled as the message
-    index settles it once every row is read (its sender's `is_me`, its row's people as
-    participants: the member left out, a name with the URL another row gives it)."""
-    with source.read_messages(walk, newer_than) as listed:
+    """Every message a source that lists messages reads from `position`, each settled as
+    the message index settles it once every row is read (its sender's `is_me`, its row's
+    people as participants: the member left out, a name with the URL another row gives it)."""
+    with source.read_messages(walk, position) as listed:
         messages = list(listed.messages)
         settle = listed.settle
         for message in messages:

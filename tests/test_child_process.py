@@ -17,7 +17,7 @@ import pytest
 from tap_linkedin_messages import child_process, message_index
 from tap_linkedin_messages.child_process import can_fork, produced_in_child
 from tap_linkedin_messages.message_index import MessageIndex
-from tap_linkedin_messages.providers import ProviderError
+from tap_linkedin_messages.providers import ProviderError, linkedin_dma
 from tests.conftest import run_tap
 from tests.emulators.export import export_rows, write_archive
 from tests.emulators.inbox import SyntheticInbox
@@ -211,6 +211,9 @@ def test_a_dma_snapshot_read_back_in_a_child_writes_what_one_read_here_writes(
 ) -> None:
     inbox = SyntheticInbox.generate(seed=6, conversations=30, messages=lambda i: 1 + i % 7)
     emulator = DmaEmulator(inbox).start()
+    # One clock for both runs: their changelog positions are then the same.
+    now = emulator.now()
+    monkeypatch.setattr(linkedin_dma, "utc_now", lambda: now)
     try:
         forks = counted_forks(monkeypatch)
         in_child = run_tap(emulator.config())

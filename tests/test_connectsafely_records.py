@@ -920,3 +920,40 @@ def test_the_page_since_filters_is_asked_at_full_size_and_billed_for_new_message
     assert sorted(emitted) == sorted(added)
     (page,) = pages
     assert (page.query["count"], page.credits) == (["100"], 3)
+
+
+def test_a_time_filter_read_otherwise_is_named_in_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The reference gives `since` no unit (milliseconds is inferred). Were ConnectSafely
+    to read it as seconds, every changed conversation would read nothing new: more than
+    a handful of those in one run is a warning naming the filter, not a quiet loss."""
+    inbox = SyntheticInbox.generate(seed=61, conversations=9, messages=3)
+    with ConnectSafelyEmulator(inbox) as emulator:
+        first = run_tap(emulator.config())
+        threads = list(inbox.conversations)
+        for thread_id in threads[:7]:
+            inbox.add_message(thread_id)
+        emulator.since_in_seconds = True
+        caplog.clear()
+        second = run_tap(emulator.config(), state=first.state)
+    assert second.of("messages") == []
+    assert len(second.of("conversations")) == 7
+    (warning,) = [r.getMessage() for r in caplog.records if "gave no new message" in r.getMessage()]
+    assert "connectsafely: account_id " in warning
+    assert "7 conversations listed with new activity" in warning
+    assert "the `since` parameter (epoch milliseconds [inferred])" in warning
+
+
+def test_a_few_conversations_without_new_messages_are_no_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    inbox = SyntheticInbox.generate(seed=62, conversations=9, messages=3)
+    with ConnectSafelyEmulator(inbox) as emulator:
+        first = run_tap(emulator.config())
+        for thread_id in list(inbox.conversations)[:3]:
+            inbox.add_message(thread_id)
+        emulator.since_in_seconds = True
+        caplog.clear()
+        run_tap(emulator.config(), state=first.state)
+    assert not [r for r in caplog.records if "gave no new message" in r.getMessage()]

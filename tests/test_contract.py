@@ -121,6 +121,33 @@ def test_incremental_run_emits_only_new_messages(make_emulator: Any) -> None:
     assert emulator.count(emulator.messages_route) == 0
 
 
+def test_a_message_that_arrives_late_is_emitted_exactly_once(make_emulator: Any) -> None:
+    """A message becomes visible to the source after the last run passed its time: an
+    API indexes it late (3 minutes before the newest message emitted: inside the lookback
+    window), the next archive holds it, the portability API processes it after the run
+    (both: dated hours before the newest message emitted, far past any lookback). The
+    next run emits it once, and nothing else; the run after that, nothing."""
+    inbox = SyntheticInbox.generate(seed=30, conversations=6, messages=4)
+    emulator = make_emulator(inbox)
+    first = run_tap(emulator.config(page_size=4))
+    newest = max(m.sent_at_ms for c in inbox.conversations.values() for m in c.messages)
+    # The conversation with the oldest activity: the late message is its newest one.
+    quiet = inbox.newest_first()[-1]
+    halfway = (quiet.last_activity_ms + newest) // 2
+    sent_at = newest - 3 * 60_000 if emulator.reads_conversations_one_by_one else halfway
+    late = inbox.add_message(quiet.thread_id, sent_at_ms=sent_at)
+    assert late is quiet.messages[-1]
+    assert newest - late.sent_at_ms > (3 * 3600_000 if sent_at == halfway else 0)
+    quiet_thread = quiet.thread_id
+
+    second = run_tap(emulator.config(page_size=4), state=first.state)
+    assert [r["message_id"] for r in second.of("messages")] == [emulator.message_id(late)]
+    assert [r["thread_id"] for r in second.of("conversations")] == [quiet_thread]
+
+    third = run_tap(emulator.config(page_size=4), state=second.state)
+    assert third.records == {}
+
+
 def test_a_conversation_longer_than_several_pages(make_emulator: Any) -> None:
     inbox = SyntheticInbox.generate(
         seed=23, conversations=3, messages=lambda i: 23 if i == 1 else 2

@@ -13,6 +13,7 @@ import pytest
 from tests.conftest import run_cli
 from tests.emulators import EMULATORS, emulator_class
 from tests.emulators.inbox import SyntheticInbox
+from tests.emulators.linkup import LinkupEmulator, error
 from tests.emulators.server import Fault, ProviderEmulator, Reply
 
 if TYPE_CHECKING:
@@ -173,6 +174,44 @@ def test_a_conversation_deleted_after_listing_is_skipped(
     gone = {emulator.message_id(m) for m in first_read.messages}
     assert emitted == sorted(set(all_message_ids(emulator)) - gone)
     assert "no longer exists" in run.stderr
+
+
+def test_a_conversation_answering_404_with_any_code_is_skipped_while_the_account_answers(
+    emulator: ProviderEmulator, tmp_path: Path
+) -> None:
+    """No provider documents how a conversation deleted since it was listed answers: a
+    404 for it, whatever its code (here each provider's own non-retryable error, which
+    its table otherwise reads as an account or settings problem), is "gone" once the
+    account answers again."""
+    if not emulator.reads_conversations_one_by_one:
+        pytest.skip("lists messages: no conversation is read on its own, so none can vanish")
+    first_read = emulator.inbox.newest_first()[0]
+    unexpected = Reply(404, emulator.error_reply("fatal").body)
+    emulator.inject(Fault(route=pages(emulator), reply=unexpected))
+    run = run_cli(tmp_path, emulator.config(page_size=3))
+    assert run.returncode == 0, run.stderr
+    emitted = sorted(r["message_id"] for r in run.output.of("messages"))
+    gone = {emulator.message_id(m) for m in first_read.messages}
+    assert emitted == sorted(set(all_message_ids(emulator)) - gone)
+    assert "no longer exists" in run.stderr
+    assert "check the" not in run.stderr
+
+
+def test_a_conversations_404_stops_the_run_where_the_account_does_not_answer(
+    tmp_path: Path,
+) -> None:
+    """A 404 that is really the account's (LinkupAPI's INVALID_ACCOUNT): the account's
+    own answer, asked again before the conversation is skipped, stops the run naming the
+    setting, with the bookmarks where they were."""
+    inbox = SyntheticInbox.generate(seed=42, conversations=4, messages=3)
+    with LinkupEmulator(inbox) as emulator:
+        invalid = error(404, "INVALID_ACCOUNT", "Account not found", "get_conversation")
+        emulator.inject(
+            Fault(route=emulator.messages_route, reply=invalid),
+            Fault(route=emulator.inbox_route, reply=invalid, after=1),
+        )
+        line = fails_with_one_line(emulator, tmp_path, "linkup", "`account_id`")
+    assert "INVALID_ACCOUNT" in line
 
 
 def test_secrets_never_reach_the_output_of_a_failing_run(

@@ -56,6 +56,7 @@ ANA = "https://www.linkedin.com/in/ana-lima-3"
 T1, T2 = "2-VGhyZWFkT25lRXhhbXBsZQ==", "2-VGhyZWFkVHdvRXhhbXBsZQ=="
 M1, M2, M3 = "2-TWVzc2FnZU9uZUV4YW1wbGU=", "2-TWVzc2FnZVR3b0V4YW1wbGU=", "2-TWVzc2FnZVRocmVlRXg="
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
+DAY_MS = 24 * 3600 * 1000
 # The snapshot's rows do list attachments (none); the changelog's events say nothing more.
 NO_ATTACHMENTS: dict[str, Any] = {**UNSAID, "attachments": []}
 
@@ -66,19 +67,30 @@ def provider(**config: Any) -> LinkedInDmaProvider:
 
 class Walk:
     """The stream's paging loop, played over given answers: it records the requests the
-    listing makes, and follows each page's cursor until one has none."""
+    listings make, and follows each page's cursor until one has none.
 
-    def __init__(self, *answers: Any, page_size: int = 100) -> None:
+    `answers` are the first listing's; a later listing (the changelog after the
+    snapshot) gets `later` (an empty changelog page where none are given). `requests` are
+    the first listing's, `later_requests` the others'.
+    """
+
+    def __init__(
+        self, *answers: Any, page_size: int = 100, later: tuple[Any, ...] = ({"elements": []},)
+    ) -> None:
         self.answers = list(answers)
+        self.later = list(later)
         self.page_size = page_size
         self.requests: list[ApiRequest] = []
+        self.later_requests: list[ApiRequest] = []
         self.listings: list[Listing] = []
 
     def __call__(self, listing: Listing) -> Iterator[dict[str, Any]]:
+        first = not self.listings
         self.listings.append(listing)
+        requests = self.requests if first else self.later_requests
         cursor = None
-        for answer in self.answers:
-            self.requests.append(listing.request(cursor, self.page_size))
+        for answer in self.answers if first else self.later:
+            requests.append(listing.request(cursor, self.page_size))
             page = listing.page(answer)
             yield from page.records
             cursor = page.next_cursor
@@ -86,8 +98,19 @@ class Walk:
                 return
 
 
-def read(dma: LinkedInDmaProvider, walk: Walk, newer_than: datetime | None = None) -> list[Any]:
-    return read_listing(dma, walk, newer_than)
+def read(dma: LinkedInDmaProvider, walk: Walk, changelog_from: datetime | None = None) -> list[Any]:
+    """What the adapter reads from a position at `changelog_from` (None: a first run)."""
+    position = None if changelog_from is None else at(changelog_from)
+    return read_listing(dma, walk, position)
+
+
+def at(moment: datetime, *events: str) -> dict[str, Any]:
+    """The position a run leaves at `moment`, with the ids of the events read there."""
+    return {"changelog_from": epoch_ms(moment), "events_at_start": list(events)}
+
+
+def epoch_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
 
 
 @pytest.fixture
@@ -277,11 +300,11 @@ def changelog_record(
 def test_changelog_events_become_records(frozen_now: datetime) -> None:
     body = load_fixture("linkedin_dma_changelog.json")
     walk = Walk(body, {**body, "elements": body["elements"][-1:]})
-    newer_than = frozen_now - timedelta(days=5)
-    found = read(provider(), walk, newer_than)
-    # The first request starts at the cutoff; the next at the latest processedAt seen.
+    changelog_from = frozen_now - timedelta(days=5)
+    found = read(provider(), walk, changelog_from)
+    # The first request starts at the position; the next at the latest processedAt seen.
     assert [r.params["startTime"] for r in walk.requests] == [
-        int(newer_than.timestamp() * 1000),
+        epoch_ms(changelog_from),
         1777201700000,
     ]
     assert walk.listings[0].route == "changelog"
@@ -353,6 +376,7 @@ def test_changelog_record_edge_cases() -> None:
             },
         }
     )
+    assert record is not None
     # A `0-` thread, as LinkedIn's own compliance examples show them, is a thread id too.
     assert (record["conversation_id"], record["thread_id"]) == ("0-NjU5OTcz", "0-NjU5OTcz")
     assert record["text"] == "hi"
@@ -367,6 +391,7 @@ def test_changelog_record_edge_cases() -> None:
             },
         }
     )
+    assert audio is not None
     assert (audio["text"], audio["sent_at"], audio["conversation_id"]) == (None, None, None)
 
 
@@ -374,44 +399,82 @@ def test_changelog_record_edge_cases() -> None:
 
 
 @pytest.mark.parametrize(
-    ("age", "start_date", "route"),
+    ("age", "routes"),
     [
-        (None, None, "snapshot"),  # first sync
-        (timedelta(hours=1), None, "changelog"),
-        (timedelta(days=26, hours=23), None, "changelog"),
-        (timedelta(days=27, hours=1), None, "snapshot"),  # within a day of the 28
-        (timedelta(days=40), None, "snapshot"),
-        # A first sync with start_date: the cutoff is the start_date floor, and the
-        # changelog starts at consent, so the snapshot.
-        (timedelta(days=2, milliseconds=1), "2026-04-29T12:00:00Z", "snapshot"),
-        (timedelta(days=1), "2026-04-29T12:00:00Z", "changelog"),
+        (None, ["snapshot", "changelog"]),  # a first run
+        (timedelta(hours=1), ["changelog"]),
+        (timedelta(days=26, hours=23), ["changelog"]),
+        (timedelta(days=27, hours=1), ["snapshot", "changelog"]),  # within a day of the 28
+        (timedelta(days=40), ["snapshot", "changelog"]),
     ],
 )
-def test_the_cutoffs_age_picks_the_route(
-    frozen_now: datetime, age: timedelta | None, start_date: str | None, route: str
+def test_the_positions_age_picks_the_routes(
+    frozen_now: datetime,
+    age: timedelta | None,
+    routes: list[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    dma = provider(**({"start_date": start_date} if start_date else {}))
-    newer_than = None if age is None else frozen_now - age
+    """The changelog from the position while it keeps it; otherwise the snapshot, and the
+    changelog as far back as it reaches (27 days: a day inside its 28), with a warning
+    when a position fell out of it (not on a first run)."""
     walk = Walk({"elements": []}, page_size=10)
-    read(dma, walk, newer_than)
-    (api_request,) = walk.requests
-    assert walk.listings[0].route == route
-    assert (
-        api_request.path
-        == f"/rest/{'memberChangeLogs' if route == 'changelog' else 'memberSnapshotData'}"
-    )
-    if route == "changelog":
-        assert newer_than is not None
-        assert api_request.params == {
-            "q": "memberAndApplication",
-            "startTime": int(newer_than.timestamp() * 1000),
-            "count": 10,
-        }
+    read(provider(), walk, None if age is None else frozen_now - age)
+    assert [listing.route for listing in walk.listings] == routes
+    changelog = (walk.requests if routes == ["changelog"] else walk.later_requests)[0]
+    assert changelog.path == "/rest/memberChangeLogs"
+    start = frozen_now - age if routes == ["changelog"] and age else frozen_now - timedelta(days=27)
+    assert changelog.params == {
+        "q": "memberAndApplication",
+        "startTime": epoch_ms(start),
+        "count": 10,
+    }
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    if age is not None and routes[0] == "snapshot":
+        (line,) = warned
+        assert "the snapshot, taken at consent, is read again" in line
+        assert "run at least every few weeks" in line
+    else:
+        assert warned == []
+
+
+def test_the_position_is_the_latest_processed_event_or_the_reads_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Events are read by position, not by their time; the next read starts at the latest
+    `processedAt`, with the ids read there; a read that finds nothing new moves its
+    position to an hour before it started (never back), so a quiet account's position
+    stays inside the changelog's 28 days."""
+    body = load_fixture("linkedin_dma_changelog.json")
+    latest = max(event["processedAt"] for event in body["elements"])
+    now = datetime.fromtimestamp(latest / 1000 + 600, tz=timezone.utc)
+    monkeypatch.setattr(linkedin_dma, "utc_now", lambda: now)
+    dma = provider()
+    walk = Walk(body, {**body, "elements": body["elements"][-1:]})
+    with dma.read_messages(walk, at(now - timedelta(days=5))) as listed:
+        assert [r["message_id"] for r in listed.messages] == [M1, M2, M3, M1, M2]
+    at_latest = [str(e["id"]) for e in body["elements"] if e["processedAt"] == latest]
+    assert listed.whole is False
+    assert listed.position == {"changelog_from": latest, "events_at_start": at_latest}
+
+    # Ten minutes on: the boundary event again, dropped by its id; the position stays.
+    again = Walk({**body, "elements": body["elements"][-1:]})
+    with dma.read_messages(again, listed.position) as unchanged:
+        assert list(unchanged.messages) == []
+    assert again.requests[0].params["startTime"] == latest
+    assert unchanged.position == listed.position
+
+    # A day on, nothing new: an hour before the read's start.
+    later = now + timedelta(days=1)
+    monkeypatch.setattr(linkedin_dma, "utc_now", lambda: later)
+    with dma.read_messages(Walk({"elements": []}), unchanged.position) as quiet:
+        assert list(quiet.messages) == []
+    hour_before = epoch_ms(later - timedelta(hours=1))
+    assert quiet.position == {"changelog_from": hour_before, "events_at_start": []}
 
 
 def test_changelog_pages_stay_within_the_documented_count(frozen_now: datetime) -> None:
     walk = Walk({"elements": []}, page_size=500)
-    read(provider(), walk, frozen_now - timedelta(hours=1))
+    read(provider(), walk, frozen_now - timedelta(hours=2))
     assert walk.requests[0].params["count"] == 50
 
 
@@ -579,9 +642,9 @@ def test_a_full_sync_pages_the_snapshot_once(dma_emulator: Any) -> None:
     emulator = dma_emulator(inbox)
     output = run_tap(emulator.config(page_size=5))
     assert len(output.of("messages")) == 27
-    # 27 rows in pages of 5, nothing else asked.
-    assert emulator.routes() == {"snapshot": math.ceil(27 / 5)}
-    starts = [call.query["start"][0] for call in emulator.calls]
+    # 27 rows in pages of 5; then the changelog since consent, which holds nothing yet.
+    assert emulator.routes() == {"snapshot": math.ceil(27 / 5), "changelog": 1}
+    starts = [call.query["start"][0] for call in emulator.calls if call.route == "snapshot"]
     assert starts == ["0", "1", "2", "3", "4", "5"]
     headers = emulator.calls[0].headers
     assert headers["linkedin-version"] == "202312"
@@ -591,7 +654,7 @@ def test_a_full_sync_pages_the_snapshot_once(dma_emulator: Any) -> None:
 def test_an_empty_inbox_is_one_snapshot_request(dma_emulator: Any) -> None:
     emulator = dma_emulator(SyntheticInbox.generate(seed=42, conversations=0))
     assert run_tap(emulator.config()).records == {}
-    assert emulator.routes() == {"snapshot": 1}
+    assert emulator.routes() == {"snapshot": 1, "changelog": 1}
 
 
 def test_hourly_runs_read_the_changelog_only(
@@ -601,7 +664,7 @@ def test_hourly_runs_read_the_changelog_only(
     emulator = dma_emulator(inbox)
     on_emulator_clock(monkeypatch, emulator)
     first = run_tap(emulator.config(page_size=8))
-    assert set(emulator.routes()) == {"snapshot"}
+    assert set(emulator.routes()) == {"snapshot", "changelog"}
     threads = list(inbox.conversations)
     added = [
         inbox.add_message(threads[0], sender=inbox.owner),
@@ -628,34 +691,165 @@ def test_hourly_runs_read_the_changelog_only(
     assert sorted(r["thread_id"] for r in second.of("conversations")) == sorted(
         {threads[0], threads[3]}
     )
-    # The first run's last message came again (the lookback window), under its changelog
-    # id, and was recognised as not new.
-    last = inbox.conversations[threads[5]].messages[-1]
-    assert int(emulator.calls[0].query["startTime"][0]) < last.sent_at_ms
-    assert emulator.message_id(last) == last.message_key
-    assert last.message_key not in by_id
+    # The first run's position was the hour before it (nothing had come since consent).
+    first_position = position_of(first.state)
+    assert int(emulator.calls[0].query["startTime"][0]) == first_position["changelog_from"]
 
     emulator.reset_counters()
     third = run_tap(emulator.config(page_size=8), state=second.state)
     assert third.records == {}
-    assert set(emulator.routes()) == {"changelog"}
+    # From the latest event read, whose id the position keeps: it comes again, and is
+    # dropped.
+    assert emulator.routes() == {"changelog": 1}
+    latest = max(emulator.processed_at(m) for m in added)
+    assert position_of(second.state)["changelog_from"] == latest
+    assert int(emulator.calls[0].query["startTime"][0]) == latest
 
 
-def test_a_message_processed_late_is_found_by_the_changelog(
+def position_of(state: dict[str, Any]) -> dict[str, Any]:
+    """The portability API's position in a run's state (one account)."""
+    (partition,) = state["bookmarks"]["conversations"]["partitions"]
+    return dict(partition["position"]["source"])
+
+
+def test_a_quiet_inbox_reads_the_changelog_whatever_its_newest_messages_age(
     dma_emulator: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    inbox = SyntheticInbox.generate(seed=44, conversations=4, messages=3)
+    """The member consented 5 days ago; their newest message is more than 45 days older
+    than that (the synthetic history is of 2025). The snapshot, processed at consent,
+    never holds what comes later: the next runs read the changelog from where the last
+    one stopped, not from the newest message's time."""
+    inbox = SyntheticInbox.generate(seed=52, conversations=3, messages=3)
+    newest = max(m.sent_at_ms for c in inbox.conversations.values() for m in c.messages)
     emulator = dma_emulator(inbox)
     on_emulator_clock(monkeypatch, emulator)
     first = run_tap(emulator.config())
-    newest = max(m.sent_at_ms for c in inbox.conversations.values() for m in c.messages)
-    # Stamped five minutes before the bookmark, but processed only now.
-    late = inbox.add_message(next(iter(inbox.conversations)), sent_at_ms=newest - 5 * 60_000)
+    assert len(first.of("messages")) == 9
+    assert emulator.consented_at_ms is not None
+    assert emulator.consented_at_ms - newest > 45 * DAY_MS
+
+    emulator.clock_offset_ms += 5 * DAY_MS
+    arrived = inbox.add_message(list(inbox.conversations)[1], sent_at_ms=emulator.now_ms())
+    emulator.clock_offset_ms += 60_000  # processed 30 s after it was sent
     emulator.reset_counters()
     second = run_tap(emulator.config(), state=first.state)
-    assert [r["message_id"] for r in second.of("messages")] == [late.message_key]
-    assert emulator.processed_at(late) > newest
+    assert [r["message_id"] for r in second.of("messages")] == [arrived.message_key]
     assert set(emulator.routes()) == {"changelog"}
+
+    emulator.reset_counters()
+    third = run_tap(emulator.config(), state=second.state)
+    assert third.records == {}
+    assert set(emulator.routes()) == {"changelog"}
+
+
+def test_an_event_processed_after_the_run_is_read_by_the_next_one(
+    dma_emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Created 40 minutes before a run, processed only after it: the next run reads it
+    (its `processedAt` is past the position), although its time is older than what the
+    run emitted."""
+    inbox = SyntheticInbox.generate(seed=44, conversations=4, messages=3)
+    emulator = dma_emulator(inbox)
+    on_emulator_clock(monkeypatch, emulator)
+    threads = list(inbox.conversations)
+    emulator.clock_offset_ms += DAY_MS
+    emulator.process_now()
+    first = run_tap(emulator.config())
+    hourly = inbox.add_message(threads[2], sent_at_ms=emulator.now_ms() - 60_000)
+    emulator.clock_offset_ms += 10 * 60_000
+    second = run_tap(emulator.config(), state=first.state)
+    assert [r["message_id"] for r in second.of("messages")] == [hourly.message_key]
+    ran_at = emulator.now_ms()
+    # Sent 40 minutes before this run, processed only after it.
+    late = inbox.add_message(threads[0], sent_at_ms=ran_at - 40 * 60_000)
+    emulator.clock_offset_ms += 60 * 60_000
+    emulator.reset_counters()
+    third = run_tap(emulator.config(), state=second.state)
+    assert [r["message_id"] for r in third.of("messages")] == [late.message_key]
+    # Older than the newest message the last run emitted, by more than any lookback.
+    assert emulator.processed_at(late) > ran_at > hourly.sent_at_ms - 25 * 60_000 > late.sent_at_ms
+    assert set(emulator.routes()) == {"changelog"}
+    emulator.reset_counters()
+    assert run_tap(emulator.config(), state=third.state).records == {}
+
+
+def test_a_failed_event_replayed_later_comes_out_again_whole(
+    dma_emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LinkedIn processes an event with `activityStatus: FAILURE` (here: no content) and
+    replays it later as `SUCCESSFUL_REPLAY` with the message's own, older, `createdAt`
+    (the statuses the event schema lists). The replay is read by the run after it, and
+    the message comes out again, whole, under its id."""
+    inbox = SyntheticInbox.generate(seed=53, conversations=3, messages=2)
+    emulator = dma_emulator(inbox)
+    on_emulator_clock(monkeypatch, emulator)
+    first = run_tap(emulator.config())
+    message = inbox.add_message(list(inbox.conversations)[1], text="The contract, signed")
+    emulator.failed.add(message.message_key)
+    second = run_tap(emulator.config(), state=first.state)
+    (partial,) = second.of("messages")
+    assert (partial["message_id"], partial["text"]) == (message.message_key, None)
+
+    emulator.clock_offset_ms += 3 * 3600_000
+    emulator.replay(message)
+    emulator.reset_counters()
+    third = run_tap(emulator.config(), state=second.state)
+    (whole,) = third.of("messages")
+    assert (whole["message_id"], whole["text"]) == (message.message_key, message.text)
+    assert whole["sent_at"] == partial["sent_at"] == emulator.sent_at(message.sent_at_ms)
+    assert run_tap(emulator.config(), state=third.state).records == {}
+
+
+def test_partial_updates_apply_their_patch_or_are_named(
+    dma_emulator: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A PARTIAL_UPDATE (a method the changelog lists) read as LinkedIn's Rest.li patch
+    [inferred]: one that sets `content` is an edit of the message, under its id, time and
+    conversation (looked up from its CREATE, read by an earlier run); one that sets
+    nothing a record holds is counted in a warning."""
+    inbox = SyntheticInbox.generate(seed=54, conversations=2, messages=2)
+    emulator = dma_emulator(inbox)
+    on_emulator_clock(monkeypatch, emulator)
+    first = run_tap(emulator.config())
+    message = inbox.add_message(next(iter(inbox.conversations)), text="Lunch at 12?")
+    second = run_tap(emulator.config(), state=first.state)
+    (created,) = second.of("messages")
+
+    emulator.clock_offset_ms += 3600_000
+    now = emulator.now_ms()
+    base = emulator.message_event(message)
+    fallback = {"format": "TEXT", "fallback": "Lunch at 1?", "formatVersion": 1}
+    emulator.extra_events += [
+        {
+            **base,
+            "method": "PARTIAL_UPDATE",
+            "id": 9_000_001,
+            "activityId": "patch-content",
+            "processedAt": now - 2000,
+            "capturedAt": now - 3000,
+            "activity": {"patch": {"$set": {"content": fallback}}},
+        },
+        {
+            **base,
+            "method": "PARTIAL_UPDATE",
+            "id": 9_000_002,
+            "activityId": "patch-read",
+            "processedAt": now - 1000,
+            "activity": {"patch": {"$set": {"readAt": now - 5000}}},
+        },
+    ]
+    third = run_tap(emulator.config(), state=second.state)
+    (edited,) = third.of("messages")
+    assert edited["message_id"] == created["message_id"] == message.message_key
+    assert (edited["text"], edited["is_edited"]) == ("Lunch at 1?", True)
+    assert edited["edited_at"] == ms_to_rfc3339(now - 3000)
+    assert edited["sent_at"] == created["sent_at"]
+    assert edited["conversation_id"] == created["conversation_id"]
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any(
+        "1 PARTIAL_UPDATE message event(s) set no text" in w and message.message_key in w
+        for w in warnings
+    )
 
 
 def test_other_events_are_skipped(dma_emulator: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -671,22 +865,43 @@ def test_other_events_are_skipped(dma_emulator: Any, monkeypatch: pytest.MonkeyP
     assert [r["message_id"] for r in second.of("messages")] == [added.message_key]
 
 
-def test_a_cutoff_past_the_changelogs_28_days_reads_the_snapshot_again(
-    dma_emulator: Any, monkeypatch: pytest.MonkeyPatch
+def test_a_position_past_the_changelogs_28_days_reads_the_snapshot_again_and_warns(
+    dma_emulator: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """After 40 days without a run, the changelog no longer holds the position: the
+    snapshot (frozen at consent) is read again, and of it only what no run emitted comes
+    out (nothing); the changelog as far back as it reaches gives what happened then; what
+    happened in between is lost, and a warning says so."""
     inbox = SyntheticInbox.generate(seed=46, conversations=5, messages=3)
     emulator = dma_emulator(inbox)
     on_emulator_clock(monkeypatch, emulator)
     first = run_tap(emulator.config(page_size=20))
-    emulator.clock_offset_ms = 40 * 24 * 3600 * 1000
-    added = inbox.add_message(list(inbox.conversations)[2])
+    threads = list(inbox.conversations)
+    emulator.clock_offset_ms += DAY_MS
+    lost = inbox.add_message(threads[0])
+    emulator.process_now()  # processed on day 1: 39 days before the next run
+    emulator.clock_offset_ms += 39 * DAY_MS
+    kept = inbox.add_message(threads[2])
     emulator.reset_counters()
     second = run_tap(emulator.config(page_size=20), state=first.state)
-    assert set(emulator.routes()) == {"snapshot"}
-    # 16 rows in one page of 20 (the configured size, not the incremental first page of 10).
-    assert emulator.count("snapshot") == 1
-    assert [r["message_id"] for r in second.of("messages")] == [emulator.message_id(added)]
-    assert emulator.message_id(added).startswith("linkedin-export:")
+    # The snapshot's one page, the changelog's page and its boundary again.
+    assert emulator.routes() == {"snapshot": 1, "changelog": 2}
+    assert [r["message_id"] for r in second.of("messages")] == [kept.message_key]
+    # The message processed on day 1 is in neither: the snapshot is of consent, and the
+    # changelog keeps 28 days.
+    assert emulator.now_ms() - emulator.processed_at(lost) > 28 * DAY_MS
+    (warning,) = [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelname == "WARNING" and r.name.startswith("tap_linkedin_messages")
+    ]
+    assert "the changelog no longer reaches this account's position" in warning
+    assert "run at least every few weeks" in warning
+    # And the next run is back on the changelog.
+    emulator.reset_counters()
+    third = run_tap(emulator.config(page_size=20), state=second.state)
+    assert third.records == {}
+    assert set(emulator.routes()) == {"changelog"}
 
 
 def test_snapshot_and_export_emit_the_same_records_for_one_inbox(dma_emulator: Any) -> None:
@@ -735,7 +950,8 @@ def test_a_rate_limit_is_retried(dma_emulator: Any) -> None:
     )
     output = run_tap(emulator.config())
     assert len(output.of("messages")) == 4
-    assert [call.status for call in emulator.calls] == [429, 200]
+    assert [call.status for call in emulator.calls] == [429, 200, 200]
+    assert [call.route for call in emulator.calls] == ["snapshot", "snapshot", "changelog"]
 
 
 def test_edits_deletions_and_attachments_over_http(
@@ -804,7 +1020,7 @@ def test_zero_prefixed_threads_keep_their_thread_id_on_both_routes(
     on_emulator_clock(monkeypatch, emulator)
 
     first = run_tap(emulator.config())
-    assert set(emulator.routes()) == {"snapshot"}
+    assert set(emulator.routes()) == {"snapshot", "changelog"}
     conversations = first.of("conversations")
     assert sorted(r["thread_id"] for r in conversations) == sorted(served)
     assert all(r["conversation_id"] == r["thread_id"] for r in conversations)

@@ -131,6 +131,112 @@ def test_a_folder_of_successive_archives_emits_each_message_once(tmp_path: Path)
     assert group["account_id"] == "default"
 
 
+def spam(record: dict[str, str]) -> dict[str, str]:
+    return {**record, "FOLDER": "SPAM"}
+
+
+def later_archive_rows() -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """A month's archive, and the next one: in between, a conversation's SPAM row moved
+    to the inbox, LinkedIn lists an older conversation it did not before, and two new
+    messages came; every newly present message but the newest is older than the first
+    archive's newest message."""
+    first = [
+        row("2-AAA", ANA, [ME], "2026-01-01 10:00:00 UTC", "Hi Olive"),
+        spam(row("2-AAA", ANA, [ME], "2026-01-01 10:02:00 UTC", "Cheap watches!")),
+        row("2-AAA", ME, [ANA], "2026-01-01 10:05:00 UTC", "Hi Ana"),
+        row("2-BBB", BO, [ME], "2026-01-03 09:00:00 UTC", "Coffee?"),
+        row("2-BBB", ME, [BO], "2026-01-05 09:00:00 UTC", "Sure"),
+    ]
+    later = [
+        *first[:1],
+        {**first[1], "FOLDER": "INBOX"},  # not spam after all
+        *first[2:],
+        row("2-OLD", BO, [ME], "2025-11-01 08:00:00 UTC", "An old thread"),
+        row("2-OLD", ME, [BO], "2025-11-02 08:00:00 UTC", "An old reply"),
+        row("2-BBB", BO, [ME], "2026-01-04 12:00:00 UTC", "(listed late)"),
+        row("2-BBB", BO, [ME], "2026-02-01 09:00:00 UTC", "Next week?"),
+    ]
+    return first, later
+
+
+@pytest.mark.parametrize("layout", ["replaced", "folder"])
+def test_a_later_archive_emits_what_no_run_emitted_whatever_its_date(
+    tmp_path: Path, layout: str
+) -> None:
+    """Each newly present message comes out once, older than the bookmark or not; an
+    unchanged conversation does not come out at all, and a run over the same archive
+    emits nothing. A conversation whose older messages changed (2-AAA, 2-BBB) comes out
+    whole again (the state does not list every message id: a target's upsert on
+    `message_id` takes the repeats)."""
+    first_rows, later_rows = later_archive_rows()
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    write_archive(first_rows, folder / "2026-01-10.zip")
+    config = {"provider": "linkedin_export", "export_path": str(folder)}
+    first = run_tap(config)
+    assert sorted(r["text"] for r in first.of("messages")) == [
+        "Coffee?",
+        "Hi Ana",
+        "Hi Olive",
+        "Sure",
+    ]
+    if layout == "replaced":
+        (folder / "2026-01-10.zip").unlink()
+    write_archive(later_rows, folder / "2026-02-10.zip")
+
+    second = run_tap(config, state=first.state)
+    texts = sorted(r["text"] for r in second.of("messages"))
+    newly_present = ["Cheap watches!", "An old thread", "An old reply", "(listed late)"]
+    for text in [*newly_present, "Next week?"]:
+        assert texts.count(text) == 1, text
+    assert set(texts) - {*newly_present, "Next week?"} <= {"Hi Olive", "Hi Ana", "Coffee?", "Sure"}
+    assert sorted(r["thread_id"] for r in second.of("conversations")) == [
+        "2-AAA",
+        "2-BBB",
+        "2-OLD",
+    ]
+
+    third = run_tap(config, state=second.state)
+    assert third.records == {}
+    assert state_of(third.state) == state_of(second.state)
+
+
+def test_new_messages_of_a_conversation_are_all_that_comes_of_it(tmp_path: Path) -> None:
+    """Where a conversation's older messages are the ones emitted, only its newer ones
+    come out (and nothing of the conversations that did not change)."""
+    first_rows, _ = later_archive_rows()
+    path = tmp_path / "export.zip"
+    write_archive(first_rows, path)
+    config = {"provider": "linkedin_export", "export_path": str(path)}
+    first = run_tap(config)
+    write_archive(
+        [*first_rows, row("2-BBB", BO, [ME], "2026-02-01 09:00:00 UTC", "Next week?")], path
+    )
+    second = run_tap(config, state=first.state)
+    assert [r["text"] for r in second.of("messages")] == ["Next week?"]
+    assert [r["thread_id"] for r in second.of("conversations")] == ["2-BBB"]
+
+
+def state_of(state: dict) -> dict:
+    """The position the export keeps for its (one) account."""
+    (partition,) = state["bookmarks"]["conversations"]["partitions"]
+    return dict(partition["position"])
+
+
+def test_an_unreadable_record_of_emitted_conversations_emits_everything_once_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = write_archive(ROWS, tmp_path / "export.zip")
+    config = {"provider": "linkedin_export", "export_path": str(path)}
+    first = run_tap(config)
+    (partition,) = first.state["bookmarks"]["conversations"]["partitions"]
+    partition["position"]["emitted"] = "v0.not-this-format"
+    again = run_tap(config, state=first.state)
+    assert len(again.of("messages")) == len(ROWS)
+    assert any("is not readable" in r.getMessage() for r in caplog.records)
+    assert run_tap(config, state=again.state).records == {}
+
+
 def test_conversations_are_derived_from_the_messages(tmp_path: Path) -> None:
     inbox = SyntheticInbox.generate(seed=71, conversations=3, messages=4)
     members = [Person(f"g-{i}", "Member", str(i), "Role") for i in range(3)]

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import pytest
 
+from tap_linkedin_messages.providers import ConversationGoneError, ProviderError
 from tap_linkedin_messages.providers.linkup import (
     LinkupProvider,
     conversation_record,
     message_record,
 )
-from tests.conftest import UNSAID, load_fixture
+from tests.conftest import UNSAID, load_fixture, response
 
 THREAD_ID = "2-MDZiY2ExOTgtM2NjNy00OTU4LTgyNjUtZWFlMmIwZjM1NTlmXzEwMA=="
 
@@ -140,3 +141,22 @@ def test_company_pages_are_marked_as_organizations() -> None:
 )
 def test_page_cost_uses_metadata_or_the_documented_rule(payload: dict, credits: int) -> None:
     assert LinkupProvider({}).conversation_page(payload).credits == credits
+
+
+def test_a_404_for_one_conversation_is_gone_whatever_its_code() -> None:
+    """How LinkupAPI answers for a conversation deleted since it was listed is not on its
+    error-code page (https://docs.linkupapi.com/api-reference/v2/error-codes): a 404
+    of `get_conversation` is "gone" whatever its code (the account is then asked again
+    before the conversation is skipped); the same code elsewhere names its settings."""
+    body = {
+        "success": False,
+        "error": {"code": "INVALID_PARAMS", "message": "Invalid conversation", "action": ""},
+    }
+    linkup = LinkupProvider({"api_key": "k", "account_id": "a"})
+    with pytest.raises(ConversationGoneError, match="INVALID_PARAMS"):
+        linkup.check(response(404, body), route="conversation")
+    with pytest.raises(ProviderError, match="check the `inbox_categories` and `page_size`"):
+        linkup.check(response(404, body), route="inbox")
+    with pytest.raises(ProviderError, match="check the `page_size` setting") as stopped:
+        linkup.check(response(400, body), route="conversation")
+    assert not isinstance(stopped.value, ConversationGoneError)

@@ -318,14 +318,21 @@ SERVER_ERRORS = range(500, 600)
 SAYS_NOTHING = re.compile(r"^\s*$")
 RETRY_LATER = "the provider is failing or limiting requests: run again later"
 NOT_JSON = "answers that are not JSON: check the `api_url` setting"
+#: What comes before every provider's table: one conversation's read (its messages, its
+#: members) answering 404 means it is gone, whatever code the provider puts on it (none
+#: documents how a conversation deleted since it was listed answers). The strategy asks
+#: the account again before skipping it, so an account problem still stops the run,
+#: named by the account's own answer.
+GONE_RULES = (
+    rule(Outcome.GONE, status={404}, route="conversation"),
+    rule(Outcome.GONE, status={404}, route="people"),
+)
 #: What every provider's table ends with: rate limits and server errors are retried, a
-#: conversation's messages answering 404 mean it is gone (an account problem answers on
-#: the inbox first, which the provider's own rows name), a body that is not JSON (cut
-#: off, or an HTML page) is asked again, and anything else stops the run.
+#: body that is not JSON (cut off, or an HTML page) is asked again, and anything else
+#: stops the run.
 COMMON_RULES = (
     rule(Outcome.RETRY, RETRY_LATER, status={429}),
     rule(Outcome.RETRY, RETRY_LATER, status=SERVER_ERRORS),
-    rule(Outcome.GONE, status={404}, route="conversation"),
     rule(Outcome.RETRY, NOT_JSON, decoded=False),
     rule(Outcome.FAIL, "an answer the tap does not know; check the tap settings"),
 )
@@ -407,6 +414,9 @@ class Source(ABC):
     required_settings: ClassVar[tuple[str, ...]]
     #: The `inbox_categories` values this provider can list.
     supported_categories: ClassVar[tuple[str, ...]] = ALL_CATEGORIES
+    #: How a conversation's read stops at the bookmark, for the warning that a provider
+    #: may read it otherwise (a time filter the provider applies, where one is sent).
+    time_filter: ClassVar[str] = "paging that stops at the first message not newer"
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         """Keep the tap's (validated) config, merged with one account's settings."""
@@ -426,6 +436,10 @@ class Source(ABC):
         return redact(text, self.secrets)
 
 
+#: Where a source that lists messages reads from next: its own, in the state (JSON).
+Position = dict[str, Any]
+
+
 @dataclass
 class Listed:
     """What a source that lists messages read: its messages, as far as each row tells,
@@ -433,21 +447,32 @@ class Listed:
 
     messages: Iterable[Record]
     settle: Settle = NOTHING_TO_SETTLE
+    #: True: everything the source holds (an archive, a snapshot), in which only what
+    #: earlier runs did not emit is new (`tap_linkedin_messages.emitted`). False: only
+    #: what changed since the position (a changelog), all of it new.
+    whole: bool = True
+    #: Where the next read starts, set once `messages` are all read (None: the source
+    #: keeps no position).
+    position: Position | None = None
 
 
 class MessageListing(Source):
     """A source that lists messages; conversations are derived from them.
 
     Its message records carry a `conversation` entry (`title`, `category`, and the
-    people its row names) from which conversation records are derived.
+    people its row names) from which conversation records are derived. What is new is
+    told by the source, not by message times: a message can become visible after newer
+    ones were read (a later archive, an event processed late), so the streams' bookmarks
+    do not filter it.
     """
 
     @abstractmethod
     def read_messages(
-        self, walk: Walk, newer_than: datetime | None
+        self, walk: Walk, position: Position | None
     ) -> AbstractContextManager[Listed]:
-        """Every message newer than `newer_than` (a hint), or all of them, for as long
-        as the context is open (what settles them may hold temporary files).
+        """The messages the source reveals from `position` (the one the last read left;
+        None: a first read), for as long as the context is open (what settles them may
+        hold temporary files).
 
         Sources that read over HTTP hand their listings to `walk`.
         """
@@ -462,7 +487,8 @@ class HttpSource(Source):
     billing_unit: ClassVar[int] = 10
     #: False where nothing is billed per item (the `max_credits` budget never stops it).
     bills_per_item: ClassVar[bool] = True
-    #: The provider's error table, read before `COMMON_RULES`; the first match decides.
+    #: The provider's error table, read after `GONE_RULES` and before `COMMON_RULES`; the
+    #: first match decides.
     errors: ClassVar[tuple[ErrorRule, ...]] = ()
 
     def credits_for(self, item_count: int) -> int:
@@ -524,7 +550,8 @@ class HttpSource(Source):
 
     def decide(self, failure: Failure, response: requests.Response) -> None:
         """Raise what the error table says a failure is (nothing: the listing ended)."""
-        matched = next(r for r in (*self.errors, *COMMON_RULES) if r.matches(failure))
+        rules = (*GONE_RULES, *self.errors, *COMMON_RULES)
+        matched = next(r for r in rules if r.matches(failure))
         matched.apply(self.name, failure, response)
 
     def check(self, response: requests.Response, *, route: str, first_page: bool = True) -> Any:

@@ -224,6 +224,9 @@ class ConnectSafelyProvider(ConversationApi):
     default_api_url = "https://api.connectsafely.ai/linkedin"
     required_settings = ("api_key",)
     supported_categories = ("INBOX", "UNREAD")
+    # The reference gives `since` no unit; milliseconds, as every other time it sends, is
+    # inferred: a wrong guess shows as changed conversations that read nothing new.
+    time_filter = "the `since` parameter (epoch milliseconds [inferred])"
     # No per-item price is published, only limits: "150 messages per day per account"
     # and 30 calls a minute (a 429 is retried); `credits_for` reports the shared
     # 1-per-10 rule.

@@ -5,17 +5,34 @@ Two read-only routes, both `GET` on `https://api.linkedin.com` with a member's O
 `r_dma_portability_member`), `LinkedIn-Version: 202312` and `X-Restli-Protocol-Version`:
 
 - the SNAPSHOT, `/rest/memberSnapshotData?q=criteria&domain=INBOX&start=&count=`: the
-  member's whole inbox as `messages.csv`-style rows (`CONVERSATION ID`, `FROM`, `DATE`,
+  member's inbox as `messages.csv`-style rows (`CONVERSATION ID`, `FROM`, `DATE`,
   `CONTENT`, ...) in `elements[].snapshotData`, paged by following `paging.links[rel=next]`
-  (`start` counts pages; `paging.total` is no end signal). Read on a first sync, and on an
-  incremental run whose cutoff the changelog no longer reaches.
+  (`start` counts pages; `paging.total` is no end signal). LinkedIn processes it once, at
+  consent (the reference: "Once the member has consented ... Linkedin processes historical
+  LinkedIn data"): it does not hold what happens later.
 - the CHANGELOG, `/rest/memberChangeLogs?q=memberAndApplication&startTime=&count=`: the
-  member's activity since consent, kept 28 days (an older `startTime` is silently clamped,
-  so it is never asked for one). Message events are `resourceName: messages`,
-  `method: CREATE`; `actor == owner` means the member sent it. The next page starts at the
-  latest `processedAt` seen (inclusive: the boundary event comes again and is dropped by
-  `activityId`); a page with nothing new ends the listing. Events come oldest first
-  [inferred: the only order in which that paging scheme loses nothing].
+  member's activity since consent, kept 28 days (an older `startTime` is silently clamped).
+  Message events are `resourceName: messages`, `method: CREATE` (and UPDATE,
+  PARTIAL_UPDATE, DELETE); `actor == owner` means the member sent it. The next page starts
+  at the latest `processedAt` seen (inclusive: the boundary event comes again and is
+  dropped by its id); a page with nothing new ends the listing. Events come oldest
+  `processedAt` first [inferred: the only order in which that paging scheme loses nothing].
+
+What is new is told by the changelog's own position, never by message times: an event is
+processed after it happens (its `processedAt` comes after its `activity.createdAt`; a
+FAILURE is replayed later), so a bookmark on `createdAt` would drop what is processed
+late. The position the state keeps is the latest `processedAt` read, with the ids of the
+events at that millisecond (read again by the next, inclusive, request and dropped), or
+where nothing came, the read's start less an hour (clock skew; the changelog reaches back
+28 days, so a quiet inbox's position must move on). A run reads:
+
+- a first run: the snapshot, and the changelog from as far back as it reaches (what
+  happened between consent and this run is only there);
+- later runs: the changelog from the position, whatever the age of the newest message;
+- a run whose position has fallen out of the changelog's 28 days: the snapshot again, and
+  the changelog as far back as it reaches, with a warning: what happened between the
+  snapshot and that is lost. Of the snapshot, only what earlier runs did not emit comes
+  out (`tap_linkedin_messages.emitted`).
 
 Both list messages, not conversations (a `MessageListing`): conversations are derived.
 
@@ -29,35 +46,34 @@ Choices where the docs say nothing (documented here, tested in test_linkedin_dma
 - Changelog events carry ids, not names: `message_id` is the event's `resourceId` (the
   message's own id), the sender's name and profile URL come only from a
   `processedActivity` decoration where LinkedIn adds one (null otherwise), `is_me` is
-  `actor == owner`, and `participants` is empty. So a message first read from the
-  snapshot and read again from the changelog (only within the lookback window of the run
-  after a snapshot) gets a second id; the streams drop it as not new (see `sent_at`).
+  `actor == owner`, and `participants` is empty.
 - `sent_at` is whole seconds on both routes (the snapshot's `DATE` has no more; the
   changelog's `createdAt` milliseconds are dropped), so one message has one time whichever
-  route read it, and the lookback window recognises a conversation it already emitted.
-- Edits and deletions (`UPDATE`/`DELETE` events of `messages`) are applied under the
-  message's own id: the record comes again with the edited text (`is_edited`,
-  `edited_at`: the event's `createdAt`, which is the edit's time) or with no text and
-  `is_deleted`, and keeps the `sent_at` of its CREATE event (looked up in the changelog's
-  earlier days where needed). A message first read from the snapshot has the export's
-  synthesized id, which its edit cannot name: the edit then arrives as a row of its own
-  (a known limit). Other resources' events are skipped (but counted as items).
+  route read it.
+- Edits and deletions (`UPDATE`, `PARTIAL_UPDATE` and `DELETE` events of `messages`) are
+  applied under the message's own id: the record comes again with the edited text
+  (`is_edited`, `edited_at`: the event's `createdAt`, which is the edit's time) or with no
+  text and `is_deleted`, and keeps the `sent_at` and conversation of its CREATE event
+  (looked up in the changelog's earlier days where needed). A PARTIAL_UPDATE is read as
+  LinkedIn's Rest.li patch (`{"patch": {"$set": {...}}}`) [inferred]; one that sets no
+  `content` changes nothing the record holds and is counted in a warning. A message first
+  read from the snapshot has the export's synthesized id, which its edit cannot name: the
+  edit then arrives as a row of its own (a known limit). Other resources' events are
+  skipped (but counted as items).
 - LinkedIn does not bill this API: every page costs 0 credits, so `max_credits` budgets
   nothing here (requests are still counted).
-- Whether LinkedIn refreshes the snapshot after consent is not documented. If it does not,
-  runs more than 27 days apart lose what falls between the snapshot and the changelog's
-  28 days: schedule runs well inside that (hourly to weekly).
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
-import pendulum
 from singer_sdk import typing as th
 
 from tap_linkedin_messages import records
@@ -71,6 +87,7 @@ from tap_linkedin_messages.providers.base import (
     MessageListing,
     Outcome,
     Page,
+    Position,
     rule,
 )
 from tap_linkedin_messages.providers.linkedin_export import (
@@ -94,13 +111,15 @@ DEFAULT_LINKEDIN_VERSION = "202312"
 RESTLI_PROTOCOL_VERSION = "2.0.0"
 # The changelog keeps 28 days of events; an older startTime is clamped, not refused.
 CHANGELOG_RETENTION = timedelta(days=28)
-# Read the changelog only where it reaches back a day further than needed (clock skew,
-# long runs): past that, the snapshot.
-CHANGELOG_MARGIN = timedelta(days=1)
+# How far back the changelog is read from: a day inside its 28 (clock skew, long runs).
+CHANGELOG_REACH = CHANGELOG_RETENTION - timedelta(days=1)
+# Where a read that found nothing leaves its position: this long before it started (clock
+# skew between the tap and LinkedIn, an event visible a little after its processedAt).
+QUIET_MARGIN = timedelta(hours=1)
 # "The upper limit is 50" (events per changelog page).
 CHANGELOG_MAX_COUNT = 50
 MESSAGE_RESOURCE = "messages"
-MESSAGE_METHODS = frozenset({"CREATE", "UPDATE", "DELETE"})
+MESSAGE_METHODS = frozenset({"CREATE", "UPDATE", "PARTIAL_UPDATE", "DELETE"})
 THREAD_URN_PREFIX = "urn:li:messagingThread:"
 # The two listings, as the error table names them.
 SNAPSHOT_ROUTE = "snapshot"
@@ -175,21 +194,43 @@ def next_link(payload: dict[str, Any]) -> tuple[int, int | None] | None:
     return None
 
 
-def changelog_message_record(event: dict[str, Any]) -> Record:
-    """One `messages` event (CREATE, UPDATE or DELETE) as our message record with its
-    `conversation` entry.
+def patched(activity: dict[str, Any]) -> dict[str, Any] | None:
+    """A PARTIAL_UPDATE's activity with its patch's fields set, where it sets `content`
+    (None: it changes nothing a message record holds).
+
+    LinkedIn's partial updates are Rest.li patches, `{"patch": {"$set": {...}}}` (as in
+    https://learn.microsoft.com/en-us/linkedin/shared/integrations/people/profile-edit-api/patents);
+    that a message event's activity holds one is inferred [inferred].
+    """
+    patch = activity.get("patch")
+    changes = patch.get("$set") if isinstance(patch, dict) else None
+    if not isinstance(changes, dict) or not isinstance(changes.get("content"), dict):
+        return None
+    return {**activity, **changes}
+
+
+def changelog_message_record(event: dict[str, Any]) -> Record | None:
+    """One `messages` event (CREATE, UPDATE, PARTIAL_UPDATE or DELETE) as our message
+    record with its `conversation` entry (None: a PARTIAL_UPDATE that changes nothing it
+    holds).
 
     An event's `method` is CREATE, UPDATE, PARTIAL_UPDATE or DELETE
     (https://learn.microsoft.com/en-us/linkedin/dma/member-data-portability/shared/member-changelog-api);
     the messages resource's CREATE is documented
     (https://learn.microsoft.com/en-us/linkedin/compliance/integrations/compliance-events/resource-references/messages).
-    That an edit is an UPDATE carrying the edited content and a deletion a DELETE without
-    content, both under the original message's `resourceId`, and that their `createdAt`
-    is the event's time, are inferred [inferred]: so their `sent_at` is left for the
-    caller to fill in from the original message.
+    That an edit is an UPDATE (or a PARTIAL_UPDATE setting `content`) carrying the edited
+    content and a deletion a DELETE without content, all under the original message's
+    `resourceId`, and that their `createdAt` is the event's time, are inferred
+    [inferred]: so their `sent_at` (and, where the event has no `thread`, their
+    conversation) is left for the caller to fill in from the original message.
     """
     activity = event.get("activity") or {}
     method = event.get("method")
+    if method == "PARTIAL_UPDATE":
+        edit = patched(activity)
+        if edit is None:
+            return None
+        activity, method = edit, "UPDATE"
     content = activity.get("content") or {}
     thread = activity.get("thread")
     thread_urn = thread if isinstance(thread, str) else None
@@ -210,7 +251,8 @@ def changelog_message_record(event: dict[str, Any]) -> Record:
     if urns is None and isinstance(activity.get("attachments"), list):
         urns = []  # an empty list: no attachments, as the event says
     created = activity.get("createdAt")
-    changed = ms_to_rfc3339(activity.get("lastEditedAt") or created)
+    # An edit's own time; a patch that does not carry one is dated by when it was captured.
+    changed = ms_to_rfc3339(activity.get("lastEditedAt") or created or event.get("capturedAt"))
     author = person_of((event.get("processedActivity") or {}).get("author~"))
     message = records.message(
         message_id=event.get("resourceId") or activity.get("id"),
@@ -320,37 +362,42 @@ class LinkedInDmaProvider(HttpSource, MessageListing):
         body = payload if isinstance(payload, dict) else {}
         return body.get("code") or body.get("serviceErrorCode"), body.get("message")
 
-    def changelog_reaches(self, newer_than: datetime | None) -> bool:
-        """Can the changelog alone hold everything after `newer_than`?
-
-        Not on a first sync (nothing read yet, or only `start_date` as the floor: the
-        changelog starts at consent), nor once the cutoff is about to leave its 28 days.
-        """
-        if newer_than is None:
-            return False
-        start_date = self.config.get("start_date")
-        if start_date and newer_than < cast("datetime", pendulum.parse(str(start_date))):
-            return False
-        return newer_than > utc_now() - CHANGELOG_RETENTION + CHANGELOG_MARGIN
-
     @contextmanager
-    def read_messages(self, walk: Walk, newer_than: datetime | None) -> Iterator[Listed]:
-        """The changelog where it reaches back far enough, otherwise the snapshot."""
-        if newer_than is not None and self.changelog_reaches(newer_than):
-            yield Listed(self._changelog_messages(walk, newer_than))
+    def read_messages(self, walk: Walk, position: Position | None) -> Iterator[Listed]:
+        """The changelog from `position` while the changelog still reaches it; otherwise
+        (a first run, or a position older than its 28 days) the snapshot and the changelog
+        as far back as it reaches."""
+        now = utc_now()
+        reach = _epoch_ms(now - CHANGELOG_REACH)
+        previous = ChangelogPosition.of(position)
+        if previous is not None and previous.processed_at > reach:
+            listed = Listed([], whole=False)
+            listed.messages = self._changes(walk, previous, now, listed)
+            yield listed
             return
-        # The snapshot's rows are read as the export's are, in one pass over its pages.
+        if previous is not None:
+            LOGGER.warning(
+                "%s: the changelog no longer reaches this account's position (%s; it keeps "
+                "28 days): the snapshot, taken at consent, is read again, and what happened "
+                "between consent and %s is not read - run at least every few weeks",
+                self.name,
+                ms_to_rfc3339(previous.processed_at),
+                ms_to_rfc3339(reach),
+            )
+        # The snapshot's rows are read as the export's are, in one pass over its pages;
+        # then what happened since consent, as far back as the changelog reaches.
         origin = f"{self.name}: snapshot"
         with People(origin) as people:
-            yield Listed(
-                rows_to_records(
-                    row_records(walk(self.snapshot_listing())),
-                    origin,
-                    excluded_folders(self.config),
-                    people,
-                ),
+            listed = Listed([], people)
+            snapshot = rows_to_records(
+                row_records(walk(self.snapshot_listing())),
+                origin,
+                excluded_folders(self.config),
                 people,
             )
+            since_consent = self._changes(walk, ChangelogPosition(reach), now, listed)
+            listed.messages = itertools.chain(snapshot, since_consent)
+            yield listed
 
     # --- the snapshot --------------------------------------------------------------------
 
@@ -387,35 +434,48 @@ class LinkedInDmaProvider(HttpSource, MessageListing):
 
     # --- the changelog -------------------------------------------------------------------
 
-    def _changelog_messages(self, walk: Walk, newer_than: datetime) -> Iterator[Record]:
-        """New messages, edits and deletions from the changelog.
+    def _changes(
+        self, walk: Walk, start: ChangelogPosition, now: datetime, listed: Listed
+    ) -> Iterator[Record]:
+        """New messages, edits and deletions from the changelog, from `start`; once read,
+        the position the next read starts from is `listed.position`.
 
-        Each page starts at the latest `processedAt` seen (inclusive: the boundary event
-        comes again and is dropped by its record id); a page with nothing new ends the
-        listing. An edit or a deletion keeps its message's `message_id` and `sent_at`: of
-        a message created before this listing, the original is looked up in the
-        changelog's earlier days once the listing ends.
+        Each page starts at the latest `processedAt` seen (inclusive: the boundary events
+        come again and are dropped by their ids); a page with nothing new ends the
+        listing. An edit or a deletion keeps its message's `message_id`, `sent_at` and
+        conversation: of a message created before this listing, the original is looked
+        up in the changelog's earlier days once the listing ends.
         """
         changes = ChangeLog(self.name)
-        start = _epoch_ms(newer_than)
-        yield from walk(self._changelog_listing(start, None, changes.read))
+        reached = Reached(start)
+        yield from walk(self._changelog_listing(start, None, changes.read, reached))
         if changes.pending:
-            earliest = _epoch_ms(utc_now() - CHANGELOG_RETENTION + CHANGELOG_MARGIN)
-            if earliest < start:
-                for _ in walk(self._changelog_listing(earliest, start, changes.look_up)):
+            earliest = _epoch_ms(now - CHANGELOG_REACH)
+            if earliest < start.processed_at:
+                back = ChangelogPosition(earliest)
+                for _ in walk(self._changelog_listing(back, start.processed_at, changes.look_up)):
                     pass
             yield from changes.resolved()
+        changes.report()
+        listed.position = reached.position(_epoch_ms(now - QUIET_MARGIN)).state()
 
     def _changelog_listing(
-        self, start: int, end: int | None, read: Callable[[list[dict[str, Any]]], list[Record]]
+        self,
+        start: ChangelogPosition,
+        end: int | None,
+        read: Callable[[list[dict[str, Any]]], list[Record]],
+        reached: Reached | None = None,
     ) -> Listing:
-        """The changelog from `start` (up to `end`): each page's events go to `read`."""
-        seen: set[str] = set()
+        """The changelog from `start` (up to `end`): each page's events go to `read`, and
+        how far it got to `reached`."""
+        seen = set(start.events)
 
         def page(payload: Any) -> Page:
             events = [e for e in payload.get("elements") or [] if isinstance(e, dict)]
             new = [e for e in events if event_key(e) not in seen]
             seen.update(event_key(e) for e in new)
+            if reached is not None:
+                reached.saw(new)
             times = [int(e["processedAt"]) for e in events if e.get("processedAt") is not None]
             latest = max(times) if new and times else None
             more = latest is not None and (end is None or latest < end)
@@ -426,7 +486,7 @@ class LinkedInDmaProvider(HttpSource, MessageListing):
         def request(cursor: str | None, page_size: int) -> ApiRequest:
             params = {
                 "q": "memberAndApplication",
-                "startTime": int(cursor) if cursor else start,
+                "startTime": int(cursor) if cursor else start.processed_at,
                 "count": min(page_size, CHANGELOG_MAX_COUNT),
             }
             return ApiRequest("GET", CHANGELOG_PATH, params=params)
@@ -441,32 +501,89 @@ class LinkedInDmaProvider(HttpSource, MessageListing):
         )
 
 
+@dataclass(frozen=True)
+class ChangelogPosition:
+    """Where a changelog read starts: an inclusive `startTime`, and the ids of the events
+    at exactly that millisecond already read (they come again, and are dropped)."""
+
+    processed_at: int
+    events: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, position: Position | None) -> ChangelogPosition | None:
+        """The position a state keeps (None: none, or not one of this adapter's)."""
+        at = (position or {}).get("changelog_from")
+        if not isinstance(at, int):
+            return None
+        events = (position or {}).get("events_at_start") or []
+        return cls(at, frozenset(str(event) for event in events))
+
+    def state(self) -> Position:
+        return {"changelog_from": self.processed_at, "events_at_start": sorted(self.events)}
+
+
+class Reached:
+    """How far a changelog read got: the latest `processedAt` among the events it read,
+    and their ids."""
+
+    def __init__(self, start: ChangelogPosition) -> None:
+        self.latest, self.events = start.processed_at, set(start.events)
+
+    def saw(self, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            at = event.get("processedAt")
+            if at is None:
+                continue
+            if int(at) > self.latest:
+                self.latest, self.events = int(at), set()
+            if int(at) == self.latest:
+                self.events.add(event_key(event))
+
+    def position(self, quiet_from: int) -> ChangelogPosition:
+        """Where the next read starts: past what was read, and no earlier than
+        `quiet_from` (nothing was processed between the latest event and then)."""
+        if quiet_from > self.latest:
+            return ChangelogPosition(quiet_from)
+        return ChangelogPosition(self.latest, frozenset(self.events))
+
+
+#: Of a message created: its `sent_at`, `conversation_id` and `thread_id`.
+Created = tuple[str | None, str | None, str | None]
+
+
 class ChangeLog:
-    """What one changelog read has learned: each message's original time, the records
-    it gave out, and the edits and deletions of messages it has not seen created."""
+    """What one changelog read has learned: each message's original time and
+    conversation, the records it gave out, the edits and deletions of messages it has not
+    seen created, and the partial updates it could not apply."""
 
     def __init__(self, label: str) -> None:
         self.label = label
-        self.sent_at: dict[str, str | None] = {}
+        self.created: dict[str, Created] = {}
         self.given: dict[str, Record] = {}
         #: Messages whose record came from an event LinkedIn failed to process in full
         #: (`activityStatus: FAILURE`): its replay may replace it.
         self.partial: set[str] = set()
         self.pending: list[Record] = []
+        #: PARTIAL_UPDATE events that set nothing a record holds (their resourceId).
+        self.unapplied: list[str] = []
+        self.lost = 0
 
     def read(self, events: list[dict[str, Any]]) -> list[Record]:
         """The records of a page's message events, in order."""
         found = []
         for event in events:
             record = changelog_message_record(event)
+            if record is None:
+                self.unapplied.append(str(event.get("resourceId")))
+                continue
             message_id = record["message_id"]
             if event.get("method") == "CREATE":
                 # A message seen already: a replay, news only after a failed first try.
                 if message_id in self.given and message_id not in self.partial:
                     continue
-                self.sent_at.setdefault(message_id, record["sent_at"])
-            elif message_id in self.sent_at:
-                record["sent_at"] = self.sent_at[message_id]
+                self.created.setdefault(message_id, _created(record))
+            elif message_id in self.created:
+                _as_created(record, self.created[message_id])
             else:
                 self.pending.append(record)
                 continue
@@ -480,32 +597,55 @@ class ChangeLog:
         return found
 
     def look_up(self, events: list[dict[str, Any]]) -> list[Record]:
-        """Earlier days: only the original times of the pending edits' messages."""
+        """Earlier days: only the originals of the pending edits' messages."""
         wanted = {record["message_id"] for record in self.pending}
         for event in events:
+            if event.get("method") != "CREATE":
+                continue
             record = changelog_message_record(event)
-            if event.get("method") == "CREATE" and record["message_id"] in wanted:
-                self.sent_at.setdefault(record["message_id"], record["sent_at"])
+            if record is not None and record["message_id"] in wanted:
+                self.created.setdefault(record["message_id"], _created(record))
         return []
 
     def resolved(self) -> Iterator[Record]:
         """The pending edits and deletions whose message was found; the others are
-        older than the changelog's 28 days: named in a warning, not guessed."""
-        lost = 0
+        older than the changelog's 28 days: counted (`report`), not guessed."""
         for record in self.pending:
-            sent_at = self.sent_at.get(record["message_id"])
-            if sent_at is None:
-                lost += 1
+            created = self.created.get(record["message_id"])
+            if created is None or created[0] is None:
+                self.lost += 1
                 continue
-            record["sent_at"] = sent_at
-            yield record
-        if lost:
+            yield _as_created(record, created)
+
+    def report(self) -> None:
+        """A warning for what this read could not apply."""
+        if self.lost:
             LOGGER.warning(
                 "%s: %d edit(s) or deletion(s) of messages older than the changelog's 28 days "
                 "were not applied",
                 self.label,
-                lost,
+                self.lost,
             )
+        if self.unapplied:
+            LOGGER.warning(
+                "%s: %d PARTIAL_UPDATE message event(s) set no text the tap could apply "
+                "(first: message %s); not applied",
+                self.label,
+                len(self.unapplied),
+                self.unapplied[0],
+            )
+
+
+def _created(record: Record) -> Created:
+    return record["sent_at"], record["conversation_id"], record["thread_id"]
+
+
+def _as_created(record: Record, created: Created) -> Record:
+    """An edit or deletion with its message's time and, where it names none, conversation."""
+    record["sent_at"] = created[0]
+    if not record["conversation_id"]:
+        record["conversation_id"], record["thread_id"] = created[1], created[2]
+    return record
 
 
 def event_key(event: dict[str, Any]) -> str:

@@ -69,7 +69,7 @@ from tap_linkedin_messages.normalize import (
     profile_key,
     thread_id_from_urn,
 )
-from tap_linkedin_messages.providers.base import Listed, MessageListing, ProviderError
+from tap_linkedin_messages.providers.base import Listed, MessageListing, Position, ProviderError
 from tap_linkedin_messages.records import Record
 
 if TYPE_CHECKING:
@@ -877,8 +877,10 @@ class LinkedInExportSource(MessageListing):
     )
 
     @contextmanager
-    def read_messages(self, walk: Walk, newer_than: datetime | None) -> Iterator[Listed]:
-        """Every message of every archive (a message in several archives is one record)."""
+    def read_messages(self, walk: Walk, position: Position | None) -> Iterator[Listed]:
+        """Every message of every archive (a message in several archives is one record):
+        the archives are read whole, and what earlier runs did not emit is told
+        conversation by conversation (`tap_linkedin_messages.emitted`), so no position."""
         export_path = Path(str(self.config["export_path"])).expanduser()
         files = []
         # Each file's encoding once; a file with no rows is named and left out, and an

@@ -120,8 +120,9 @@ class LinkupProvider(ConversationApi):
         credits="$.metadata.credits_consumed",
     )
     # The error-code page's table. Not on it [inferred]: how a conversation deleted since
-    # it was listed answers; the common rule takes any 404 of `get_conversation` as gone,
-    # except INVALID_ACCOUNT (also a 404), which names the account.
+    # it was listed answers; `GONE_RULES` take any 404 of `get_conversation` as gone, and
+    # the account is asked again before it is skipped, so INVALID_ACCOUNT (also a 404)
+    # still names the account.
     errors: ClassVar[tuple[ErrorRule, ...]] = (
         rule(Outcome.RETRY, RETRY_LATER, text=r"^(RATE_LIMITED|INTERNAL_ERROR)\b"),
         rule(Outcome.FAIL, "check the `api_key` setting", text=r"^INVALID_API_KEY\b"),

@@ -162,9 +162,6 @@ class LinkupV1Provider(ConversationApi):
     # credentials and the credit balance, and only then the vaguer "try again" phrases.
     errors: ClassVar[tuple[ErrorRule, ...]] = (
         rule(Outcome.RETRY, RETRY_LATER, status={429, *SERVER_ERRORS}),
-        # Whatever its text says (a "token" in it is no cookie problem): the account is
-        # asked again before the conversation is skipped.
-        rule(Outcome.GONE, status={404}, route="conversation"),
         rule(Outcome.RETRY, RETRY_LATER, text=r"rate.?limit|too many requests"),
         rule(Outcome.FAIL, CHECK_API_KEY, text=r"api.?(key|token)"),
         rule(

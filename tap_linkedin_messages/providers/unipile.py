@@ -204,6 +204,7 @@ class UnipileProvider(ConversationApi):
     default_api_url = None
     required_settings = ("api_key", "account_id", "api_url")
     supported_categories = ("INBOX", "UNREAD")
+    time_filter = "the `after` parameter (ISO 8601 with milliseconds)"
     # Unipile bills per connected account, not per item; `credits_for` reports the shared
     # 1-per-10 rule.
 
@@ -279,8 +280,6 @@ class UnipileProvider(ConversationApi):
             status={404},
             route="account",
         ),
-        # A chat deleted between the listing and its attendees' read, as for its messages.
-        rule(Outcome.GONE, status={404}, route="people"),
         # Valid JSON that is no Unipile listing: something else answers at `api_url`.
         rule(
             Outcome.FAIL,

@@ -92,6 +92,9 @@ class ConnectSafelyEmulator(ProviderEmulator):
         self.api_key = api_key
         self.account_id = account_id
         self.inclusive_cursor = False
+        #: Read `since` as epoch seconds (the reference gives it no unit): what a service
+        #: reading the time filter otherwise than the tap looks like.
+        self.since_in_seconds = False
 
     def route(self, call: Call) -> str:
         if call.method != "GET":
@@ -215,7 +218,8 @@ class ConnectSafelyEmulator(ProviderEmulator):
         if query(call, "sync") not in (None, "true", "false"):
             raise BadRequestError("sync must be true or false")
         if since is not None:
-            newest_first = [m for m in newest_first if m.sent_at_ms > since]
+            since_ms = since * 1000 if self.since_in_seconds else since
+            newest_first = [m for m in newest_first if m.sent_at_ms > since_ms]
         if before is not None:
             newest_first = [
                 m

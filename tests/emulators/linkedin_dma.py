@@ -1,16 +1,23 @@
 """LinkedIn's Member Data Portability API, emulated: the snapshot and the changelog.
 
-`GET /rest/memberSnapshotData?q=criteria&domain=INBOX&start=&count=` serves the inbox as
-it is at request time, as export-style rows (`tests.emulators.export.export_rows`): page
-`start` holds rows `start*count ...`, in one `INBOX` element, with a `next` link while
-rows remain (`paging.total` is the elements of the page, as unhelpful as the doc's
-sample). `GET /rest/memberChangeLogs?q=memberAndApplication&startTime=&count=` serves one
-`messages` CREATE event per message, oldest `processedAt` first, `startTime` inclusive,
-never older than 28 days before the emulator's now; an edited message adds an `UPDATE`
-event with its new text, a deleted one a `DELETE` event without content, both under the
-message's `resourceId` and stamped with the edit's or deletion's time (as the messages
-resource reference describes them); attachments are `urn:li:digitalmediaAsset:` URNs in
-`activity.attachments`; `extra_events` adds others (other resources, foreign events).
+`GET /rest/memberSnapshotData?q=criteria&domain=INBOX&start=&count=` serves the inbox as it
+was at consent, as export-style rows (`tests.emulators.export.export_rows`): LinkedIn
+"processes historical LinkedIn data" once the member has consented
+(https://learn.microsoft.com/en-us/linkedin/dma/member-data-portability/shared/member-snapshot-api),
+so the rows are taken once, at the emulator's first request (or `consent()`), and never
+again. Page `start` holds rows `start*count ...`, in one `INBOX` element, with a `next`
+link while rows remain (`paging.total` is the elements of the page, as unhelpful as the
+doc's sample). `GET /rest/memberChangeLogs?q=memberAndApplication&startTime=&count=`
+serves what happened after consent ("LinkedIn will start archiving ... from the time they
+consented",
+https://learn.microsoft.com/en-us/linkedin/dma/member-data-portability/shared/member-changelog-api):
+one `messages` CREATE event per message, oldest `processedAt` first, `startTime`
+inclusive, never older than 28 days before the emulator's now; an edited message adds an
+`UPDATE` event with its new text, a deleted one a `DELETE` event without content, both
+under the message's `resourceId` and stamped with the edit's or deletion's time (as the
+messages resource reference describes them); attachments are `urn:li:digitalmediaAsset:`
+URNs in `activity.attachments`; `extra_events` adds others (other resources, foreign
+events, partial updates, replays).
 
 Two things LinkedIn's references show that the synthetic inbox does not have, each off
 by default (so every other test sees the inbox's own `2-` threads and bare events):
@@ -28,13 +35,13 @@ decorated as `owner~` and `author~`. The reference prints those decorations as `
 their fields here, `localizedFirstName`, `localizedLastName` and `vanityName` (a lite
 profile's), are what the adapter's `person_of` reads [inferred].
 
-The emulator's clock is the inbox's: its now is the newest thing that happened (a
-message sent, edited or deleted) plus a minute (`clock_offset_ms` moves it on). An event
-is processed 30 s after it happened, as in LinkedIn's samples; one the emulator first
-sees stamped earlier than its last look (added late) is processed just after that look.
-Tests that want the tap to take the changelog point the adapter's `utc_now` at `now()`;
-otherwise the synthetic history (2025) is older than 28 days and the tap reads the
-snapshot, as it would in production.
+The emulator's clock is the wall clock moved on by `clock_offset_ms` (or the inbox's
+newest event plus a minute, if that is later): the synthetic history (2025) is older
+than the changelog's 28 days, as a member's old messages are. An event is processed 30 s
+after it happened, as in LinkedIn's samples; one the emulator first sees stamped earlier
+than its last look (a message added to the inbox since, with its own, older time) is
+processed now, at its first look after it appeared: what a message processed late looks
+like. Tests that move the clock point the adapter's `utc_now` at `now()`.
 
 Errors use LinkedIn's shape `{status, serviceErrorCode, code, message}`: a wrong token
 401, a missing token 401, an inactive `LinkedIn-Version` 426, a missing one 400, and
@@ -44,6 +51,7 @@ Errors use LinkedIn's shape `{status, serviceErrorCode, code, message}`: a wrong
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -113,6 +121,13 @@ class DmaEmulator(ProviderEmulator):
         self._last_look_ms = 0
         # Messages a changelog response carried (the tap gives them the event's id).
         self._via_changelog: set[str] = set()
+        #: Messages whose CREATE LinkedIn failed to process (served with `activityStatus:
+        #: FAILURE` and no content), and when each was replayed (`replay`).
+        self.failed: set[str] = set()
+        self.replayed_at: dict[str, int] = {}
+        #: When the member consented, and the snapshot rows LinkedIn processed then.
+        self.consented_at_ms: int | None = None
+        self._snapshot: list[dict[str, str]] | None = None
         self._observe()
 
     # --- the clock ----------------------------------------------------------------------
@@ -123,7 +138,16 @@ class DmaEmulator(ProviderEmulator):
             + [c.created_at_ms for c in self.inbox.conversations.values()]
             + [at for _, _, at in self._happenings()]
         )
-        return newest + NOW_AFTER_NEWEST_MS + self.clock_offset_ms
+        wall = time.time_ns() // 1_000_000
+        return max(wall + self.clock_offset_ms, newest + NOW_AFTER_NEWEST_MS)
+
+    def consent(self) -> None:
+        """The member consents now: the snapshot is taken, and the changelog starts."""
+        if self.consented_at_ms is not None:
+            return
+        self._observe()
+        self._snapshot = self.snapshot_rows()
+        self.consented_at_ms = max([self.now_ms(), *self._processed_at.values()]) + 1
 
     def _happenings(self) -> list[tuple[Message, str, int]]:
         """Every message event of the inbox: (message, method, when it happened)."""
@@ -141,18 +165,36 @@ class DmaEmulator(ProviderEmulator):
         return datetime.fromtimestamp(self.now_ms() / 1000, tz=timezone.utc)
 
     def _observe(self) -> None:
-        """Stamp the events that happened since the last look with their processing time."""
-        late = 0
-        for message, method, at in sorted(self._happenings(), key=lambda h: h[2]):
-            key = (message.message_key, method)
-            if key in self._processed_at:
-                continue
-            stamp = at + PROCESSING_DELAY_MS
-            if self._last_look_ms and stamp <= self._last_look_ms:
-                late += 1
-                stamp = self._last_look_ms + late
-            self._processed_at[key] = stamp
-        self._last_look_ms = self.now_ms()
+        """Stamp the events that happened since the last look with their processing time:
+        30 s after they happened, or, for one that appeared with a time before the last
+        look, now (each a millisecond after the one before, all after the last look)."""
+        now = self.now_ms()
+        fresh = [
+            (message, method, at)
+            for message, method, at in sorted(self._happenings(), key=lambda h: h[2])
+            if (message.message_key, method) not in self._processed_at
+        ]
+        late = [
+            h
+            for h in fresh
+            if self._last_look_ms and h[2] + PROCESSING_DELAY_MS <= self._last_look_ms
+        ]
+        for message, method, at in fresh:
+            self._processed_at[(message.message_key, method)] = at + PROCESSING_DELAY_MS
+        for position, (message, method, _) in enumerate(late, start=1):
+            stamp = max(now - len(late) + position, self._last_look_ms + position)
+            self._processed_at[(message.message_key, method)] = stamp
+        self._last_look_ms = max(now, self._last_look_ms + len(late))
+
+    def replay(self, message: Message) -> None:
+        """LinkedIn processes a failed CREATE again, now: a `SUCCESSFUL_REPLAY` event with
+        the message's content, its `createdAt` the message's own (older) time."""
+        self._observe()
+        self.replayed_at[message.message_key] = self.now_ms()
+
+    def process_now(self) -> None:
+        """Process what happened since the last look (as a request would), now."""
+        self._observe()
 
     def processed_at(self, message: Message, method: str = "CREATE") -> int:
         return self._processed_at[(message.message_key, method)]
@@ -192,7 +234,7 @@ class DmaEmulator(ProviderEmulator):
             return message.message_key
         rows = [
             row
-            for row in self.snapshot_rows()
+            for row in (self._snapshot if self._snapshot is not None else self.snapshot_rows())
             if row["CONVERSATION ID"] == self.wire_thread_id(message.thread_id)
             and row["DATE"] == export_date(message.sent_at_ms)
             and row["CONTENT"] == message.text
@@ -237,6 +279,7 @@ class DmaEmulator(ProviderEmulator):
         return f"{call.method} {call.path}"
 
     def answer(self, call: Call) -> Reply:
+        self.consent()
         self._observe()
         authorization = call.headers.get("authorization") or ""
         if not authorization:
@@ -262,7 +305,7 @@ class DmaEmulator(ProviderEmulator):
             return error(404, "No data found for the member")
         start = int(query.get("start") or 0)
         count = int(query.get("count") or DEFAULT_COUNT)
-        rows = self.snapshot_rows() if query.get("domain", "INBOX") == "INBOX" else []
+        rows = (self._snapshot or []) if query.get("domain", "INBOX") == "INBOX" else []
         page = rows[start * count : (start + 1) * count]
         links = []
         if (start + 1) * count < len(rows):
@@ -285,15 +328,23 @@ class DmaEmulator(ProviderEmulator):
             return error(400, "Invalid startTime or count")
         if not 0 < count <= MAX_CHANGELOG_COUNT:
             return error(400, f"count must be between 1 and {MAX_CHANGELOG_COUNT}")
-        since = max(start_time, self.now_ms() - RETENTION_MS)
+        now = self.now_ms()
+        since = max(start_time, now - RETENTION_MS, self.consented_at_ms or 0)
+        # What was processed by now: an event is not served before it is processed.
         events = [
             (self.processed_at(m, method), m.message_key, self.message_event(m, method))
             for m, method, _ in self._happenings()
-            if self.processed_at(m, method) >= since
+            if since <= self.processed_at(m, method) <= now
         ] + [
             (int(e["processedAt"]), str(e.get("activityId")), e)
             for e in self.extra_events
-            if int(e["processedAt"]) >= since
+            if since <= int(e["processedAt"]) <= now
+        ]
+        events += [
+            (at, m.message_key, self.message_event(m, replay=True))
+            for m, method, _ in self._happenings()
+            if method == "CREATE"
+            and since <= (at := self.replayed_at.get(m.message_key, -1)) <= now
         ]
         page = [event for _, _, event in sorted(events, key=lambda e: (e[0], e[1]))[:count]]
         self._via_changelog.update(
@@ -301,12 +352,18 @@ class DmaEmulator(ProviderEmulator):
         )
         return Reply(200, {"paging": {"start": 0, "count": count, "links": []}, "elements": page})
 
-    def message_event(self, message: Message, method: str = "CREATE") -> dict[str, Any]:
+    def message_event(
+        self, message: Message, method: str = "CREATE", *, replay: bool = False
+    ) -> dict[str, Any]:
         """A `messages` event as the messages resource reference shows them: the CREATE
         with the text as first sent, an UPDATE "with the edited content", a DELETE with
-        none; an edit's and a deletion's `createdAt` is their own time."""
+        none; an edit's and a deletion's `createdAt` is their own time. A failed CREATE
+        has no content, its replay all of it."""
         sender = person_urn(message.sender)
         processed = self.processed_at(message, method)
+        if replay:
+            processed = self.replayed_at[message.message_key]
+        failed = not replay and method == "CREATE" and message.message_key in self.failed
         happened = {
             "CREATE": message.sent_at_ms,
             "UPDATE": message.edited_at_ms,
@@ -319,7 +376,7 @@ class DmaEmulator(ProviderEmulator):
             "createdAt": happened,
             "attachments": [f"urn:li:digitalmediaAsset:{a.asset_id}" for a in message.attachments],
         }
-        if method != "DELETE":
+        if method != "DELETE" and not failed:
             activity["content"] = {
                 "format": "TEXT",
                 "fallback": text,
@@ -333,7 +390,7 @@ class DmaEmulator(ProviderEmulator):
                 id=message.message_key,
                 **{"$URN": f"urn:li:messagingMessage:{message.message_key}"},
             )
-        event_name = f"{message.message_key}/{method}"
+        event_name = f"{message.message_key}/{method}{'/replay' if replay else ''}"
         decorated: dict[str, Any] = {}
         if self.decorate is not None and self.decorate(message):
             decorated["processedActivity"] = self.processed_activity(message, activity)
@@ -350,7 +407,7 @@ class DmaEmulator(ProviderEmulator):
             "activityId": str(uuid.uuid5(uuid.NAMESPACE_URL, event_name)),
             "processedAt": processed,
             "capturedAt": int(happened or 0) + 200,
-            "activityStatus": "SUCCESS",
+            "activityStatus": "FAILURE" if failed else "SUCCESSFUL_REPLAY" if replay else "SUCCESS",
             "siblingActivities": [],
             "id": uuid.uuid5(uuid.NAMESPACE_URL, event_name).int % 10**10,
         }
