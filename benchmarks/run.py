@@ -355,6 +355,8 @@ def benchmark_archives(
         times = TIMED_RUNS if size <= 100_000 else 1  # a million messages take minutes
         settings = {"provider": "linkedin_export", "export_path": str(path)}
         export = fastest(partial(run_tap, None, workdir, settings=settings), times)
+        # The same archive again, with the state the read left: nothing to emit.
+        unchanged = run_tap(None, workdir, state=export.state, settings=settings)
         server = ArchiveSnapshotServer(path).start()
         try:
             snapshot = fastest(partial(run_tap, server, workdir), times)
@@ -366,6 +368,7 @@ def benchmark_archives(
             "conversations": conversations,
             "linkedin_export": export,
             "linkedin_dma": snapshot,
+            "unchanged": unchanged,
         }
         if provider is not None:
             emulator = emulator_class(provider)(archive_shaped_inbox(size)).start()
@@ -400,8 +403,8 @@ def render_archives(
         "the pages they share counted twice: an upper bound.",
         "",
         "| source | messages | conversations | records | seconds | records/s | peak RSS MB "
-        "| temporary disk MB |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| temporary disk MB | state KB |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     provider = fastest["provider"]
     like_for_like = f"{provider}: the same conversations"
@@ -415,8 +418,24 @@ def render_archives(
             lines.append(
                 f"| {label} | {row['messages']:,} | {row['conversations']:,} | "
                 f"{run.records:,} | {run.seconds:.1f} | "
-                f"{run.records / run.seconds:,.0f} | {run.peak_rss_mb:.0f} | {disk} |"
+                f"{run.records / run.seconds:,.0f} | {run.peak_rss_mb:.0f} | {disk} | "
+                f"{state_kb(run):,.1f} |"
             )
+    lines += [
+        "",
+        "State KB is the size of the last STATE message's value: for the official archives, "
+        "one entry per conversation read (`emitted.py`, 22 bytes in base64), which tells a "
+        "later archive's new messages from those emitted. The same archive read again with "
+        "that state (`linkedin_export`, unchanged):",
+        "",
+    ]
+    for row in archives:
+        again = row["unchanged"]
+        lines.append(
+            f"- {row['messages']:,} messages, {row['conversations']:,} conversations: "
+            f"{again.records:,} records in {again.seconds:.1f} s, peak RSS "
+            f"{again.peak_rss_mb:.0f} MB, state {state_kb(again):,.1f} KB."
+        )
     lines.append("")
     if all(provider in row for row in archives):
         lines += [
@@ -460,9 +479,15 @@ def render_archives(
         lines.append(
             f"- `linkedin_export` reading scenario 1's own inbox as its archive: "
             f"{full.records / full.seconds:,.0f} records/s, "
-            f"{full.records / full.seconds / fastest_rate:.2f}x `{fastest['provider']}`."
+            f"{full.records / full.seconds / fastest_rate:.2f}x `{fastest['provider']}`; "
+            f"its state (1,000 conversations) {state_kb(full):,.1f} KB."
         )
     return lines
+
+
+def state_kb(run: Run) -> float:
+    """The size of the last STATE message's value, in KB."""
+    return len(json.dumps(run.state, separators=(",", ":"))) / 1000
 
 
 def render(
