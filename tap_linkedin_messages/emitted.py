@@ -4,8 +4,9 @@ API's snapshot), kept in the state in a bounded form: one entry per conversation
 A later archive can hold messages older than anything the last run emitted (a
 conversation moved out of SPAM, older messages of a conversation LinkedIn now lists), so
 no time tells what is new there. Each conversation's entry says which messages were
-emitted, without listing them: a digest of its message ids (an order-free combination of
-one 64-bit hash per id) and the newest `sent_at` among them. On the next read:
+emitted, without listing them: a digest of its messages (an order-free combination of
+one 64-bit hash per message id and the time it last changed, so an edit read again counts
+as news) and the newest `sent_at` among them. On the next read:
 
 - the same digest: the conversation is unchanged, nothing of it is emitted;
 - a new conversation, or one whose messages up to that newest time are no longer the

@@ -127,7 +127,7 @@ CREATE INDEX by_conversation ON messages (conversation_id, sent_at DESC, seq);
 CREATE INDEX people_in_order ON people (conversation_id, seq);
 CREATE TABLE read AS
     SELECT conversation_id, max(changed_at) AS activity, min(seq) AS first_seq,
-        max(sent_at) AS newest, id_digest(DISTINCT message_id) AS digest,
+        max(sent_at) AS newest, id_digest(DISTINCT message_id || ' ' || changed_at) AS digest,
         id_hash(conversation_id) AS key
     FROM messages GROUP BY conversation_id;
 """
@@ -145,7 +145,8 @@ RANK_ALL = (
     "SELECT conversation_id, activity FROM read ORDER BY activity DESC, first_seq DESC"
 )
 DIGEST_AFTER = (
-    "SELECT id_digest(DISTINCT message_id) FROM messages WHERE conversation_id = ? AND sent_at > ?"
+    "SELECT id_digest(DISTINCT message_id || ' ' || changed_at) FROM messages "
+    "WHERE conversation_id = ? AND sent_at > ?"
 )
 # What this read saw of each conversation, and what earlier runs emitted of the others.
 EMITTED_NOW = """
@@ -461,10 +462,10 @@ class MessageIndex:
         """
         self._index()
         self._db.executemany(ADD_EMITTED_BEFORE, unpack(emitted_before, self.label))
-        ranked = []
-        for conversation_id, activity, digest, before, newest_before in self._db.execute(
-            READ_IN_ORDER
-        ).fetchall():
+        ranked: list[tuple[str, str, str | None]] = []
+        for conversation_id, activity, digest, before, newest_before in fetched(
+            self._db.execute(READ_IN_ORDER)
+        ):
             after = None
             if before == digest:
                 continue  # unchanged
@@ -476,6 +477,9 @@ class MessageIndex:
                 if digest ^ (newer or 0) == before:  # no newer message: no row, None
                     after = time_before
             ranked.append((conversation_id, activity, after))
+            if len(ranked) == BATCH:
+                self._db.executemany(RANK, ranked)
+                ranked.clear()
         self._db.executemany(RANK, ranked)
         self._ranked = True
         return pack(

@@ -71,7 +71,7 @@ class Strategy(ABC):
 
 #: What a message listing's position in the state holds: the source's own position, and
 #: the record of what was emitted of a source read whole.
-SOURCE_POSITION = "source"
+SOURCE = "source"
 EMITTED = "emitted"
 
 #: Where a listing read only to see that it answers stops: after its first page.
@@ -307,7 +307,7 @@ class MessageListingStrategy(Strategy):
         kept = read.resume_from or {}
         label = f"{source.name}: {read.label}"
         with (
-            source.read_messages(walk, kept.get(SOURCE_POSITION)) as listed,
+            source.read_messages(walk, kept.get(SOURCE)) as listed,
             MessageIndex(label, stream.logger, listed.settle) as index,
         ):
             index.add_all(listed.messages)
@@ -321,7 +321,7 @@ class MessageListingStrategy(Strategy):
             finally:
                 # An unread hand-over holds the index's cursor (and its file) open.
                 self._handed_over = None
-        return {SOURCE_POSITION: listed.position, EMITTED: emitted}
+        return {SOURCE: listed.position, EMITTED: emitted}
 
     def messages(self, stream: MessagesStream, read: Read) -> Iterable[Record]:
         handed, self._handed_over = self._handed_over, None

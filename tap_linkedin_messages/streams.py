@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 # Key of the lookback window in each account's `conversations` state.
 LOOKBACK_WINDOW = "lookback_window"
 # Key of the position a source that tells what is new keeps there instead (opaque here).
-SOURCE_POSITION = "position"
+POSITION = "position"
 # More conversations than this, listed as changed but giving no new message when read,
 # are worth a warning: the provider may read its time filter otherwise than the tap.
 QUIET_READS_WARNED = 5
@@ -116,9 +116,9 @@ class ConversationsStream(InboxStream):
         return self.cutoff_from(parse_timestamp(bookmark))
 
     def partition_read(self, context: Context) -> Read:
-        """An account's read, with the position its last run left (`SOURCE_POSITION`)."""
+        """An account's read, with the position its last run left (`POSITION`)."""
         read = super().partition_read(context)
-        read.resume_from = self.get_context_state(context).get(SOURCE_POSITION)
+        read.resume_from = self.get_context_state(context).get(POSITION)
         return read
 
     def read_partition(self, read: Read) -> Iterable[Record]:
@@ -138,12 +138,14 @@ class ConversationsStream(InboxStream):
         with messages.account_records(context, read.source):
             reached = yield from self.strategy.conversations(self, read)
         if reached is not None:
-            state[SOURCE_POSITION] = reached
-        if by_activity:
-            lookback = timedelta(minutes=float(self.config.get("lookback_minutes") or 0))
-            ceiling = datetime_to_rfc3339(signpost) if signpost else None
-            bookmark = state.get("replication_key_value")
-            state[LOOKBACK_WINDOW] = window.kept(bookmark, lookback, ceiling)
+            state[POSITION] = reached
+        if not by_activity:
+            state.pop(LOOKBACK_WINDOW, None)  # an earlier version's: no cutoff here
+            return
+        lookback = timedelta(minutes=float(self.config.get("lookback_minutes") or 0))
+        ceiling = datetime_to_rfc3339(signpost) if signpost else None
+        bookmark = state.get("replication_key_value")
+        state[LOOKBACK_WINDOW] = window.kept(bookmark, lookback, ceiling)
 
     def log_sync_costs(self) -> None:
         """At the end of the run (selected or not): what both streams cost, as one line

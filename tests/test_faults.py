@@ -161,33 +161,22 @@ def test_a_non_transient_provider_error_stops_the_run(
     assert emulator.count(pages(emulator)) == 1
 
 
+@pytest.mark.parametrize("code", ["the provider's own", "any other"])
 def test_a_conversation_deleted_after_listing_is_skipped(
-    emulator: ProviderEmulator, tmp_path: Path
-) -> None:
-    if not emulator.reads_conversations_one_by_one:
-        pytest.skip("lists messages: no conversation is read on its own, so none can vanish")
-    first_read = emulator.inbox.newest_first()[0]
-    emulator.inject(Fault(route=pages(emulator), reply=emulator.error_reply("conversation_gone")))
-    run = run_cli(tmp_path, emulator.config(page_size=3))
-    assert run.returncode == 0, run.stderr
-    emitted = sorted(r["message_id"] for r in run.output.of("messages"))
-    gone = {emulator.message_id(m) for m in first_read.messages}
-    assert emitted == sorted(set(all_message_ids(emulator)) - gone)
-    assert "no longer exists" in run.stderr
-
-
-def test_a_conversation_answering_404_with_any_code_is_skipped_while_the_account_answers(
-    emulator: ProviderEmulator, tmp_path: Path
+    emulator: ProviderEmulator, tmp_path: Path, code: str
 ) -> None:
     """No provider documents how a conversation deleted since it was listed answers: a
-    404 for it, whatever its code (here each provider's own non-retryable error, which
-    its table otherwise reads as an account or settings problem), is "gone" once the
-    account answers again."""
+    404 for it is "gone" once the account answers again, with the code the emulator
+    gives a missing conversation or with any other (here each provider's own
+    non-retryable error, which its table otherwise reads as an account or settings
+    problem)."""
     if not emulator.reads_conversations_one_by_one:
         pytest.skip("lists messages: no conversation is read on its own, so none can vanish")
     first_read = emulator.inbox.newest_first()[0]
-    unexpected = Reply(404, emulator.error_reply("fatal").body)
-    emulator.inject(Fault(route=pages(emulator), reply=unexpected))
+    gone_reply = emulator.error_reply("conversation_gone")
+    if code == "any other":
+        gone_reply = Reply(404, emulator.error_reply("fatal").body)
+    emulator.inject(Fault(route=pages(emulator), reply=gone_reply))
     run = run_cli(tmp_path, emulator.config(page_size=3))
     assert run.returncode == 0, run.stderr
     emitted = sorted(r["message_id"] for r in run.output.of("messages"))

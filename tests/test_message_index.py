@@ -9,6 +9,7 @@ participants settled; a read of rows says how far it got only when it is long.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import tempfile
@@ -18,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tap_linkedin_messages import message_index, records
+from tap_linkedin_messages import emitted, message_index, records
 from tap_linkedin_messages.message_index import MessageIndex, Person, Settle
 from tap_linkedin_messages.providers import ProviderError, linkedin_export
 from tap_linkedin_messages.reads import Cutoff
@@ -481,3 +482,81 @@ def test_a_short_read_says_nothing_of_its_progress(
     assert progress_lines(caplog) == []
     # Its end is still logged (the log was listened to).
     assert any("999 rows read: 999 messages" in r.getMessage() for r in caplog.records)
+
+
+# --- what earlier runs emitted (`tap_linkedin_messages.emitted`) ----------------------
+
+
+def read_whole(
+    listed_messages: list[Record], emitted_before: str | None
+) -> tuple[dict[str, list[str]], str]:
+    """What the index hands over of a source read whole, by conversation (message texts),
+    and the record of what was emitted that it returns."""
+    with MessageIndex("test") as index:
+        index.add_all(listed_messages)
+        emitted = index.changed_since(emitted_before)
+        given = {
+            c["conversation_id"]: [m["text"] for m in ms] for c, ms in index.conversations(None)
+        }
+    return given, emitted
+
+
+def test_only_what_no_earlier_read_handed_over_comes_out() -> None:
+    first = [
+        listed("2-a", T.format(1), "a1"),
+        listed("2-a", T.format(3), "a3"),
+        listed("2-b", T.format(2), "b2"),
+        listed("2-c", T.format(4), "c4"),
+    ]
+    given, kept = read_whole(first, None)
+    assert given == {"2-c": ["c4"], "2-a": ["a3", "a1"], "2-b": ["b2"]}
+
+    # The same messages again (an archive read twice, listed in another order, one of them
+    # twice): nothing.
+    again, same = read_whole([first[3], *first, first[0]], kept)
+    assert again == {}
+    assert same == kept
+
+    # 2-a: a message newer than its newest; 2-b: an older one appeared (all of 2-b again);
+    # 2-d: new; 2-c: unchanged.
+    later = [
+        *first,
+        listed("2-a", T.format(5), "a5"),
+        listed("2-b", T.format(1), "b1"),
+        listed("2-d", T.format(1), "d1"),
+    ]
+    given, after = read_whole(later, kept)
+    assert given == {"2-a": ["a5"], "2-b": ["b2", "b1"], "2-d": ["d1"]}
+    assert read_whole(later, after)[0] == {}
+
+
+def test_an_edit_read_again_is_news_and_a_missing_conversation_is_kept() -> None:
+    original = listed("2-a", T.format(1), "hi", message_id="m1")
+    other = listed("2-b", T.format(2), "yo")
+    _, kept = read_whole([original, other], None)
+    edited = listed("2-a", T.format(1), "hello", message_id="m1", edited_at=T.format(3))
+    # 2-b is not in this read: what was emitted of it stays known.
+    given, after = read_whole([original, edited], kept)
+    assert given == {"2-a": ["hello"]}
+    assert read_whole([other], after)[0] == {}
+
+
+def test_the_record_is_22_bytes_a_conversation_in_order_of_its_hash() -> None:
+    entries = [(-(2**63), -1, 0), (5, 2**63 - 1, 2**48 - 1), (7, 0, 1_777_201_700_000)]
+    value = emitted.pack(entries)
+    assert value.startswith("v1.")
+    assert len(value) == len("v1.") + 4 * math.ceil(3 * 22 / 3)
+    assert list(emitted.unpack(value, "test")) == entries
+    _, kept = read_whole([listed(f"2-{i}", T.format(1), "x") for i in range(50)], None)
+    keys = [key for key, _, _ in emitted.unpack(kept, "test")]
+    assert keys == sorted(keys)
+    assert len(keys) == 50
+
+
+@pytest.mark.parametrize("value", ["v2.AAAA", "v1.not base64!", "v1.AAAA", "garbage"])
+def test_a_record_in_another_format_is_named_and_everything_comes_out_once(
+    value: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    given, _ = read_whole([listed("2-a", T.format(1), "a1")], value)
+    assert given == {"2-a": ["a1"]}
+    assert any("is not readable" in r.getMessage() for r in caplog.records)
