@@ -76,6 +76,8 @@ class Read:
     pages: int = 0
     #: Records handed to `post_process` so far (named in errors).
     position: int = 0
+    #: Whether the conversation read was found gone (skipped, not a read that gave nothing).
+    gone: bool = False
     #: Credits the ledger reserved for the request in flight.
     reserved: int = 0
     #: The last answer, with its decoded body and its page once read.

@@ -222,6 +222,7 @@ class ConversationApiStrategy(Strategy):
                 )
         except ConversationGoneError as gone:
             self._confirm_gone(read)
+            read.gone = True
             stream.logger.warning("Skipping a conversation that no longer exists: %s", gone)
         finally:
             self._people.pop(key, None)

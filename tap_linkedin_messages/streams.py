@@ -274,7 +274,7 @@ class MessagesStream(InboxStream):
         """One conversation's messages (a read that gives none new is counted)."""
         before = self._new_messages
         yield from self.strategy.messages(self, read)
-        if self._new_messages == before:
+        if self._new_messages == before and not read.gone:
             self._quiet_reads.append(str(read.context.get("conversation_id")))
 
     def changed_at(self, record: Record) -> str:

@@ -85,6 +85,12 @@ class SyncOutput:
         return self.records.get(stream, [])
 
 
+def position_of(state: dict[str, Any]) -> dict[str, Any]:
+    """The position a source that keeps one left in a run's state (one account)."""
+    (partition,) = state["bookmarks"]["conversations"]["partitions"]
+    return dict(partition["position"])
+
+
 class CapturedStdout(io.TextIOWrapper):
     """A stdout to read back: the tap's msgspec writer writes bytes to `sys.stdout.buffer`."""
 

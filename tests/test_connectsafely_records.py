@@ -39,7 +39,7 @@ from tap_linkedin_messages.providers.connectsafely import (
 from tests.conftest import UNSAID, load_fixture, response, run_tap
 from tests.emulators.connectsafely import ConnectSafelyEmulator
 from tests.emulators.inbox import Person, SyntheticInbox
-from tests.emulators.server import Call
+from tests.emulators.server import Call, Fault
 
 API_URL = "https://api.connectsafely.ai/linkedin"
 CONFIG = {"api_key": "sk-connectsafely-secret", "account_id": "696ce9e780e0483585e4e553"}
@@ -957,3 +957,26 @@ def test_a_few_conversations_without_new_messages_are_no_warning(
         caplog.clear()
         run_tap(emulator.config(), state=first.state)
     assert not [r for r in caplog.records if "gave no new message" in r.getMessage()]
+
+
+def test_conversations_found_gone_are_no_reads_that_gave_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Seven changed conversations deleted between the listing and their read: each is
+    skipped as gone (the account answers), and none counts toward the time-filter
+    warning."""
+    inbox = SyntheticInbox.generate(seed=63, conversations=9, messages=3)
+    with ConnectSafelyEmulator(inbox) as emulator:
+        first = run_tap(emulator.config())
+        for thread_id in list(inbox.conversations)[:7]:
+            inbox.add_message(thread_id)
+        emulator.inject(
+            *[Fault(route=emulator.messages_route, reply=emulator.error_reply("conversation_gone"))]
+            * 7
+        )
+        caplog.clear()
+        second = run_tap(emulator.config(), state=first.state)
+    assert second.of("messages") == []
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("no longer exists" in m for m in messages) == 7
+    assert not [m for m in messages if "gave no new message" in m]

@@ -43,7 +43,7 @@ from tap_linkedin_messages.providers.linkedin_export import (
     split_names,
     synthesized_message_id,
 )
-from tests.conftest import UNSAID, load_fixture, read_listing, response, run_tap
+from tests.conftest import UNSAID, load_fixture, position_of, read_listing, response, run_tap
 from tests.emulators.export import ExportArchive, export_rows, write_archive
 from tests.emulators.inbox import SyntheticInbox
 from tests.emulators.linkedin_dma import DmaEmulator
@@ -692,7 +692,7 @@ def test_hourly_runs_read_the_changelog_only(
         {threads[0], threads[3]}
     )
     # The first run's position was the hour before it (nothing had come since consent).
-    first_position = position_of(first.state)
+    first_position = position_of(first.state)["source"]
     assert int(emulator.calls[0].query["startTime"][0]) == first_position["changelog_from"]
 
     emulator.reset_counters()
@@ -702,14 +702,8 @@ def test_hourly_runs_read_the_changelog_only(
     # dropped.
     assert emulator.routes() == {"changelog": 1}
     latest = max(emulator.processed_at(m) for m in added)
-    assert position_of(second.state)["changelog_from"] == latest
+    assert position_of(second.state)["source"]["changelog_from"] == latest
     assert int(emulator.calls[0].query["startTime"][0]) == latest
-
-
-def position_of(state: dict[str, Any]) -> dict[str, Any]:
-    """The portability API's position in a run's state (one account)."""
-    (partition,) = state["bookmarks"]["conversations"]["partitions"]
-    return dict(partition["position"]["source"])
 
 
 def test_a_quiet_inbox_reads_the_changelog_whatever_its_newest_messages_age(

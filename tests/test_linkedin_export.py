@@ -14,7 +14,7 @@ from tap_linkedin_messages.providers.linkedin_export import (
     LinkedInExportSource,
     parse_export_date,
 )
-from tests.conftest import read_listing, run_cli, run_tap
+from tests.conftest import position_of, read_listing, run_cli, run_tap
 from tests.emulators.export import COLUMNS, TOP_FOLDER, csv_bytes, export_rows, write_archive
 from tests.emulators.inbox import Person, SyntheticInbox
 
@@ -198,7 +198,7 @@ def test_a_later_archive_emits_what_no_run_emitted_whatever_its_date(
 
     third = run_tap(config, state=second.state)
     assert third.records == {}
-    assert state_of(third.state) == state_of(second.state)
+    assert position_of(third.state) == position_of(second.state)
 
 
 def test_new_messages_of_a_conversation_are_all_that_comes_of_it(tmp_path: Path) -> None:
@@ -215,12 +215,6 @@ def test_new_messages_of_a_conversation_are_all_that_comes_of_it(tmp_path: Path)
     second = run_tap(config, state=first.state)
     assert [r["text"] for r in second.of("messages")] == ["Next week?"]
     assert [r["thread_id"] for r in second.of("conversations")] == ["2-BBB"]
-
-
-def state_of(state: dict) -> dict:
-    """The position the export keeps for its (one) account."""
-    (partition,) = state["bookmarks"]["conversations"]["partitions"]
-    return dict(partition["position"])
 
 
 def test_an_unreadable_record_of_emitted_conversations_emits_everything_once_with_a_warning(
