@@ -29,6 +29,9 @@ its INBOX snapshot (`benchmarks/snapshot_server.py`): seconds, records/s, peak R
 tap's plus its child's, `children_of`) and the temporary disk the read used (its temporary
 files' logged sizes, summed). Beside each archive, scenario 1's fastest HTTP provider
 serves an inbox of the same conversations (`archive_shaped_inbox`): like for like.
+
+Last, 500 accounts in one run (`benchmarks/accounts.py`): what an account costs beyond its
+requests, peak memory and the state's size.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks import archive  # noqa: E402
+from benchmarks.accounts import benchmark_accounts, render_accounts  # noqa: E402
 from benchmarks.snapshot_server import ArchiveSnapshotServer  # noqa: E402
 from tap_linkedin_messages.providers import PROVIDERS, ConversationApi  # noqa: E402
 from tests.emulators import EMULATORS, emulator_class  # noqa: E402
@@ -495,6 +499,7 @@ def render(
     total: int,
     archives: list[dict[str, Any]] | None = None,
     export_of_inbox: dict[str, Any] | None = None,
+    accounts: dict[str, Any] | None = None,
 ) -> str:
     lines = [
         "# Benchmark results",
@@ -608,6 +613,8 @@ def render(
         lines.append(f"| {r['provider']} | {small:.0f} | {full:.0f} | {full / small:.2f} |")
     if archives:
         lines += render_archives(archives, results, export_of_inbox)
+    if accounts:
+        lines += render_accounts(accounts)
     return "\n".join(lines) + "\n"
 
 
@@ -637,7 +644,10 @@ def main() -> None:
         archives = benchmark_archives(
             Path(workdir), tuple(args.archive_sizes), quickest["provider"]
         )
-    report = render(results, args.messages, archives, export_of_inbox)
+        gc.collect()
+        print("benchmarking 500 accounts in one run ...", flush=True)
+        accounts = benchmark_accounts(Path(workdir), run_tap)
+    report = render(results, args.messages, archives, export_of_inbox, accounts)
     args.output.write_text(report)
     copy_into_readme(report)
     print(report)

@@ -282,15 +282,15 @@ class InboxStream(RESTStream[str | None]):
                 api.decide(failure, response)
             except RetriableAPIError:
                 # The same request goes out again: what was reserved for it stays so.
-                self.ledger.charge(self.name, cost)
+                self.ledger.charge(self.name, read.account_id, cost)
                 raise
             except Exception:
                 # This request is over (a conversation gone, or the run stops): the SDK
                 # books no cost for it, so its reservation is released here.
-                self.ledger.charge(self.name, cost, reserved=read.reserved)
+                self.ledger.charge(self.name, read.account_id, cost, reserved=read.reserved)
                 read.reserved = 0
                 raise
-            self.ledger.charge(self.name, cost)
+            self.ledger.charge(self.name, read.account_id, cost)
         read.remember(response, payload)
 
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
@@ -342,8 +342,9 @@ class InboxStream(RESTStream[str | None]):
         context: Context | None,
     ) -> dict[str, int]:
         """Requests and provider credits: booked in the run's ledger, and totalled by the SDK."""
-        credits = self.read.page_of(response).credits
-        self.ledger.charge(self.name, credits, reserved=self.read.reserved)
+        read = self.read
+        credits = read.page_of(response).credits
+        self.ledger.charge(self.name, read.account_id, credits, reserved=read.reserved)
         return {"requests": 1, "credits": credits}
 
     # --- incremental reads ---------------------------------------------------------------

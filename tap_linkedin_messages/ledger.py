@@ -1,4 +1,5 @@
-"""The credit ledger: what a run has cost, per stream, against the `max_credits` budget."""
+"""The credit ledger: what a run has cost, per stream and per account, against the
+`max_credits` budget; and what each account gave (records), for the run's summary."""
 
 from __future__ import annotations
 
@@ -17,13 +18,17 @@ class CreditBudgetError(ProviderError):
 
 
 class CreditLedger:
-    """Credits and requests per stream, shared by both streams of one tap run."""
+    """Credits and requests per stream and per account, and records per account, shared
+    by both streams of one tap run."""
 
     def __init__(self, provider: str, max_credits: int | None) -> None:
         self.provider = provider
         self.max_credits = max_credits
         self.credits: Counter[str] = Counter()
         self.requests: Counter[str] = Counter()
+        self.account_credits: Counter[str] = Counter()
+        self.account_requests: Counter[str] = Counter()
+        self.account_records: Counter[str] = Counter()
         # Worker threads book and check concurrently.
         self._lock = threading.Lock()
         self._reserved = 0
@@ -47,12 +52,18 @@ class CreditLedger:
         self._refuse(stream, worst_case)
         return 0  # not reached
 
-    def charge(self, stream: str, credits: int, *, reserved: int = 0) -> None:
+    def charge(self, stream: str, account: str, credits: int, *, reserved: int = 0) -> None:
         """Book one response, releasing what `authorize` reserved for it."""
         with self._lock:
             self.requests[stream] += 1
             self.credits[stream] += credits
+            self.account_requests[account] += 1
+            self.account_credits[account] += credits
             self._reserved -= reserved
+
+    def emitted(self, account: str) -> None:
+        """Book one record emitted for an account (the streams do, in the main thread)."""
+        self.account_records[account] += 1
 
     def _refuse(self, stream: str, worst_case: int) -> None:
         msg = (

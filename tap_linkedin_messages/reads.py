@@ -115,6 +115,11 @@ class Read:
         return self.source
 
     @property
+    def account_id(self) -> str:
+        """The account the read belongs to."""
+        return str(self.context.get("account_id"))
+
+    @property
     def label(self) -> str:
         """`linkup: messages of account_id acc_1, conversation_id urn:...`."""
         return describe(self.context)

@@ -60,6 +60,11 @@ class Strategy(ABC):
     def messages(self, stream: MessagesStream, read: Read) -> Iterable[Record]:
         """One conversation's message records, newest first."""
 
+    @abstractmethod
+    def check(self, walker: InboxStream, read: Read) -> None:
+        """Whether an account answers: the first page its read asks for, walked by
+        `walker`, no record emitted; raises what the source answers otherwise."""
+
     def who_is_who(self, conversation: Record) -> dict[str, Any]:
         """What a conversation record tells of who its member is, for `is_me`."""
         return {}
@@ -229,20 +234,23 @@ class ConversationApiStrategy(Strategy):
             self._people_locks.pop(key, None)
 
     def _confirm_gone(self, read: Read) -> None:
-        """A 404 means the conversation is gone only while its account still answers: the
-        account's status (where the provider has one) and its inbox's first page are
-        asked again. An account that stopped answering stops the run there, naming what
-        to check, so the bookmark stays before the conversations the run could not read."""
-        api = _conversation_api(read.source)
-        account_id = str(read.context["account_id"])
+        """A 404 means the conversation is gone only while its account still answers
+        (`check`). An account that stopped answering ends its read there, naming what to
+        check, so its bookmark stays before the conversations the run could not read."""
         assert self._side is not None, "the inbox is walked before its conversations"
-        category = str(self._side.config["inbox_categories"][0])
+        self.check(self._side, read)
+
+    def check(self, walker: InboxStream, read: Read) -> None:
+        """The account's status (where the provider has one) and its inbox's first page."""
+        api = _conversation_api(read.source)
+        account_id = read.account_id
+        category = str(walker.config["inbox_categories"][0])
         context = {"account_id": account_id, "category": category}
         # A cutoff nothing passes: one page, of the provider's billing unit, and no record.
         check = Read(context=context, source=read.source, cutoff=NOTHING_IS_NEW)
         for listing in (api.health(account_id), api.inbox(account_id, category)):
             if listing is not None:
-                for _ in self._side.walk(check, listing, context=context):
+                for _ in walker.walk(check, listing, context=context):
                     pass
 
     def _listing(self, walker: InboxStream, read: Read) -> Any:
@@ -323,6 +331,13 @@ class MessageListingStrategy(Strategy):
                 # An unread hand-over holds the index's cursor (and its file) open.
                 self._handed_over = None
         return {SOURCE: listed.position, EMITTED: emitted}
+
+    def check(self, walker: InboxStream, read: Read) -> None:
+        """The source opened as a first read would open it, up to its first message."""
+        source = read.source
+        assert isinstance(source, MessageListing)
+        with source.read_messages(partial(walker.walk, read), None) as listed:
+            next(iter(listed.messages), None)
 
     def messages(self, stream: MessagesStream, read: Read) -> Iterable[Record]:
         handed, self._handed_over = self._handed_over, None

@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
+import copy
 import logging
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -13,15 +14,17 @@ from singer_sdk import metrics
 
 from tap_linkedin_messages.client import InboxStream
 from tap_linkedin_messages.normalize import datetime_to_rfc3339, parse_timestamp
+from tap_linkedin_messages.providers import ProviderError
 from tap_linkedin_messages.reads import Cutoff, describe
 from tap_linkedin_messages.records import changed_at
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Generator, Iterable, Iterator
 
     from singer_sdk.helpers.types import Context
 
     from tap_linkedin_messages.providers import Source
+    from tap_linkedin_messages.providers.base import Position
     from tap_linkedin_messages.reads import Read
     from tap_linkedin_messages.records import Record
 
@@ -122,6 +125,31 @@ class ConversationsStream(InboxStream):
         return read
 
     def read_partition(self, read: Read) -> Iterable[Record]:
+        """An account's conversations (and, through the SDK, their messages). An error
+        that is the account's alone (`Accounts.owns`) ends its read with both streams'
+        bookmarks as its last run left them; the run goes on with the next account."""
+        (messages,) = self.child_streams
+        assert isinstance(messages, MessagesStream)
+        states = (self.get_context_state(read.context), messages.get_context_state(read.context))
+        before = [copy.deepcopy(state) for state in states]
+        try:
+            yield from self.read_account(read, messages)
+        except ProviderError as error:
+            if not self.accounts.owns(read.account_id, error):
+                raise
+            # Progress markers of what was emitted are dropped with the rest: the SDK
+            # would otherwise promote them past the conversations not read.
+            for state, kept in zip(states, before, strict=True):
+                state.clear()
+                state.update(kept)
+            self.accounts.fail(read.account_id, error)
+            self.logger.error(
+                "Account %s not read: %s (its bookmarks are kept; the other accounts are read)",
+                read.account_id,
+                error,
+            )
+
+    def read_account(self, read: Read, messages: MessagesStream) -> Iterable[Record]:
         """An account's conversations; the lookback window, or the source's position, is
         kept once all are emitted (with their messages)."""
         context = read.context
@@ -133,10 +161,9 @@ class ConversationsStream(InboxStream):
         state = self.get_context_state(context)
         by_activity = self.strategy.follows_bookmarks
         self._window = window = LookbackWindow(state.get(LOOKBACK_WINDOW) if by_activity else None)
-        (messages,) = self.child_streams
-        assert isinstance(messages, MessagesStream)
         with messages.account_records(context, read.source):
-            reached = yield from self.strategy.conversations(self, read)
+            conversations = self.strategy.conversations(self, read)
+            reached = yield from self.until_failed(read.account_id, conversations)
         if reached is not None:
             state[POSITION] = reached
         if not by_activity:
@@ -147,11 +174,43 @@ class ConversationsStream(InboxStream):
         bookmark = state.get("replication_key_value")
         state[LOOKBACK_WINDOW] = window.kept(bookmark, lookback, ceiling)
 
+    def until_failed(
+        self, account_id: str, conversations: Generator[Record, None, Position | None]
+    ) -> Generator[Record, None, Position | None]:
+        """The strategy's conversations, and what it returns; after each one (whose
+        messages the SDK reads before asking for the next), an error of the account's
+        met in those messages is raised here, where the account's read can end."""
+        with closing(conversations):
+            while True:
+                try:
+                    record = next(conversations)
+                except StopIteration as end:
+                    return end.value
+                yield record
+                error = self.accounts.pending(account_id)
+                if error is not None:
+                    raise error
+
+    def check_accounts(self) -> None:
+        """The connection test: each account answers (the first page its read asks for;
+        no record is emitted), and every one that does not is named."""
+        for context in self.partitions:
+            read = self.partition_read(context)
+            try:
+                self.strategy.check(self, read)
+            except ProviderError as error:
+                self.accounts.fail(read.account_id, error)
+                self.logger.error("Account %s does not answer: %s", read.account_id, error)
+            else:
+                self.logger.info("Account %s answers", read.account_id)
+        self.accounts.check_run(failing="do not answer", others="the others answer")
+
     def log_sync_costs(self) -> None:
         """At the end of the run (selected or not): what both streams cost, as one line
-        and a `credits_consumed` metric."""
+        and a `credits_consumed` metric; and how each account's read ended."""
         super().log_sync_costs()
         self.ledger.report(self.logger)
+        self.accounts.report(self.logger, self.ledger)
 
     def _changed(self, record: dict) -> bool:
         """Not seen unchanged by the last run's lookback window, nor earlier in this run."""
@@ -181,6 +240,8 @@ class ConversationsStream(InboxStream):
         if len(self.config["inbox_categories"]) > 1:
             self._emitted.add(record["conversation_id"])
         self._window.saw(record["conversation_id"], record["last_activity_at"])
+        if self.selected:
+            self.ledger.emitted(self.read.account_id)
         return record
 
     def get_child_context(self, record: dict, context: Context | None) -> dict:
@@ -223,6 +284,14 @@ class MessagesStream(InboxStream):
         # messages so far (`account_records`).
         self._quiet_reads: list[str] = []
         self._new_messages = 0
+
+    def log_sync_costs(self) -> None:
+        """The SDK's line, then the run's verdict: an account that could not be read fails
+        the run (exit 1). This is the last thing the SDK calls in a run, after every
+        bookmark is written (`discover_streams` lists this stream last); pinned by
+        tests/test_accounts.py."""
+        super().log_sync_costs()
+        self.accounts.check_run()
 
     def get_record_counter(
         self,
@@ -271,9 +340,17 @@ class MessagesStream(InboxStream):
             )
 
     def read_partition(self, read: Read) -> Iterable[Record]:
-        """One conversation's messages (a read that gives none new is counted)."""
+        """One conversation's messages (a read that gives none new is counted). An error
+        that is the account's alone is handed to the account's read, which ends there
+        (`ConversationsStream.until_failed`)."""
         before = self._new_messages
-        yield from self.strategy.messages(self, read)
+        try:
+            yield from self.strategy.messages(self, read)
+        except ProviderError as error:
+            if not self.accounts.owns(read.account_id, error):
+                raise
+            self.accounts.put_off(read.account_id, error)
+            return
         if self._new_messages == before and not read.gone:
             self._quiet_reads.append(str(read.context.get("conversation_id")))
 
@@ -303,4 +380,5 @@ class MessagesStream(InboxStream):
         self._new_messages += 1
         if self._account_records is not None:
             self._account_records.increment()
+            self.ledger.emitted(str(partition.get("account_id")))
         return record

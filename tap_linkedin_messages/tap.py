@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.singerlib.encoding.base import GenericSingerWriter
+from singer_sdk.tap_base import CliTestOptionValue
 
 from tap_linkedin_messages.accounts import Accounts
 from tap_linkedin_messages.concurrency import RequestGate
@@ -17,6 +19,9 @@ from tap_linkedin_messages.providers.base import ALL_CATEGORIES, CONNECTION_SETT
 from tap_linkedin_messages.strategies import strategy_for
 from tap_linkedin_messages.streams import ConversationsStream, MessagesStream
 from tap_linkedin_messages.writer import InboxWriter
+
+if TYPE_CHECKING:
+    import click
 
 # A start_date the SDK could not parse fails here, at start, naming the setting.
 _ISO_DATE_TIME = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$"
@@ -71,7 +76,9 @@ class TapLinkedInMessages(Tap):
                     "Several LinkedIn accounts in one run, instead of `account_id`: a list of "
                     "`{account_id, ...}` objects, each with its own connection settings "
                     f"({', '.join(f'`{n}`' for n in PROVIDER_SETTINGS if n != 'account_id')}) "
-                    "or the tap's. Each account keeps its own bookmarks."
+                    "or the tap's. Each account keeps its own bookmarks; an account whose own "
+                    "setting fails is named, keeps its bookmarks, and the others are read "
+                    "(exit code 1)."
                 ),
             ),
             th.Property(
@@ -204,6 +211,33 @@ class TapLinkedInMessages(Tap):
         except ProviderError as error:
             cls.logger.error("%s", error)
             sys.exit(1)
+
+    @classmethod
+    def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
+        """`--test`: each account answers (the first page its read asks for; no record is
+        emitted), and every one that does not is named. A bad setting, or an account that
+        does not answer, ends as a run does: one line each and exit 1 (the SDK's own test
+        reads a record from the first account only, and its errors end in a traceback)."""
+        if value != CliTestOptionValue.All.value:  # not asked for, or the schemas only
+            super().cb_test(ctx, param, value)
+            return
+        config = ctx.params.get("config")
+        try:
+            tap = cls(
+                config=config.config if config else None,
+                parse_env_config=bool(config and config.parse_env),
+                validate_config=True,
+            )
+            cast("ConversationsStream", tap.streams["conversations"]).check_accounts()
+        except ConfigValidationError as error:
+            for line in error.errors:
+                cls.logger.error("%s", line)
+            cls.logger.error("Config validation failed")
+            ctx.exit(1)
+        except ProviderError as error:
+            cls.logger.error("%s", error)
+            ctx.exit(1)
+        ctx.exit()
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import pytest
 import requests
 
 from tap_linkedin_messages import records
+from tap_linkedin_messages.providers import ProviderError
 from tap_linkedin_messages.records import Record
 from tap_linkedin_messages.tap import TapLinkedInMessages
 from tests.emulators.inbox import SyntheticInbox
@@ -68,6 +69,8 @@ class SyncOutput:
     states: list[dict[str, Any]] = field(default_factory=list)
     #: The tap instance, for in-process runs (its streams share the credit ledger).
     tap: TapLinkedInMessages | None = None
+    #: The one line a run that failed ended with (`run_tap(..., fails=True)`).
+    error: str | None = None
 
     @classmethod
     def parse(cls, stdout: str) -> SyncOutput:
@@ -110,15 +113,27 @@ def captured_stdout() -> Iterator[CapturedStdout]:
 
 
 def run_tap(
-    config: dict[str, Any], state: dict[str, Any] | None = None, **tap_kwargs: Any
+    config: dict[str, Any],
+    state: dict[str, Any] | None = None,
+    *,
+    fails: bool = False,
+    **tap_kwargs: Any,
 ) -> SyncOutput:
-    """Sync in this process (fast); Singer messages are read back from stdout."""
+    """Sync in this process (fast); Singer messages are read back from stdout. `fails`:
+    the run must end in a `ProviderError` (its line is the output's `error`)."""
     # The SDK updates the state it is given in place: keep the caller's copy intact.
     tap = TapLinkedInMessages(config=config, state=copy.deepcopy(state or {}), **tap_kwargs)
+    error = None
     with captured_stdout() as stdout:
-        tap.sync_all()
+        if fails:
+            with pytest.raises(ProviderError) as raised:
+                tap.sync_all()
+            error = str(raised.value)
+        else:
+            tap.sync_all()
     output = SyncOutput.parse(stdout.getvalue())
     output.tap = tap
+    output.error = error
     return output
 
 

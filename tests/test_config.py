@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -206,3 +207,21 @@ def test_a_rejected_parameter_on_a_conversation_names_only_the_settings_that_sha
     (line,) = [line for line in error_lines(run.stderr) if "INVALID_PARAMS" in line]
     assert "`page_size`" in line
     assert "inbox_categories" not in line
+
+
+def test_the_connection_test_reports_a_bad_setting_in_one_line(tmp_path: Path) -> None:
+    """`--test` runs outside the SDK's error handling: a malformed setting, a missing
+    `accounts` credential, an `export_path` that does not exist each end in one line."""
+    cases: dict[str, dict[str, Any]] = {
+        "config['page_size']": {"provider": "linkedin_export", "export_path": "/x", "page_size": 0},
+        "has no `export_path`": {"provider": "linkedin_export", "accounts": [{"account_id": "a"}]},
+        "check the `export_path` setting": {
+            "provider": "linkedin_export",
+            "export_path": str(tmp_path / "missing.zip"),
+        },
+    }
+    for expected, config in cases.items():
+        run = run_cli(tmp_path, config, "--test")
+        assert run.returncode == 1, expected
+        assert "Traceback" not in run.stderr
+        assert any(expected in line for line in error_lines(run.stderr)), run.stderr

@@ -274,3 +274,104 @@ def test_every_provider_gives_the_same_records_for_the_same_inbox() -> None:
     assert reference[0]
     for provider, projection in projections.items():
         assert projection == reference, provider
+
+
+def account_entry(emulator: ProviderEmulator, account_id: str) -> dict[str, Any]:
+    """The `accounts` entry that reads this emulator's inbox as `account_id` (for the
+    providers that take one, the emulator serves that id)."""
+    if hasattr(emulator, "account_id"):
+        emulator.account_id = account_id
+    config = emulator.config()
+    settings = {
+        key: config[key] for key in config if key not in ("provider", "backoff_base_seconds")
+    }
+    return {**settings, "account_id": account_id}
+
+
+def account_messages(output: Any, account_id: str) -> set[str]:
+    return {r["message_id"] for r in output.of("messages") if r["account_id"] == account_id}
+
+
+def kept_positions(state: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each account's partition of each stream, as the run left it."""
+    return {
+        f"{stream}/{partition['context']['account_id']}": partition
+        for stream, bookmark in state.get("bookmarks", {}).items()
+        for partition in bookmark.get("partitions", [])
+    }
+
+
+@pytest.mark.parametrize("broken", [0, 1, 2], ids=["first", "middle", "last"])
+def test_one_disconnected_account_of_three_stops_and_costs_the_others_nothing(
+    provider: str, broken: int, tmp_path: Path
+) -> None:
+    """Three accounts, one of which the provider no longer serves (its own answer for a
+    disconnected account, a revoked token, a missing file): the two others are read in
+    full and keep their bookmarks, the run ends with exit 1 and one line naming the
+    account and the setting to check, and a summary. Once the account is reconnected, the
+    next run reads it in full and nothing again of the two others."""
+    emulators = [
+        serve(provider, SyntheticInbox.generate(seed=60 + i, conversations=3 + i, messages=3))
+        for i in range(3)
+    ]
+    names = [f"acct-{i}" for i in range(3)]
+    try:
+        entries = [account_entry(e, name) for e, name in zip(emulators, names, strict=True)]
+        config = {"provider": provider, "backoff_base_seconds": 0, "accounts": entries}
+        setting = emulators[broken].disconnect()
+        first = run_cli(tmp_path, config)
+        emulators[broken].reconnect()
+        for emulator in emulators:
+            emulator.reset_counters()
+        second = run_tap(config, state=first.output.state)
+        healthy_reads = [
+            emulator.count(emulator.messages_route)
+            for i, emulator in enumerate(emulators)
+            if i != broken and emulator.reads_conversations_one_by_one
+        ]
+    finally:
+        for emulator in emulators:
+            emulator.stop()
+
+    assert first.returncode == 1, first.stderr
+    assert "Traceback" not in first.stderr
+    lines = first.stderr.splitlines()
+    (failed,) = [line for line in lines if f"Account {names[broken]} not read" in line]
+    assert f"`{setting}`" in failed
+    assert any(f"Account {names[broken]}: " in line and "failed" in line for line in lines)
+    assert any("Run summary: 3 accounts, 2 read in full, 1 failed" in line for line in lines)
+    for i, emulator in enumerate(emulators):
+        emitted = account_messages(first.output, names[i])
+        assert emitted == (set() if i == broken else set(expected_messages(emulator)))
+    kept = kept_positions(first.output.state)
+    assert "replication_key_value" not in kept.get(f"messages/{names[broken]}", {})
+    assert "position" not in kept.get(f"conversations/{names[broken]}", {})
+
+    # Reconnected: the broken account in full, nothing of the others (not even a read).
+    for i, emulator in enumerate(emulators):
+        emitted = account_messages(second, names[i])
+        assert emitted == (set(expected_messages(emulator)) if i == broken else set())
+    assert healthy_reads in ([], [0, 0])
+
+
+def test_the_connection_test_reads_one_page_and_names_what_fails(
+    make_emulator: Any, tmp_path: Path
+) -> None:
+    """`--test` (what `meltano config ... test` users reach for): exit 0 when the account
+    answers, nothing emitted; one line naming the setting and exit 1 when it does not."""
+    emulator = make_emulator(SyntheticInbox.generate(seed=31, conversations=3, messages=2))
+    config = emulator.config()
+    passed = run_cli(tmp_path, config, "--test")
+    assert passed.returncode == 0, passed.stderr
+    assert passed.output.records == {}
+    assert "answers" in passed.stderr
+    if emulator.reads_conversations_one_by_one:
+        assert emulator.count(emulator.messages_route) == 0
+
+    setting = emulator.disconnect()
+    failed = run_cli(tmp_path, config, "--test")
+    assert failed.returncode == 1
+    assert "Traceback" not in failed.stderr
+    naming = [line for line in failed.stderr.splitlines() if f"`{setting}`" in line]
+    assert len(naming) == 1, failed.stderr
+    assert "does not answer" in naming[0]

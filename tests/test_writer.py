@@ -22,7 +22,9 @@ def test_every_message_is_the_sdk_writers_line() -> None:
     ours, sdks = InboxWriter(), MsgSpecWriter()
     schema = SchemaMessage("messages", SCHEMA, ["message_id"], ["sent_at"])
     record = RecordMessage("messages", {"message_id": "m1"})
-    for message in (schema, record, schema, record, schema):
+    partition = {"context": {"account_id": "a"}, "replication_key_value": None, "n": [1.5, {}]}
+    state = StateMessage({"bookmarks": {"messages": {"partitions": [partition]}}})
+    for message in (schema, record, schema, record, state, schema, StateMessage({})):
         assert bytes(ours.serialize_message(message)) == bytes(sdks.serialize_message(message))
 
 

@@ -158,6 +158,11 @@ class ConnectSafelyEmulator(ProviderEmulator):
             return failure(404, "Conversation not found")
         raise ValueError(kind)
 
+    def disconnected_reply(self, call: Call) -> Reply:
+        """An account no longer connected: 404 "account not found", the statuses of
+        https://connectsafely.ai/docs/api/linkedin-messaging/get-conversations-list-conversations."""
+        return failure(404, "LinkedIn account not found")
+
     # --- answers --------------------------------------------------------------------------
 
     def answer(self, call: Call) -> Reply:

@@ -143,6 +143,19 @@ class ExportArchive(ProviderEmulator):
     def bad_credentials(self) -> tuple[dict[str, Any], str]:
         return self.config(export_path=str(self._folder / "missing.zip")), "export_path"
 
+    disconnected_setting = "export_path"
+
+    def disconnect(self) -> str:
+        """The archive is gone from `export_path` (moved, or a mount that is not there)."""
+        archive = self._folder / "export.zip"
+        archive.rename(archive.with_suffix(".gone"))
+        return super().disconnect()
+
+    def reconnect(self) -> None:
+        archive = self._folder / "export.zip"
+        archive.with_suffix(".gone").rename(archive)
+        super().reconnect()
+
     def conversation_id(self, thread_id: str) -> str:
         return thread_id
 

@@ -269,6 +269,14 @@ class DmaEmulator(ProviderEmulator):
             return error(404, "Not found")
         raise ValueError(kind)
 
+    disconnected_setting = "access_token"
+
+    def disconnected_reply(self, call: Call) -> Reply:
+        """The member's token expired (or was revoked): a 401 in LinkedIn's error shape,
+        https://learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/error-handling
+        (the text and code are inferred)."""
+        return error(401, "The token used in the request has expired", code="EXPIRED_ACCESS_TOKEN")
+
     # --- serving ------------------------------------------------------------------------
 
     def route(self, call: Call) -> str:

@@ -39,6 +39,9 @@ class LinkupEmulator(ProviderEmulator):
         super().__init__(inbox, latency=latency)
         self.api_key = api_key
         self.account_id = account_id
+        #: How a disconnected account answers: `ACCOUNT_INACTIVE` (403), or
+        #: `INVALID_ACCOUNT` (404) once it is removed from LinkupAPI.
+        self.disconnected_code = "ACCOUNT_INACTIVE"
 
     def route(self, call: Call) -> str:
         if call.method == "POST" and call.path == "/v2/messages" and isinstance(call.body, dict):
@@ -76,6 +79,13 @@ class LinkupEmulator(ProviderEmulator):
             # Not on the error-code page: the shape a deleted conversation is taken to have.
             return error(404, "NOT_FOUND", "Conversation not found", "get_conversation")
         raise ValueError(kind)
+
+    def disconnected_reply(self, call: Call) -> Reply:
+        """https://docs.linkupapi.com/api-reference/v2/error-codes: ACCOUNT_INACTIVE is
+        403, INVALID_ACCOUNT 404."""
+        if self.disconnected_code == "INVALID_ACCOUNT":
+            return error(404, "INVALID_ACCOUNT", "Account not found", call.route)
+        return error(403, "ACCOUNT_INACTIVE", "Account is inactive", call.route)
 
     def config(self, **overrides: Any) -> dict[str, Any]:
         """Tap settings that point at this emulator."""

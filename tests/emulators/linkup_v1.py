@@ -101,6 +101,12 @@ class LinkupV1Emulator(ProviderEmulator):
             **overrides,
         }
 
+    disconnected_setting = "login_token"
+
+    def disconnected_reply(self, call: Call) -> Reply:
+        """The LinkedIn session behind the `login_token` ended (the member logged out)."""
+        return error(200, SESSION_EXPIRED)
+
     # --- answers --------------------------------------------------------------------------
 
     def answer(self, call: Call) -> Reply:

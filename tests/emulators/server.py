@@ -155,6 +155,10 @@ class EmulatorServer:
     def answer(self, call: Call) -> Reply:
         raise NotImplementedError
 
+    def refused(self, call: Call) -> Reply | None:
+        """An answer that comes before `answer` looks at the request (None: none)."""
+        return None
+
     # --- serving --------------------------------------------------------------------------
 
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
@@ -184,7 +188,7 @@ class EmulatorServer:
         elif fault is not None and fault.reply is not None:
             reply = fault.reply
         else:
-            reply = self.answer(call)
+            reply = self.refused(call) or self.answer(call)
         self._last_reply[call.route] = reply
         call.status = reply.status
         call.credits = reply.credits
@@ -241,9 +245,31 @@ class ProviderEmulator(EmulatorServer):
     #: the wrong file than a member who never wrote a message).
     empty_inbox_is_an_error: bool = False
 
+    #: The setting the tap's error names when the provider no longer serves the account.
+    disconnected_setting: str = "account_id"
+
     def __init__(self, inbox: SyntheticInbox, *, latency: float = 0.0) -> None:
         super().__init__(latency=latency)
         self.inbox = inbox
+        self.disconnected = False
+
+    def disconnect(self) -> str:
+        """From now on, answer every request as the provider answers for an account it no
+        longer serves (logged out of LinkedIn, its token revoked, its file gone); the
+        setting the tap's error must name."""
+        self.disconnected = True
+        return self.disconnected_setting
+
+    def reconnect(self) -> None:
+        """Serve the account again."""
+        self.disconnected = False
+
+    def refused(self, call: Call) -> Reply | None:
+        return self.disconnected_reply(call) if self.disconnected else None
+
+    def disconnected_reply(self, call: Call) -> Reply | None:
+        """The provider's answer to `call` for a disconnected account (None: as usual)."""
+        raise NotImplementedError
 
     def config(self, **overrides: Any) -> dict[str, Any]:
         """Tap settings that read this emulator's inbox (credentials included)."""

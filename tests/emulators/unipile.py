@@ -159,6 +159,28 @@ class UnipileEmulator(ProviderEmulator):
             )
         raise ValueError(kind)
 
+    def disconnect(self) -> str:
+        self.account_status = "CREDENTIALS"
+        return super().disconnect()
+
+    def reconnect(self) -> None:
+        self.account_status = "OK"
+        super().reconnect()
+
+    def disconnected_reply(self, call: Call) -> Reply | None:
+        """The account still answers its status (its sources say it is disconnected); its
+        chats answer 401 `errors/disconnected_account`, "The account appears to be
+        disconnected from the provider service." (among the 401 answers each route of
+        https://developer.unipile.com/reference/chatscontroller_deletechat lists)."""
+        if call.route == "get_account":
+            return None
+        return problem(
+            401,
+            "errors/disconnected_account",
+            "Disconnected account",
+            "The account appears to be disconnected from the provider service.",
+        )
+
     # --- answers --------------------------------------------------------------------------
 
     def answer(self, call: Call) -> Reply:
