@@ -767,3 +767,43 @@ def test_a_read_that_emits_nothing_says_what_it_left_out(
     path = write_archive(spam, tmp_path / "spam.zip", columns=[*COLUMNS, "IS MESSAGE DRAFT"])
     assert read(path) == []
     assert "4 rows read: 0 messages, 1 drafts left out, 3 in excluded folders (SPAM)" in caplog.text
+
+
+@pytest.mark.parametrize("as_zip", [True, False], ids=["zip", "csv"])
+def test_a_file_cut_off_inside_a_quoted_cell_is_damaged_and_nothing_is_emitted(
+    tmp_path: Path, as_zip: bool
+) -> None:
+    """A download that ends inside the last message's quoted CONTENT cell: before, the
+    message came out with its text cut and `folder` null, and a later whole archive added
+    a second copy (its id is built from the text). Now the whole archive is refused, in
+    one line naming the file and the row."""
+    rows = [*ROWS, row("2-CUT", ANA, [ME], "2026-01-03 08:00:00 UTC", "A long message, cut")]
+    data = csv_bytes(rows, COLUMNS)
+    cut = data[: data.rindex(b"cut")]  # inside the last row's quoted CONTENT
+    inbox = tmp_path / "messages.csv"
+    inbox.write_bytes(cut)
+    path = inbox
+    if as_zip:
+        path = tmp_path / "cut.zip"
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr(f"{TOP_FOLDER}/messages.csv", cut)
+        inbox.unlink()
+    with pytest.raises(ProviderError, match=r"row 5 .*cut off") as raised:
+        read(path)
+    assert str(path) in str(raised.value)
+    assert "`export_path`" in str(raised.value)
+
+    run = run_cli(tmp_path, {"provider": "linkedin_export", "export_path": str(path)})
+    assert run.returncode == 1
+    assert run.output.records == {}
+    assert "Traceback" not in run.stderr
+    assert [line for line in run.stderr.splitlines() if "| ERROR" in line and "cut off" in line]
+
+
+def test_a_quote_the_csv_grammar_cannot_close_is_damage_too(tmp_path: Path) -> None:
+    """Text after a quoted cell's closing quote (`"ab"cd`) is no CSV a writer makes."""
+    data = csv_bytes(ROWS, COLUMNS).replace(b'"Hello both"', b'"Hello" both')
+    path = tmp_path / "messages.csv"
+    path.write_bytes(data)
+    with pytest.raises(ProviderError, match=r"row 4 .*damaged"):
+        read(path)

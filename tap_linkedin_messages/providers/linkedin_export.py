@@ -728,23 +728,48 @@ def encoding_of(path: Path, member: str | None, origin: str) -> str:
 
 
 def csv_rows(path: Path, member: str | None, encoding: str) -> Iterator[dict[str, str]]:
-    """The rows of one inbox file, in its encoding, header names normalised."""
+    """The rows of one inbox file, in its encoding, header names normalised.
+
+    The CSV grammar is read strictly: a file that ends inside a quoted cell (a download
+    cut off) or a quote no cell can close is damaged, and nothing of it is read. Read
+    leniently, the last message came out with its text cut, under an id built from that
+    text, and the whole archive, downloaded again, added a second copy.
+    """
     origin = f"{path}:{member}" if member else str(path)
     with opened(path, member) as raw:
-        reader = csv.reader(io.TextIOWrapper(raw, encoding=encoding, newline=""))
-        names = header_of(next(reader, None), origin)
-        width = len(names)
-        # A column with no name (a trailing comma in the header) is left out.
-        unnamed = "" in names
-        for values in reader:
-            if not any(values):
-                continue  # a blank line
-            if len(values) < width:
-                values += [""] * (width - len(values))
-            row = dict(zip(names, values, strict=False))
-            if unnamed:
-                row.pop("", None)
-            yield row
+        reader = csv.reader(io.TextIOWrapper(raw, encoding=encoding, newline=""), strict=True)
+        rows = 0
+        try:
+            names = header_of(next(reader, None), origin)
+            width = len(names)
+            # A column with no name (a trailing comma in the header) is left out.
+            unnamed = "" in names
+            for values in reader:
+                if not any(values):
+                    continue  # a blank line
+                rows += 1
+                if len(values) < width:
+                    values += [""] * (width - len(values))
+                row = dict(zip(names, values, strict=False))
+                if unnamed:
+                    row.pop("", None)
+                yield row
+        except csv.Error as error:
+            raise damaged(origin, rows + 1, error) from None
+
+
+def damaged(origin: str, number: int, error: csv.Error) -> ProviderError:
+    """The one line for a file the CSV grammar cannot read to its end."""
+    what = (
+        "is cut off inside a quoted cell (a download that did not finish?)"
+        if "unexpected end of data" in str(error)
+        else f"is damaged ({error})"
+    )
+    msg = (
+        f"linkedin_export: {origin} row {number} {what}; nothing of the export is read - "
+        "download it again (check `export_path`)"
+    )
+    return ProviderError(msg)
 
 
 def is_inbox_file(name: str) -> bool:
