@@ -755,7 +755,7 @@ def test_an_empty_inbox_file_beside_others_is_named_and_skipped(
     write_archive([], folder / "a_empty.zip")
     write_archive(ROWS, folder / "b_full.zip")
     assert len(read(folder)) == len(ROWS)
-    assert f"a_empty.zip:{TOP_FOLDER}/messages.csv holds no messages; skipped" in caplog.text
+    assert f"a_empty.zip:{TOP_FOLDER}/messages.csv holds only a header; skipped" in caplog.text
 
 
 def test_a_read_that_emits_nothing_says_what_it_left_out(
@@ -807,3 +807,110 @@ def test_a_quote_the_csv_grammar_cannot_close_is_damage_too(tmp_path: Path) -> N
     path.write_bytes(data)
     with pytest.raises(ProviderError, match=r"row 4 .*damaged"):
         read(path)
+
+
+def test_group_chats_that_leave_the_member_out_do_not_erase_is_me(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 2021-layout archive (no RECIPIENT PROFILE URLS) where 2 of 14 conversations,
+    group chats, do not list the member in TO: no one is in every conversation, but the
+    member is in 12 of them and nobody else in more than 3. Before, every `is_me` of the
+    archive became null; now the member is found, and a warning counts the 2."""
+    people = [(f"Pat Number{i}", f"https://www.linkedin.com/in/pat-{i}") for i in range(12)]
+    rows = []
+    for i, person in enumerate(people):
+        day = f"2021-06-{i + 1:02} 10:00:00 UTC"
+        rows.append(row_2021(f"2-P{i}", person, OLIVE[0], day, f"Hello from {i}"))
+        if i % 2:
+            rows.append(
+                row_2021(f"2-P{i}", OLIVE, person[0], day[:11] + "11" + day[13:], f"Re {i}")
+            )
+    rows += [
+        row_2021("2-G1", ANA_PHD, f"{BO[0]},{people[0][0]}", "2021-07-01 10:00:00 UTC", "G1"),
+        row_2021("2-G2", BO, f"{ANA_PHD[0]},{people[1][0]}", "2021-07-02 10:00:00 UTC", "G2"),
+    ]
+    path = write_archive(rows, tmp_path / "2021-groups.zip", columns=COLUMNS_2021)
+    with caplog.at_level(logging.WARNING):
+        records = by_text(read(path))
+    assert all(records[f"Re {i}"]["sender"]["is_me"] is True for i in range(1, 12, 2))
+    assert all(records[f"Hello from {i}"]["sender"]["is_me"] is False for i in range(12))
+    assert records["G1"]["sender"]["is_me"] is False
+    assert "2 conversations do not name the member" in caplog.text
+    assert "cannot tell which person is the member" not in caplog.text
+
+
+def test_two_people_in_as_many_conversations_leave_is_me_null(tmp_path: Path) -> None:
+    """No one in every conversation and no one by far the most: no guess."""
+    rows = [
+        row_2021("2-A", ANA_PHD, OLIVE[0], "2021-05-01 10:00:00 UTC", "one"),
+        row_2021("2-B", BO, ANA_PHD[0], "2021-05-02 10:00:00 UTC", "two"),
+        row_2021("2-C", OLIVE, BO[0], "2021-05-03 10:00:00 UTC", "three"),
+    ]
+    path = write_archive(rows, tmp_path / "2021-tie.zip", columns=COLUMNS_2021)
+    assert {r["sender"]["is_me"] for r in read(path)} == {None}
+
+
+def test_a_name_with_a_trailing_space_is_one_person_emitted_trimmed(tmp_path: Path) -> None:
+    """`FROM` "Sam Roe " in one row and `TO` "Sam Roe" in another (no URLs to join them):
+    one participant, named without the space, and the sender's name trimmed too."""
+    sam = ("Sam Roe ", "")
+    rows = [
+        row_2021("2-S", sam, OLIVE[0], "2021-05-01 10:00:00 UTC", "from Sam"),
+        row_2021("2-S", OLIVE, "Sam Roe", "2021-05-01 10:05:00 UTC", "to Sam"),
+        row_2021("2-T", BO, OLIVE[0], "2021-05-02 10:00:00 UTC", "from Bo"),
+    ]
+    path = write_archive(rows, tmp_path / "2021-space.zip", columns=COLUMNS_2021)
+    output = run_export(path)
+    (conversation,) = [c for c in output["conversations"] if c["thread_id"] == "2-S"]
+    assert [p["name"] for p in conversation["participants"]] == ["Sam Roe"]
+    senders = {m["text"]: m["sender"] for m in output["messages"]}
+    assert senders["from Sam"]["name"] == "Sam Roe"
+    assert senders["from Sam"]["is_me"] is False
+    assert senders["to Sam"]["is_me"] is True
+
+
+def test_a_row_in_the_draft_folder_is_a_draft_not_a_sent_message(tmp_path: Path) -> None:
+    """2021's layout has no draft flags: its drafts are filed in the DRAFT folder."""
+    rows = [
+        row_2021("2-A", ANA_PHD, OLIVE[0], "2021-05-01 10:00:00 UTC", "Hi Olive"),
+        row_2021("2-A", OLIVE, ANA_PHD[0], "2021-05-01 10:05:00 UTC", "Hi Ana"),
+        {
+            **row_2021("2-A", OLIVE, ANA_PHD[0], "2021-05-01 10:06:00 UTC", "Half"),
+            "FOLDER": "DRAFT",
+        },
+    ]
+    path = write_archive(rows, tmp_path / "2021-draft.zip", columns=COLUMNS_2021)
+    assert sorted(r["text"] for r in read(path)) == ["Hi Ana", "Hi Olive"]
+
+
+def test_an_empty_or_header_only_inbox_is_one_line_saying_which(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 0-byte `messages.csv` is empty (it used to be "no CONVERSATION ID column"); a
+    header-only one is one error, without a warning that it was skipped as well."""
+    empty = tmp_path / "messages.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(ProviderError, match=r"messages.csv is empty\)"):
+        read(empty)
+    header_only = write_archive([], tmp_path / "header.zip")
+    with caplog.at_level(logging.WARNING), pytest.raises(ProviderError) as raised:
+        read(header_only)
+    assert "holds only a header" in str(raised.value)
+    assert "skipped" not in caplog.text
+
+
+def test_every_inbox_of_a_zip_is_read_and_a_deeper_one_named(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two `messages.csv` (at the root and in the top folder) are both read, a message in
+    both once; one deeper down is not read, and a warning names it."""
+    later = [row("2-NEW", BO, [ME], "2026-02-01 10:00:00 UTC", "Only in the second")]
+    path = tmp_path / "two.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("messages.csv", csv_bytes(ROWS, COLUMNS))
+        archive.writestr(f"{TOP_FOLDER}/messages.csv", csv_bytes([*ROWS, *later], COLUMNS))
+        archive.writestr(f"{TOP_FOLDER}/old/messages.csv", csv_bytes(later, COLUMNS))
+    with caplog.at_level(logging.WARNING):
+        texts = sorted(r["text"] or "" for r in run_export(path)["messages"])
+    assert texts == sorted([*(r["CONTENT"] for r in ROWS), "Only in the second"])
+    assert f"skipping {TOP_FOLDER}/old/messages.csv" in caplog.text

@@ -45,6 +45,7 @@ import logging
 import re
 import sys
 import zipfile
+from collections import Counter
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from functools import partial
@@ -191,11 +192,13 @@ def is_outgoing(row: dict[str, str]) -> bool | None:
 
 
 def is_draft(row: dict[str, str]) -> bool:
-    """A draft, never sent: not a message anyone received."""
+    """A draft, never sent: not a message anyone received (flagged so, or in the DRAFT
+    folder, as layouts without the flags file them)."""
     message, conversation = row.get("IS MESSAGE DRAFT"), row.get("IS CONVERSATION DRAFT")
     return bool(
         (message and message.strip().lower() in YES)
         or (conversation and conversation.strip().lower() in YES)
+        or (row.get("FOLDER") or "").strip().upper() == "DRAFT"
     )
 
 
@@ -248,6 +251,21 @@ IN_SOME_KNOWN = (
     "SELECT 1 FROM members m JOIN known k ON k.conversation = m.conversation "
     "WHERE m.key = ? LIMIT 1"
 )
+# The people in the most known conversations by key (senders, listed recipients).
+BUSIEST_KEYS = """
+SELECT m.key FROM members m JOIN known k ON k.conversation = m.conversation
+GROUP BY m.key ORDER BY count(*) DESC, m.key LIMIT 5
+"""
+# The known conversations' TO cells, a conversation's together.
+KNOWN_TO_CELLS = (
+    "SELECT t.conversation, t.cell FROM to_cells t JOIN known k ON k.conversation = t.conversation "
+    "ORDER BY t.conversation"
+)
+#: Where no one is in every conversation, the member is the person in by far the most: in
+#: at least this share of them...
+MEMBER_SHARE = 0.75
+#: ...and in at least this many times as many as anyone else.
+MEMBER_MARGIN = 4
 # Known conversations a person is not among the keys of, with their TO cells (NULL: none).
 WITHOUT = """
 SELECT k.conversation, t.cell FROM known k LEFT JOIN to_cells t ON t.conversation = k.conversation
@@ -328,6 +346,8 @@ class People(Settle):
         #: (name, URL) of who sent the rows in the SENT folder: only the member does.
         self.sent_by: set[tuple[str, str]] = set()
         self.member: str | None = None
+        #: Conversations the member was found absent from (`by_far_the_most`).
+        self.absent_from = 0
         self.outgoing_known = False
 
     def __enter__(self) -> People:
@@ -469,7 +489,9 @@ class People(Settle):
         conversation as a sender, as a listed recipient, or (in archives without recipient
         URLs) by name in a `TO` cell. Where several people are in all of them (a single
         conversation), the member is the one whose own rows lack a `SENDER PROFILE URL`, as
-        some archives write them; else nobody is.
+        some archives write them; else nobody is. Where nobody is in all of them (real
+        archives hold group chats whose `TO` leaves the member out), the person in by far
+        the most (`by_far_the_most`).
 
         Asked of the database: the candidates are the people of the smallest such
         conversation, and each is looked for in all the others.
@@ -483,11 +505,39 @@ class People(Settle):
         if smallest is None:
             return None
         candidates = {c for c in self._people_of(smallest[0]) if self._in_every_conversation(c)}
+        if not candidates:
+            return self.by_far_the_most()
         if len(candidates) > 1:
             candidates = {
                 c for c in candidates if self._db.execute(URLLESS_SENDER, (c,)).fetchone()
             }
         return candidates.pop() if len(candidates) == 1 else None
+
+    def by_far_the_most(self) -> str | None:
+        """The person in by far the most conversations between two or more people: in at
+        least `MEMBER_SHARE` of them, and `MEMBER_MARGIN` times as many as anyone else
+        (None otherwise). The conversations they are not in are counted (`absent_from`).
+
+        The candidates are the people in the most conversations by key and the names in
+        the most `TO` cells."""
+        total = self._db.execute("SELECT count(*) FROM known").fetchone()[0]
+        candidates = {key for (key,) in self._db.execute(BUSIEST_KEYS)}
+        named: Counter[str] = Counter()
+        for _conversation, rows in itertools.groupby(
+            self._db.execute(KNOWN_TO_CELLS), key=lambda row: row[0]
+        ):
+            named.update(named_in(cell for _, cell in rows))
+        for name, _count in named.most_common(5):
+            candidates.update(self._keys_called(name) or {name})
+        presence = sorted(((total - self._missing(c), c) for c in candidates), reverse=True)
+        if not presence:
+            return None
+        most, member = presence[0]
+        runner_up = presence[1][0] if len(presence) > 1 else 0
+        if most < MEMBER_SHARE * total or most < MEMBER_MARGIN * runner_up:
+            return None
+        self.absent_from = total - most
+        return member
 
     def _people_of(self, conversation_id: str) -> set[str]:
         """Who a conversation has among its keys, or names in its `TO` cells (of the
@@ -506,27 +556,40 @@ class People(Settle):
             )
         }
         for part in named_in(cells):
-            keys.update(
-                key
-                for (key,) in db.execute("SELECT key FROM name_of_key WHERE name_key = ?", (part,))
-                if db.execute(IN_SOME_KNOWN, (key,)).fetchone()
-            )
-            keys.update(key for (key,) in db.execute(UNNAMED_CALLED, (part,)))
+            keys.update(self._keys_called(part))
+        return keys
+
+    def _keys_called(self, name: str) -> set[str]:
+        """The keys of the known conversations' people a name (a name's key) names."""
+        db = self._db
+        keys = {
+            key
+            for (key,) in db.execute("SELECT key FROM name_of_key WHERE name_key = ?", (name,))
+            if db.execute(IN_SOME_KNOWN, (key,)).fetchone()
+        }
+        keys.update(key for (key,) in db.execute(UNNAMED_CALLED, (name,)))
         return keys
 
     def _in_every_conversation(self, candidate: str) -> bool:
-        """Whether a person is in every conversation between two or more people: among
-        its keys, or named in one of its `TO` cells."""
+        """Whether a person is in every conversation between two or more people."""
+        return self._missing(candidate, stop_at=1) == 0
+
+    def _missing(self, candidate: str, stop_at: int | None = None) -> int:
+        """How many conversations between two or more people a person is not in (neither
+        among its keys nor named in one of its `TO` cells), counted up to `stop_at`."""
         known = self._db.execute("SELECT name FROM name_of_key WHERE key = ?", (candidate,))
         named = known.fetchone()
         name = name_key(named[0] if named else candidate)
+        missing = 0
         for _conversation, rows in itertools.groupby(
             self._db.execute(WITHOUT, (candidate,)), key=lambda row: row[0]
         ):
             cells = [cell for _, cell in rows]
             if None in cells or name not in named_in(cells):
-                return False
-        return True
+                missing += 1
+                if missing == stop_at:
+                    break
+        return missing
 
 
 def named_in(cells: Iterable[str]) -> set[str]:
@@ -568,7 +631,10 @@ def message_record(row: dict[str, str]) -> Record | None:
     conversation_id = (row.get("CONVERSATION ID") or "").strip()
     if not sent_at or not conversation_id:
         return None
-    name, url = row.get("FROM") or None, row.get("SENDER PROFILE URL") or None
+    # Names and URLs trimmed: "Sam Roe " and "Sam Roe" are one person (the id keeps the
+    # row's own text, as earlier runs made it).
+    name = (row.get("FROM") or "").strip() or None
+    url = (row.get("SENDER PROFILE URL") or "").strip() or None
     outgoing = is_outgoing(row)
     if outgoing is not None:
         # 2018: the conversation is with the other party, whichever way the row went.
@@ -668,9 +734,17 @@ def rows_to_records(
         if people.member is None and people.found():
             LOGGER.warning(
                 "%s: the rows cannot tell which person is the member who exported them "
-                "(no SENT rows, and no one person alone in every conversation): `is_me` "
-                "stays null and `participants` include the member",
+                "(no SENT rows, no one person alone in every conversation, nor one in by "
+                "far the most): `is_me` stays null and `participants` include the member",
                 origin,
+            )
+        elif people.absent_from:
+            LOGGER.warning(
+                "%s: %d conversations do not name the member (group chats whose TO leaves "
+                "them out?); the member was found as the person in by far the most of "
+                "them, and their senders there are taken as others",
+                origin,
+                people.absent_from,
             )
     LOGGER.info(
         "%s: %d rows read: %d messages, %d drafts left out, %d in excluded folders (%s)",
@@ -740,7 +814,10 @@ def csv_rows(path: Path, member: str | None, encoding: str) -> Iterator[dict[str
         reader = csv.reader(io.TextIOWrapper(raw, encoding=encoding, newline=""), strict=True)
         rows = 0
         try:
-            names = header_of(next(reader, None), origin)
+            header = next(reader, None)
+            if header is None:
+                return  # 0 bytes, or blank lines only
+            names = header_of(header, origin)
             width = len(names)
             # A column with no name (a trailing comma in the header) is left out.
             unnamed = "" in names
@@ -796,8 +873,9 @@ def skip_look_alikes(names: list[str], origin: str) -> list[str]:
     return look_alikes
 
 
-def inbox_entry(names: list[str], origin: str) -> str:
-    """The archive's inbox file among its entries: at its root or in its top folder.
+def inbox_entry(names: list[str], origin: str) -> list[str]:
+    """The archive's inbox files among its entries: at its root or in its top folder
+    (every one: a message in two is one record). Deeper ones are named in a warning.
 
     Look-alikes are skipped with a warning naming them, so nobody wonders where their
     coaching chats went; no inbox file at all is an error naming what was there instead.
@@ -807,14 +885,22 @@ def inbox_entry(names: list[str], origin: str) -> str:
         (name for name in names if is_inbox_file(name) and name.strip("/").count("/") <= 1),
         key=lambda name: (name.count("/"), name),
     )
+    deeper = sorted(n for n in names if is_inbox_file(n) and n.strip("/").count("/") > 1)
+    if deeper:
+        LOGGER.warning(
+            "linkedin_export: %s: skipping %s (deeper than the archive's top folder: only "
+            "the inbox at its root or in its top folder is read)",
+            origin,
+            ", ".join(deeper),
+        )
     if not inboxes:
-        found = f" (only {', '.join(look_alikes)})" if look_alikes else ""
+        found = f" (only {', '.join(look_alikes + deeper)})" if look_alikes or deeper else ""
         msg = (
             f"linkedin_export: {origin} holds no {MESSAGES_CSV} at its root or in its top "
             f"folder{found} - check `export_path` (an archive requested with Messages ticked)"
         )
         raise ProviderError(msg)
-    return inboxes[0]
+    return inboxes
 
 
 def archive_files(path: Path) -> list[Path]:
@@ -855,6 +941,14 @@ def archive_files(path: Path) -> list[Path]:
     return sorted(found, key=lambda p: (p.stat().st_mtime, p.name))
 
 
+def size_of(path: Path, member: str | None) -> int:
+    """A file's size in bytes, or a ZIP member's (uncompressed)."""
+    if member is None:
+        return path.stat().st_size
+    with zipfile.ZipFile(path) as archive:
+        return archive.getinfo(member).file_size
+
+
 def inbox_files(path: Path) -> list[tuple[Path, str | None]]:
     """Each archive's inbox file: a CSV itself, or the ZIP member that is the inbox."""
     files: list[tuple[Path, str | None]] = []
@@ -864,7 +958,8 @@ def inbox_files(path: Path) -> list[tuple[Path, str | None]]:
             continue
         try:
             with zipfile.ZipFile(archive) as opened_zip:
-                files.append((archive, inbox_entry(opened_zip.namelist(), str(archive))))
+                names = opened_zip.namelist()
+            files.extend((archive, member) for member in inbox_entry(names, str(archive)))
         except zipfile.BadZipFile:
             msg = f"linkedin_export: {archive} is not a readable ZIP archive - check `export_path`"
             raise ProviderError(msg) from None
@@ -907,22 +1002,25 @@ class LinkedInExportSource(MessageListing):
         the archives are read whole, and what earlier runs did not emit is told
         conversation by conversation (`tap_linkedin_messages.emitted`), so no position."""
         export_path = Path(str(self.config["export_path"])).expanduser()
-        files = []
-        # Each file's encoding once; a file with no rows is named and left out, and an
-        # archive with no rows at all is an error.
+        files, empty = [], []
+        # Each file's encoding once; a file with no rows is named and left out (in a
+        # warning, or in the error where no file has any).
         for path, member in inbox_files(export_path):
             origin = f"{path}:{member}" if member else str(path)
             encoding = encoding_of(path, member, origin)
             if next(csv_rows(path, member, encoding), None) is None:
-                LOGGER.warning("linkedin_export: %s holds no messages; skipped", origin)
+                size = size_of(path, member)
+                empty.append(f"{origin} {'is empty' if size == 0 else 'holds only a header'}")
                 continue
             files.append((path, member, encoding))
         if not files:
             msg = (
-                f"linkedin_export: {export_path} holds no messages (an empty messages.csv) - "
+                f"linkedin_export: {export_path} holds no messages ({'; '.join(empty)}) - "
                 "check the `export_path` setting"
             )
             raise ProviderError(msg)
+        for line in empty:
+            LOGGER.warning("linkedin_export: %s; skipped", line)
         rows = itertools.chain.from_iterable(
             csv_rows(path, member, encoding) for path, member, encoding in files
         )
