@@ -50,7 +50,7 @@ import msgspec
 from tap_linkedin_messages import records
 from tap_linkedin_messages.child_process import produced_in_child
 from tap_linkedin_messages.emitted import IdDigest, id_hash, pack, unpack
-from tap_linkedin_messages.normalize import ms_to_rfc3339, profile_key, rfc3339_to_ms
+from tap_linkedin_messages.normalize import ms_to_rfc3339, name_key, profile_key, rfc3339_to_ms
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
@@ -563,7 +563,7 @@ class MessageIndex:
         any row gave them."""
         merged: dict[str, list[str | None]] = {}
         for name, url in self.settle.others(people):
-            key = profile_key(url) or (name or "").lower()
+            key = profile_key(url) or name_key(name) or ""
             if not key:
                 continue
             known = merged.setdefault(key, [name, url])

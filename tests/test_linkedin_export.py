@@ -914,3 +914,25 @@ def test_every_inbox_of_a_zip_is_read_and_a_deeper_one_named(
         texts = sorted(r["text"] or "" for r in run_export(path)["messages"])
     assert texts == sorted([*(r["CONTENT"] for r in ROWS), "Only in the second"])
     assert f"skipping {TOP_FOLDER}/old/messages.csv" in caplog.text
+
+
+def test_a_bare_comma_inside_a_name_makes_no_made_up_people(tmp_path: Path) -> None:
+    """Without recipient URLs, `TO` "Kim Lee,PhD" used to give the participants
+    `Kim Lee,PhD`, `Kim Lee` and `PhD`. A cell is split only where every part is a name
+    the archive knows as a person (a sender's): a group of two who both wrote is split,
+    Kim's own name is not."""
+    kim = ("Kim Lee,PhD", "")
+    rows = [
+        row_2021("2-K", kim, OLIVE[0], "2021-05-01 10:00:00 UTC", "from Kim"),
+        row_2021("2-K", OLIVE, kim[0], "2021-05-01 10:05:00 UTC", "to Kim"),
+        row_2021("2-G", ANA_PHD, f"{OLIVE[0]},{BO[0]}", "2021-05-02 10:00:00 UTC", "to group"),
+        row_2021("2-G", BO, f"{OLIVE[0]},{ANA_PHD[0]}", "2021-05-02 10:05:00 UTC", "from Bo"),
+        row_2021("2-G", OLIVE, f"{ANA_PHD[0]},{BO[0]}", "2021-05-02 10:06:00 UTC", "from me"),
+    ]
+    path = write_archive(rows, tmp_path / "2021-kim.zip", columns=COLUMNS_2021)
+    output = run_export(path)
+    participants = {
+        c["thread_id"]: sorted(p["name"] for p in c["participants"])
+        for c in output["conversations"]
+    }
+    assert participants == {"2-K": ["Kim Lee,PhD"], "2-G": sorted([ANA_PHD[0], BO[0]])}

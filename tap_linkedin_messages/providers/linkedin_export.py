@@ -343,6 +343,7 @@ class People(Settle):
         self._rows = 0
         self._found = 0
         self._url_of_name: dict[str, str | None] = {}
+        self._known_names: dict[str, bool] = {}
         #: (name, URL) of who sent the rows in the SENT folder: only the member does.
         self.sent_by: set[tuple[str, str]] = set()
         self.member: str | None = None
@@ -474,11 +475,35 @@ class People(Settle):
 
     def others(self, people: Iterable[Person]) -> Iterator[Person]:
         """Everyone but the member, a name some other row gives a URL for with that URL
-        (one participant, not two)."""
+        (one participant, not two); a `TO` cell of bare-comma-joined names split where
+        each part is a person the archive knows (`names_in`)."""
         member = self.member
-        for name, url in people:
-            if member is None or self.key(name, url) != member:
-                yield name, url or self.url_of(name)
+        for cell, cell_url in people:
+            for name, url in self.names_in(cell) if cell_url is None else [(cell, cell_url)]:
+                if member is None or self.key(name, url) != member:
+                    yield name, url or self.url_of(name)
+
+    def names_in(self, cell: str | None) -> list[Person]:
+        """The people a name without a URL stands for: its bare-comma-joined parts where
+        every one is a person some row names as a sender or with a URL, else the name
+        whole (`Kim Lee,PhD` is one person unless `Kim Lee` and `PhD` both wrote)."""
+        parts = split_names(cell)
+        if len(parts) > 1 and all(self._is_person(name_key(part)) for part in parts):
+            return [(part, None) for part in parts]
+        return [(cell, None)]
+
+    def _is_person(self, name: str) -> bool:
+        """Whether some row names a person so (as a sender, or with a profile URL)."""
+        known = self._known_names
+        if name not in known:
+            if len(known) >= REMEMBERED_NAMES:
+                known.clear()
+            db = self._db
+            known[name] = bool(
+                db.execute("SELECT 1 FROM name_of_key WHERE name_key = ?", (name,)).fetchone()
+                or db.execute("SELECT 1 FROM urlless_senders WHERE name = ?", (name,)).fetchone()
+            )
+        return known[name]
 
     def find_member(self) -> str | None:
         """The member who exported (None if the rows cannot tell).
@@ -613,7 +638,9 @@ def recipient_pairs(row: dict[str, str]) -> list[tuple[str | None, str | None]]:
         return list(zip(names, urls, strict=True))
     if urls:
         return [(None, url) for url in urls]
-    return [(name, None) for name in names]
+    # No URL to line names up with: the cell whole ("Kim Lee,PhD" may be one person),
+    # split once every row is read, where its parts are people (`People.others`).
+    return [(to, None)] if to else []
 
 
 # --- rows to records ------------------------------------------------------------------------
