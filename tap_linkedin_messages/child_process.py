@@ -29,22 +29,30 @@ Why fork, and what the child may touch:
   one after the other, the same items in the same order.
 
 An error in the child is raised here as it was raised there (its class and text: a
-`ProviderError` is still the one line users see). If this process stops reading (an
-error, Ctrl-C, a closed generator), the child is killed and reaped at once.
+`ProviderError` is still the one line users see). A child that ends any other way (a
+signal, a crash, an exit of its own) is a `ProviderError` here saying how, never a
+success: the child puts back the default handlers of the signals it inherited (the
+SDK's SIGTERM handler exits with status 0, which the child would have sent up as a
+clean end), and an exit it sends up is not one. If this process stops reading (an
+error, Ctrl-C, a closed generator), the child is killed and reaped at once. Whether the
+items were made in a child or here is logged.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import pickle
 import signal
 import struct
 import sys
 import threading
-from typing import IO, TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import msgspec
+
+from tap_linkedin_messages.errors import ProviderError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterable
@@ -56,6 +64,9 @@ PIPE_BYTES = 1 << 20
 # A message: its kind and its length, then its payload.
 _HEADER = struct.Struct("<BI")
 _ITEMS, _END, _ERROR = 0, 1, 2
+#: Signals whose inherited handlers the child puts back to the default.
+_RESET_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+LOGGER = logging.getLogger(__name__)
 
 
 def can_fork() -> bool:
@@ -69,6 +80,7 @@ def produced_in_child(
     """The items `produce()` yields (msgpack-encodable), made in a forked child where
     `can_fork()`, else here. `what` names the work in an error."""
     if not can_fork():
+        LOGGER.info("%s: made in this process (other threads run: no child)", what)
         yield from produce()
         return
     read_end, write_end = os.pipe()
@@ -83,45 +95,63 @@ def produced_in_child(
     except OSError:  # no memory or process left for a child: the same items, here
         os.close(read_end)
         os.close(write_end)
+        LOGGER.info("%s: made in this process (the system gave no child)", what)
         yield from produce()
         return
     if pid == 0:
         _serve(produce, read_end, write_end)
     os.close(write_end)
-    finished = False
+    LOGGER.info("%s: made in a child process (pid %d)", what, pid)
+    finished = reaped = False
     try:
         decode = msgspec.msgpack.Decoder().decode
         with os.fdopen(read_end, "rb", buffering=PIPE_BYTES) as pipe:
             while True:
-                kind, size = _HEADER.unpack(_read(pipe, _HEADER.size, what))
-                payload = _read(pipe, size, what)
+                header = pipe.read(_HEADER.size)
+                if len(header) < _HEADER.size:
+                    reaped = True
+                    raise _ended(what, pid)
+                kind, size = _HEADER.unpack(header)
+                payload = pipe.read(size)
+                if len(payload) < size:
+                    reaped = True
+                    raise _ended(what, pid)
                 if kind == _ITEMS:
                     yield from decode(payload)
                     continue
                 finished = True
                 if kind == _END:
                     return
-                raise pickle.loads(payload)  # our own child's exception
+                error = pickle.loads(payload)  # our own child's exception
+                if not isinstance(error, Exception):  # an exit, an interrupt: no success
+                    msg = f"{what}: the process reading it ended ({type(error).__name__})"
+                    raise ProviderError(msg)
+                raise error
     finally:
-        if not finished:
+        if not finished and not reaped:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
+        if not reaped:
+            os.waitpid(pid, 0)
 
 
-def _read(pipe: IO[bytes], size: int, what: str) -> bytes:
-    """The next `size` bytes the child sent; an error if it ended before them."""
-    data = pipe.read(size)
-    if len(data) < size:
-        msg = f"{what}: the process reading it ended before its last item"
-        raise RuntimeError(msg)
-    return data
+def _ended(what: str, pid: int) -> ProviderError:
+    """The one line for a child gone before its last item, reaped here: how it ended."""
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        how = f"killed by {signal.Signals(os.WTERMSIG(status)).name}"
+    else:
+        how = f"exit status {os.waitstatus_to_exitcode(status)}"
+    msg = f"{what}: the process reading it ended before its last item ({how}); run again"
+    return ProviderError(msg)
 
 
 def _serve(produce: Callable[[], Iterable[Any]], read_end: int, write_end: int) -> NoReturn:
     """The child: every item down the pipe, then the end (or the error), then gone."""
     status = 0
     try:
+        for number in _RESET_SIGNALS:
+            signal.signal(number, signal.SIG_DFL)
         os.close(read_end)
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1)

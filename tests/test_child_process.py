@@ -4,10 +4,16 @@ stdout, and the index read back in a child without a byte of its file changed.""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import os
 import random
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +24,7 @@ from tap_linkedin_messages import child_process, message_index
 from tap_linkedin_messages.child_process import can_fork, produced_in_child
 from tap_linkedin_messages.message_index import MessageIndex
 from tap_linkedin_messages.providers import ProviderError, linkedin_dma
-from tests.conftest import run_tap
+from tests.conftest import TAP_EXECUTABLE, run_tap
 from tests.emulators.export import export_rows, write_archive
 from tests.emulators.inbox import SyntheticInbox
 from tests.emulators.linkedin_dma import DmaEmulator
@@ -79,8 +85,40 @@ def test_a_child_killed_half_way_is_an_error_naming_the_work() -> None:
         assert os.getpid() != parent  # never end the test run itself
         os._exit(3)
 
-    with pytest.raises(RuntimeError, match=r"^the test read: the process reading it ended"):
+    with pytest.raises(
+        ProviderError, match=r"^the test read: the process reading it ended .*\(exit status 3\)"
+    ):
         list(produced_in_child(dying, "the test read"))
+
+
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGKILL], ids=["TERM", "KILL"])
+def test_a_child_signalled_half_way_is_one_line_never_a_success(
+    number: signal.Signals,
+) -> None:
+    """The SDK's SIGTERM handler (`sys.exit(0)`), inherited by the child, used to make a
+    child told to stop send up a clean exit: the tap ended with status 0, no records and
+    no error. The child puts the default handlers back; how it ended is the error."""
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # as the SDK's
+    try:
+        items = produced_in_child(lambda: numbered(10_000_000), "the test read")
+        child = next(items)["pid"]
+        os.kill(child, number)
+        with pytest.raises(
+            ProviderError, match=rf"ended before its last item \(killed by {number.name}\)"
+        ):
+            for _ in items:
+                pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def test_an_exit_the_child_sends_up_is_no_success() -> None:
+    def exiting() -> Iterator[int]:
+        yield 1
+        sys.exit(0)
+
+    with pytest.raises(ProviderError, match=r"ended \(SystemExit\)$"):
+        list(produced_in_child(exiting, "the test read"))
 
 
 def test_a_read_stopped_early_leaves_no_child_behind() -> None:
@@ -228,3 +266,35 @@ def test_a_dma_snapshot_read_back_in_a_child_writes_what_one_read_here_writes(
     assert in_child.records == here.records
     assert in_child.state == here.state
     assert len(here.records["messages"]) == inbox.message_count()
+
+
+def test_the_tap_told_to_stop_in_its_child_ends_with_status_1_and_one_line(
+    tmp_path: Path,
+) -> None:
+    """The issue's run: SIGTERM to the tap's child while it reads an archive. It ended
+    with status 0, no records and no error line; now 1 and one line saying so."""
+    inbox = SyntheticInbox.generate(seed=71, conversations=200, messages=200)
+    archive = write_archive(export_rows(inbox), tmp_path / "big.zip")
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"provider": "linkedin_export", "export_path": str(archive)}))
+    tap = subprocess.Popen(
+        [str(TAP_EXECUTABLE), "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    children = Path(f"/proc/{tap.pid}/task/{tap.pid}/children")
+    deadline = time.monotonic() + 60
+    child = None
+    while child is None and tap.poll() is None and time.monotonic() < deadline:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            child = int(children.read_text().split()[0])
+        time.sleep(0.005)
+    assert child is not None, "the tap never forked its child"
+    os.kill(child, signal.SIGTERM)
+    stdout, stderr = tap.communicate(timeout=120)
+    assert tap.returncode == 1, stderr[-2000:]
+    assert "Traceback" not in stderr
+    (line,) = [line for line in stderr.splitlines() if "killed by SIGTERM" in line]
+    assert "| ERROR" in line
+    assert '"type":"RECORD"' not in stdout

@@ -24,9 +24,10 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import typing as th
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.jsonpath import extract_jsonpath
 
+from tap_linkedin_messages.errors import ProviderError
 from tap_linkedin_messages.message_index import NOTHING_TO_SETTLE, Settle
 from tap_linkedin_messages.redaction import redact
 
@@ -185,10 +186,6 @@ class People(dict[str, "Record"]):
 
 
 # --- errors as data ----------------------------------------------------------------------
-
-
-class ProviderError(FatalAPIError):
-    """A provider answer that retrying cannot fix; its text is the one line users see."""
 
 
 class ConversationGoneError(ProviderError):
