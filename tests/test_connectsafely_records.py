@@ -15,6 +15,7 @@ fields those pages list.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -980,3 +981,20 @@ def test_conversations_found_gone_are_no_reads_that_gave_nothing(
     messages = [r.getMessage() for r in caplog.records]
     assert sum("no longer exists" in m for m in messages) == 7
     assert not [m for m in messages if "gave no new message" in m]
+
+
+def test_a_list_served_from_cache_is_named_in_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The reference's own example says `"fromCache": true`
+    (https://connectsafely.ai/docs/api/linkedin-messaging/get-conversations-list-conversations):
+    the records are read as ever, and a warning names the account; a fresh list, none."""
+    payload = load_fixture("connectsafely_list_conversations.json")
+    source = provider(account_id="acc_cached")
+    with caplog.at_level(logging.WARNING):
+        cached = source.inbox_page(payload, category="INBOX")
+        fresh = source.inbox_page({**payload, "fromCache": False}, category="INBOX")
+    assert cached.records == fresh.records
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert "account acc_cached" in warning
+    assert "fromCache" in warning

@@ -28,6 +28,7 @@ Every timestamp is epoch milliseconds.
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar
@@ -43,12 +44,15 @@ from tap_linkedin_messages.providers.base import (
     ConversationApi,
     ErrorRule,
     Outcome,
+    Page,
     PageAsk,
     PageShape,
     rejected_parameters,
     rule,
 )
 from tap_linkedin_messages.records import Record
+
+LOGGER = logging.getLogger(__name__)
 
 CONVERSATIONS_PATH = "/conversations"
 # The older doc revision: `count` "default 20, max 100".
@@ -319,6 +323,22 @@ class ConnectSafelyProvider(ConversationApi):
             return {"accountId": account_id}
         configured = self.config.get("account_id")
         return {"accountId": str(configured)} if configured else {}
+
+    def inbox_page(self, payload: Any, *, category: str | None) -> Page:
+        """The shared reading, and a warning where ConnectSafely served the list from its
+        cache (`fromCache`, in the response of
+        https://connectsafely.ai/docs/api/linkedin-messaging/get-conversations-list-conversations):
+        activity since its last refresh may be missing; the bookmark stays at the newest
+        activity listed, so a later run reads it [inferred: the reference says neither
+        how old the cache can be nor how to ask for a fresh list on this route]."""
+        if isinstance(payload, dict) and payload.get("fromCache") is True:
+            LOGGER.warning(
+                "%s: account %s: the conversation list came from ConnectSafely's cache "
+                "(fromCache): activity since its last refresh shows on a later run",
+                self.name,
+                self.config.get("account_id") or "default",
+            )
+        return super().inbox_page(payload, category=category)
 
     def inbox_request(self, ask: PageAsk) -> ApiRequest:
         """Conversations, newest activity first (no time filter: the stream stops paging)."""
