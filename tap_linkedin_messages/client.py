@@ -329,6 +329,17 @@ class InboxStream(RESTStream[str | None]):
                 page.left_out,
                 read.listing.time_key if read.listing is not None else "time",
             )
+        undated = read.listing is not None and sum(
+            1 for record in page.records if not record.get(read.listing.time_key)
+        )
+        if undated and read.listing is not None and read.listing.route == "inbox":
+            self.logger.warning(
+                "%s: %d listed without a %s: read every run, as nothing tells whether "
+                "they changed (only their messages past the bookmark are emitted)",
+                self.walk_label,
+                undated,
+                read.listing.time_key,
+            )
         records = read.check(page, self.walk_label)
         read.pages += 1
         if read.on_page is not None:
@@ -387,7 +398,10 @@ class InboxStream(RESTStream[str | None]):
         row["provider"] = read.source.name
         replication_key = str(self.replication_key)
         read.position += 1
-        missing = [key for key in (*self.primary_keys, replication_key) if not row.get(key)]
+        # The keys, and the replication key where the schema requires it (a conversation's
+        # activity may be unknown: it is then read every run, `child_context_if_new`).
+        keys = [*self.primary_keys, *self.required_bookmark]
+        missing = [key for key in keys if not row.get(key)]
         if missing:
             msg = (
                 f"{read.source.name}: {self.name} item #{read.position} of "
@@ -395,13 +409,20 @@ class InboxStream(RESTStream[str | None]):
                 "key it, so the run stops"
             )
             raise ProviderError(msg)
-        if read.cutoff is not None and not read.cutoff.admits(self.changed_at(row)):
+        changed_at = self.changed_at(row)
+        if changed_at and read.cutoff is not None and not read.cutoff.admits(changed_at):
             return None
         return row
 
+    @property
+    def required_bookmark(self) -> tuple[str, ...]:
+        """The replication key, where every record must carry it (the schema says)."""
+        key = str(self.replication_key)
+        return (key,) if key in self.schema.get("required", ()) else ()
+
     def changed_at(self, record: Record) -> str:
         """When a record last changed, for the cutoff: its replication key."""
-        return str(record[str(self.replication_key)])
+        return str(record[str(self.replication_key)] or "")
 
 
 def retry_after_seconds(exception: BaseException | None) -> float | None:

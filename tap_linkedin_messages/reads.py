@@ -178,7 +178,11 @@ class Read:
                 )
                 raise ProviderError(msg)
             kept = [r for r in page.records if r[id_key] not in boundary]
-        oldest = min(record[time_key] or "" for record in kept)
+        # A record without a time (a chat nobody dated) says nothing of the order.
+        times = [record[time_key] for record in kept if record[time_key]]
+        if not times:
+            return kept
+        oldest = min(times)
         at_oldest = {r[id_key] for r in kept if r[time_key] == oldest}
         if oldest == self.oldest:
             at_oldest |= self.ids_at_oldest
@@ -236,7 +240,8 @@ class ListingPaginator(BaseAPIPaginator[str | None]):
         if cutoff is None or not page.records or not self._listing.newest_first:
             return True
         times = [record[self._listing.time_key] for record in page.records]
-        return all(times) and cutoff.admits(min(times))
+        dated = [time for time in times if time]
+        return not dated or cutoff.admits(min(dated))
 
     def continue_if_empty(self, response: requests.Response) -> bool:
         """A page whose items the adapter all skipped is not the end of the listing."""

@@ -214,9 +214,10 @@ class ConversationsStream(InboxStream):
 
     def _changed(self, record: dict) -> bool:
         """Not seen unchanged by the last run's lookback window, nor earlier in this run."""
-        conversation_id = record["conversation_id"]
+        conversation_id, activity = record["conversation_id"], record["last_activity_at"]
+        # Without an activity time nothing tells whether it changed: it is read.
         return (
-            not self._window.unchanged(conversation_id, record["last_activity_at"])
+            not (activity and self._window.unchanged(conversation_id, activity))
             and conversation_id not in self._emitted
         )
 
@@ -224,7 +225,7 @@ class ConversationsStream(InboxStream):
         """The messages stream's context for a listed conversation it will read, else None."""
         cutoff = self.read.cutoff
         activity = record.get("last_activity_at")
-        if not activity or (cutoff is not None and not cutoff.admits(activity)):
+        if activity and cutoff is not None and not cutoff.admits(activity):
             return None
         if not self._changed(record):
             return None
@@ -239,7 +240,8 @@ class ConversationsStream(InboxStream):
             return None
         if len(self.config["inbox_categories"]) > 1:
             self._emitted.add(record["conversation_id"])
-        self._window.saw(record["conversation_id"], record["last_activity_at"])
+        if record["last_activity_at"]:
+            self._window.saw(record["conversation_id"], record["last_activity_at"])
         if self.selected:
             self.ledger.emitted(self.read.account_id)
         return record

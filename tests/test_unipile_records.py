@@ -60,10 +60,13 @@ def test_chat_list_becomes_the_expected_records() -> None:
     page = provider().inbox_page(payload, category="INBOX")
     assert page.next_cursor == payload["cursor"]
     # The fifth chat has a null name and a null timestamp (both nullable in Unipile's
-    # SDK schema): nothing to read or bookmark, so it is counted but not emitted.
+    # SDK schema): it is a record all the same, with no participant and no activity time.
     assert page.items == 5
+    *dated, undated = page.records
+    assert undated["conversation_id"] == "Nn0ameNoT1meChat00000a"
+    assert (undated["participants"], undated["last_activity_at"]) == ([], None)
     assert page.credits == 1  # the shared 1-per-10 rule
-    assert page.records == [
+    assert dated == [
         {
             "conversation_id": "Xk2mR7pQTzC1vY9bN4wL0a",
             "thread_id": "2-MDZiY2ExOTgtM2NjNy00OTU4LTgyNjUtZWFlMmIwZjM1NTlmXzEwMA==",
@@ -633,21 +636,39 @@ def test_a_chat_gone_before_its_attendees_are_read_is_skipped(
     assert any("no longer exists" in r.getMessage() for r in caplog.records)
 
 
-def test_a_chat_with_no_timestamp_is_passed_over_with_a_warning_and_the_run_goes_on(
+def test_a_chat_with_no_timestamp_is_read_every_run_and_only_new_messages_come_out(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A chat nobody wrote in yet has a null `timestamp` (nullable in Unipile's SDK,
-    `src/schemas/chat.schema.ts`): nothing to bookmark, nothing stops, and the warning
-    says it was left out (were it to hold messages, nobody would wonder where they went)."""
+    """`timestamp` is nullable in Unipile's SDK (`src/schemas/chat.schema.ts`, in
+    https://github.com/unipile/unipile-node-sdk): a chat listed without one is read all
+    the same (its messages have times), with a null `last_activity_at`, and again on the
+    next run (nothing tells whether it changed), where only its new messages come out."""
     inbox = SyntheticInbox.generate(seed=84, conversations=3, messages=2)
     empty = inbox.add_conversation([Person("unipile-quiet", "Quiet", "Member", "Role")])
+    undated = next(iter(inbox.conversations.values()))
     with UnipileEmulator(inbox) as emulator:
+        emulator.undated.add(undated.thread_id)
         assert emulator.chat_item(empty)["timestamp"] is None
-        output = run_tap(emulator.config())
-    assert empty.thread_id not in {r["thread_id"] for r in output.of("conversations")}
-    assert len(output.of("conversations")) == 3
-    assert len(output.of("messages")) == 6
-    assert any(
-        "1 listed without a last_activity_at were left out" in r.getMessage()
-        for r in caplog.records
-    )
+        assert emulator.chat_item(undated)["timestamp"] is None
+        first = run_tap(emulator.config())
+        by_thread = {r["thread_id"]: r for r in first.of("conversations")}
+        assert set(by_thread) == set(inbox.conversations)
+        assert by_thread[undated.thread_id]["last_activity_at"] is None
+        assert by_thread[empty.thread_id]["last_activity_at"] is None
+        assert len(first.of("messages")) == 6
+        assert any(
+            "2 listed without a last_activity_at: read every run" in r.getMessage()
+            for r in caplog.records
+        )
+        inbox.add_message(
+            undated.thread_id, text="Are you there?", sender=undated.participants[0]
+        )
+        emulator.reset_counters()
+        second = run_tap(emulator.config(), state=first.state)
+        read = set(emulator.threads_read())
+    assert [m["text"] for m in second.of("messages")] == ["Are you there?"]
+    assert {c["thread_id"] for c in second.of("conversations")} == {
+        undated.thread_id,
+        empty.thread_id,
+    }
+    assert read == {undated.thread_id, empty.thread_id}

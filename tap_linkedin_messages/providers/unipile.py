@@ -93,7 +93,8 @@ def conversation_record(item: dict[str, Any], *, category: str | None) -> Record
     A chat has a name (the other member's, or the group's; nullable in Unipile's SDK
     schema) and nothing else about who is in it: the tap names its participants from the
     chat's attendees once it knows the chat changed (`people()`). `timestamp` is nullable
-    too: a chat without one has no activity to read (it is skipped, and counted).
+    too: its last message's time stands in for it, and a chat with neither is still read
+    (its messages have times of their own; `last_activity_at` stays null) [inferred].
     """
     name = item.get("name")
     latest = item.get("lastMessage")
@@ -113,7 +114,8 @@ def conversation_record(item: dict[str, Any], *, category: str | None) -> Record
         if name
         else [],
         # The reference: "Timestamp of the last message" (the chat's last activity).
-        last_activity_at=iso_to_rfc3339(item.get("timestamp")),
+        last_activity_at=iso_to_rfc3339(item.get("timestamp"))
+        or (iso_to_rfc3339(latest.get("timestamp")) if isinstance(latest, dict) else None),
         unread_count=item.get("unread_count"),
         last_message=records.last_message(
             text=latest.get("text"),
@@ -212,7 +214,6 @@ class UnipileProvider(ConversationApi):
         items="$.items[*]",
         record=conversation_record,
         cursor="$.cursor",
-        requires="last_activity_at",
     )
     conversation_shape = PageShape(items="$.items[*]", record=message_record, cursor="$.cursor")
     people_shape = PageShape(items="$.items[*]", record=member_record, cursor="$.cursor")

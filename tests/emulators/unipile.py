@@ -84,6 +84,9 @@ class UnipileEmulator(ProviderEmulator):
         self.api_key = api_key
         self.account_id = account_id
         self.account_status = "OK"
+        #: Chats listed with a null `timestamp` although they hold messages (the field is
+        #: nullable in Unipile's SDK, `src/schemas/chat.schema.ts`).
+        self.undated: set[str] = set()
 
     def route(self, call: Call) -> str:
         if call.method == "GET" and call.path == CHATS_PATH:
@@ -282,7 +285,7 @@ class UnipileEmulator(ProviderEmulator):
             "name": None if is_group else members[0].name,
             "type": 1 if is_group else 0,
             "timestamp": ms_to_rfc3339(conversation.messages[-1].sent_at_ms)
-            if conversation.messages
+            if conversation.messages and conversation.thread_id not in self.undated
             else None,
             "unread_count": conversation.unread,
             "archived": 0,
