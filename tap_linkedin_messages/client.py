@@ -329,16 +329,15 @@ class InboxStream(RESTStream[str | None]):
                 page.left_out,
                 read.listing.time_key if read.listing is not None else "time",
             )
-        undated = read.listing is not None and sum(
-            1 for record in page.records if not record.get(read.listing.time_key)
-        )
-        if undated and read.listing is not None and read.listing.route == "inbox":
+        listing = read.listing
+        undated = sum(1 for r in page.records if listing and not r.get(listing.time_key))
+        if undated and listing is not None and listing.route == "inbox":
             self.logger.warning(
                 "%s: %d listed without a %s: read every run, as nothing tells whether "
                 "they changed (only their messages past the bookmark are emitted)",
                 self.walk_label,
                 undated,
-                read.listing.time_key,
+                listing.time_key,
             )
         records = read.check(page, self.walk_label)
         read.pages += 1
@@ -396,7 +395,6 @@ class InboxStream(RESTStream[str | None]):
         read = self.read
         row["account_id"] = (context or {}).get("account_id")
         row["provider"] = read.source.name
-        replication_key = str(self.replication_key)
         read.position += 1
         # The keys, and the replication key where the schema requires it (a conversation's
         # activity may be unknown: it is then read every run, `child_context_if_new`).

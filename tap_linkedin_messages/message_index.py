@@ -128,7 +128,7 @@ CREATE INDEX people_in_order ON people (conversation_id, seq);
 CREATE TABLE read AS
     SELECT conversation_id, max(changed_at) AS activity, min(seq) AS first_seq,
         max(sent_at) AS newest, id_digest(DISTINCT message_id || ' ' || changed_at) AS digest,
-        id_hash(conversation_id) AS key
+        id_hash(conversation_id) AS key, count(DISTINCT message_id) AS messages
     FROM messages GROUP BY conversation_id;
 """
 # Every conversation read, in order: newest activity first, ties in reverse order of first
@@ -177,9 +177,12 @@ ORDER BY r.rank, p.seq
 COUNT_CONVERSATIONS = "SELECT count(*) FROM ranks"
 # The folder of the newest message that says one, where the newest time's do not (2018's
 # SENT rows), as its last copy says (a newer archive knows where it was moved to).
+#: A folder that says where one message is (the member's own, in SENT), not where its
+#: conversation is: a conversation is in it only where no row names another folder.
+MESSAGE_FOLDER = "SENT"
 FOLDER_OF = (
     "SELECT folder FROM messages WHERE conversation_id = ? AND folder IS NOT NULL "
-    "ORDER BY sent_at DESC, seq DESC LIMIT 1"
+    f"ORDER BY folder = '{MESSAGE_FOLDER}', sent_at DESC, seq DESC LIMIT 1"
 )
 
 
@@ -443,10 +446,15 @@ class MessageIndex:
         self._db.execute("COMMIT")
         self._db.executescript(INDEXES)
         self._indexed = True
+        (messages,) = self._db.execute("SELECT coalesce(sum(messages), 0) FROM read").fetchone()
+        # A message listed more than once (identical rows, a message in several archives,
+        # an edit after its message) is one record: the count says how many rows merged.
         self.logger.info(
-            "%s: %d messages indexed in %s (%.1f MB on disk)",
+            "%s: %d rows indexed: %d messages, %d repeated rows merged, in %s (%.1f MB on disk)",
             self.label,
             self._rows,
+            messages,
+            self._rows - messages,
             self.path,
             self._scratch.size_mb(),
         )
@@ -533,7 +541,10 @@ class MessageIndex:
             )
             newest = settled(message_of(conversation_id, message_id, sent_at, body, True))
             entry = newest.pop("conversation", None) or {}
-            folder = next((row[6] for row in reversed(newest_rows) if row[6] is not None), None)
+            folder = next(
+                (row[6] for row in reversed(newest_rows) if row[6] not in (None, MESSAGE_FOLDER)),
+                None,
+            )
             if folder is None:
                 found = self._db.execute(FOLDER_OF, (conversation_id,)).fetchone()
                 folder = found[0] if found else None

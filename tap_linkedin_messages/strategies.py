@@ -78,6 +78,9 @@ class Strategy(ABC):
 #: the record of what was emitted of a source read whole.
 SOURCE = "source"
 EMITTED = "emitted"
+#: Which way the source made the message ids the `emitted` record names
+#: (`MessageListing.message_ids`; absent: the first).
+MESSAGE_IDS = "message_ids"
 
 #: Where a listing read only to see that it answers stops: after its first page.
 NOTHING_IS_NEW = Cutoff("9999-12-31T23:59:59.999Z", inclusive=False)
@@ -321,6 +324,14 @@ class MessageListingStrategy(Strategy):
         ):
             index.add_all(listed.messages)
             emitted = kept.get(EMITTED)
+            if emitted and kept.get(MESSAGE_IDS, 1) != source.message_ids:
+                stream.logger.warning(
+                    "%s: %s; every message is emitted once more, under its new id (the "
+                    "rows loaded under the old ids can be dropped: see CHANGELOG.md)",
+                    label,
+                    source.message_ids_changed,
+                )
+                emitted = None
             if listed.whole:
                 emitted = index.changed_since(emitted)
             try:
@@ -330,7 +341,7 @@ class MessageListingStrategy(Strategy):
             finally:
                 # An unread hand-over holds the index's cursor (and its file) open.
                 self._handed_over = None
-        return {SOURCE: listed.position, EMITTED: emitted}
+        return {SOURCE: listed.position, EMITTED: emitted, MESSAGE_IDS: source.message_ids}
 
     def check(self, walker: InboxStream, read: Read) -> None:
         """The source opened as a first read would open it, up to its first message."""

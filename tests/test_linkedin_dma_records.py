@@ -41,10 +41,9 @@ from tap_linkedin_messages.providers.linkedin_dma import (
 from tap_linkedin_messages.providers.linkedin_export import (
     LinkedInExportSource,
     split_names,
-    synthesized_message_id,
 )
 from tests.conftest import UNSAID, load_fixture, position_of, read_listing, response, run_tap
-from tests.emulators.export import ExportArchive, export_rows, write_archive
+from tests.emulators.export import ExportArchive, export_message_id, export_rows, write_archive
 from tests.emulators.inbox import SyntheticInbox
 from tests.emulators.linkedin_dma import DmaEmulator
 from tests.emulators.server import Fault
@@ -148,7 +147,7 @@ def test_snapshot_pages_become_the_exports_records() -> None:
     rows = [row for body in pages for row in snapshot_rows(body)]
     assert snapshot_records() == [
         {
-            "message_id": synthesized_message_id(rows[0]),
+            "message_id": export_message_id(rows[0]),
             "conversation_id": T1,
             "thread_id": T1,
             "sent_at": "2026-04-20T09:15:02.000Z",
@@ -161,7 +160,7 @@ def test_snapshot_pages_become_the_exports_records() -> None:
             "conversation": conversation(None, ("John Smith", JOHN)),
         },
         {
-            "message_id": synthesized_message_id(rows[1]),
+            "message_id": export_message_id(rows[1]),
             "conversation_id": T1,
             "thread_id": T1,
             "sent_at": "2026-04-20T10:01:44.000Z",
@@ -173,7 +172,7 @@ def test_snapshot_pages_become_the_exports_records() -> None:
             "conversation": conversation(None, ("John Smith", JOHN)),
         },
         {
-            "message_id": synthesized_message_id(rows[2]),
+            "message_id": export_message_id(rows[2]),
             "conversation_id": T2,
             "thread_id": T2,
             "sent_at": "2026-04-22T16:30:00.000Z",
@@ -918,7 +917,7 @@ def test_snapshot_and_export_emit_the_same_records_for_one_inbox(dma_emulator: A
         export, "conversations", "conversation_id"
     )
     assert {r["message_id"] for r in dma.of("messages")} == {
-        synthesized_message_id(row) for row in export_rows(inbox)
+        export_message_id(row) for row in export_rows(inbox)
     }
 
 

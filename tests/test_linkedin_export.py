@@ -407,9 +407,10 @@ def test_a_2018_archive_keys_conversations_by_the_other_party(tmp_path: Path) ->
         {**EMPTY_PERSON, "name": "Ana Lima, PhD"}
     ]
     assert records["Hello"]["subject"] == "Intro"
-    # ARCHIVED is today's ARCHIVE; SENT is the member's own row, not a folder.
+    # ARCHIVED is today's ARCHIVE; SENT is given as it is, a row's own folder (the
+    # conversation stays in the INBOX another of its rows names).
     assert records["Old news"]["conversation"]["folder"] == "ARCHIVE"
-    assert records["Hi Ana"]["conversation"]["folder"] is None
+    assert records["Hi Ana"]["conversation"]["folder"] == "SENT"
     output = run_tap({"provider": "linkedin_export", "export_path": str(path)})
     folders = {r["last_message"]["text"]: r["folder"] for r in output.of("conversations")}
     assert folders == {"Hi Ana": "INBOX", "Old news": "ARCHIVE"}
@@ -445,6 +446,66 @@ def row_2021(thread: str, sender: tuple[str, str], to: str, date: str, text: str
             strict=True,
         )
     )
+
+
+# One message as each layout since 2020 writes it (the 2018 layout, which has no
+# conversation id, is the one exception, README "The data export").
+LAYOUTS_SINCE_2020 = {
+    # Early 2020: no profile URL columns, ISO dates without a zone.
+    "2020": (
+        [
+            *("CONVERSATION ID", "CONVERSATION TITLE", "FROM", "TO", "DATE"),
+            *("SUBJECT", "CONTENT", "FOLDER"),
+        ],
+        {"DATE": "2020-03-04T10:11:12"},
+    ),
+    "2021": (COLUMNS_2021, {}),
+    "today, sender URL given": (COLUMNS, {}),
+    "today, sender URL empty": (COLUMNS, {"SENDER PROFILE URL": ""}),
+    "today, trailing space in FROM": (COLUMNS, {"FROM": "Ana Lima ", "SENDER PROFILE URL": ""}),
+}
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS_SINCE_2020))
+def test_one_message_has_one_id_in_every_layout_since_2020(tmp_path: Path, layout: str) -> None:
+    """The README's promise: the same message gets the same id in every archive; the id
+    is made of what every layout carries, never of an optional column."""
+    whole = {
+        **row("2-AAA", ANA, [ME], "2020-03-04 10:11:12 UTC", "Hi Olive, the same text"),
+        "SENDER PROFILE URL": ANA[1],
+    }
+    reference = write_archive([whole], tmp_path / "today.zip")
+    columns, changes = LAYOUTS_SINCE_2020[layout]
+    written = {**whole, **changes}
+    other = write_archive(
+        [{column: written.get(column, "") for column in columns}],
+        tmp_path / "other.zip",
+        columns=columns,
+    )
+    ((expected,), (got,)) = read(reference), read(other)
+    assert got["sent_at"] == expected["sent_at"] == "2020-03-04T10:11:12.000Z"
+    assert got["message_id"] == expected["message_id"]
+
+
+def test_a_state_of_the_earlier_ids_emits_every_message_once_more_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """State written before ids stopped depending on the sender URL names ids no archive
+    gives any more: every message comes out once more under its new id, and the warning
+    says so (and where to read how to drop the old rows)."""
+    path = write_archive(ROWS, tmp_path / "export.zip")
+    config = {"provider": "linkedin_export", "export_path": str(path)}
+    first = run_tap(config)
+    (partition,) = first.state["bookmarks"]["conversations"]["partitions"]
+    assert partition["position"].pop("message_ids") == 2
+    again = run_tap(config, state=first.state)
+    assert len(again.of("messages")) == len(ROWS)
+    assert any(
+        "message ids are made differently since this version" in r.getMessage()
+        and "CHANGELOG.md" in r.getMessage()
+        for r in caplog.records
+    )
+    assert run_tap(config, state=again.state).records == {}
 
 
 def test_a_2021_archive_finds_the_member_without_recipient_urls(tmp_path: Path) -> None:
@@ -766,7 +827,10 @@ def test_a_read_that_emits_nothing_says_what_it_left_out(
     spam[0]["IS MESSAGE DRAFT"] = "Yes"
     path = write_archive(spam, tmp_path / "spam.zip", columns=[*COLUMNS, "IS MESSAGE DRAFT"])
     assert read(path) == []
-    assert "4 rows read: 0 messages, 1 drafts left out, 3 in excluded folders (SPAM)" in caplog.text
+    assert (
+        "4 rows read: 0 message rows, 1 drafts left out, 3 in excluded folders (SPAM)"
+        in caplog.text
+    )
 
 
 @pytest.mark.parametrize("as_zip", [True, False], ids=["zip", "csv"])
@@ -936,3 +1000,27 @@ def test_a_bare_comma_inside_a_name_makes_no_made_up_people(tmp_path: Path) -> N
         for c in output["conversations"]
     }
     assert participants == {"2-K": ["Kim Lee,PhD"], "2-G": sorted([ANA_PHD[0], BO[0]])}
+
+
+def test_identical_rows_are_one_message_and_the_log_counts_them(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A row written twice is one message; the log says how many rows merged."""
+    caplog.set_level(logging.INFO)
+    path = write_archive([ROWS[0], ROWS[0], ROWS[1], ROWS[2]], tmp_path / "export.zip")
+    output = run_export(path)
+    assert len(output["messages"]) == 3
+    assert "4 rows read: 4 message rows" in caplog.text
+    assert ": 4 rows indexed: 3 messages, 1 repeated rows merged, in " in caplog.text
+
+
+def test_sent_is_a_conversations_folder_only_where_no_row_names_another(tmp_path: Path) -> None:
+    """FOLDER=SENT (the member's rows, in 2021 and later layouts too) is given as it is; a
+    conversation is SENT only where none of its rows names INBOX, ARCHIVE or SPAM."""
+    replied = [ROWS[0], {**ROWS[1], "FOLDER": "SENT"}]  # the member's reply is the newest
+    unanswered = [{**ROWS[3], "FOLDER": "SENT"}]  # only the member wrote
+    output = run_export(write_archive([*replied, *unanswered], tmp_path / "export.zip"))
+    assert {r["thread_id"]: r["folder"] for r in output["conversations"]} == {
+        "2-AAA": "INBOX",
+        "2-GRP": "SENT",
+    }

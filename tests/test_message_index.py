@@ -172,7 +172,10 @@ def test_a_sync_logs_the_index_size_and_leaves_no_file_behind(
     assert len(output.of("conversations")) == 3
     (line,) = [r for r in caplog.records if "MB on disk" in r.getMessage()]
     assert line.levelno == logging.INFO
-    indexed = re.search(r": 90 messages indexed in (\S+) \(\d+\.\d MB on disk\)", line.getMessage())
+    indexed = re.search(
+        r": 90 rows indexed: 90 messages, 0 repeated rows merged, in (\S+) \(\d+\.\d MB on disk\)",
+        line.getMessage(),
+    )
     assert indexed is not None, line.getMessage()
     assert Path(indexed.group(1)).parent == temp_dir
     assert list(temp_dir.iterdir()) == []
@@ -226,7 +229,8 @@ def test_the_index_size_is_logged_at_info(temp_dir: Path, caplog: pytest.LogCapt
     (line,) = [r for r in caplog.records if "MB on disk" in r.getMessage()]
     assert line.levelno == logging.INFO
     assert line.getMessage() == (
-        f"acme: inbox: 3000 messages indexed in {path} ({size:.1f} MB on disk)"
+        f"acme: inbox: 3000 rows indexed: 3000 messages, 0 repeated rows merged, in {path} "
+        f"({size:.1f} MB on disk)"
     )
     assert size >= 0.9  # 3000 messages of 300 characters: the size is not rounded to 0
 
@@ -481,7 +485,7 @@ def test_a_short_read_says_nothing_of_its_progress(
     assert len(read_rows(rows)) == 999
     assert progress_lines(caplog) == []
     # Its end is still logged (the log was listened to).
-    assert any("999 rows read: 999 messages" in r.getMessage() for r in caplog.records)
+    assert any("999 rows read: 999 message rows" in r.getMessage() for r in caplog.records)
 
 
 # --- what earlier runs emitted (`tap_linkedin_messages.emitted`) ----------------------

@@ -660,9 +660,7 @@ def test_a_chat_with_no_timestamp_is_read_every_run_and_only_new_messages_come_o
             "2 listed without a last_activity_at: read every run" in r.getMessage()
             for r in caplog.records
         )
-        inbox.add_message(
-            undated.thread_id, text="Are you there?", sender=undated.participants[0]
-        )
+        inbox.add_message(undated.thread_id, text="Are you there?", sender=undated.participants[0])
         emulator.reset_counters()
         second = run_tap(emulator.config(), state=first.state)
         read = set(emulator.threads_read())

@@ -463,6 +463,12 @@ class MessageListing(Source):
     do not filter it.
     """
 
+    #: How its message ids are made: raised when that changes, so that a state an earlier
+    #: version left (whose record of what was emitted names the old ids) is told apart.
+    message_ids: ClassVar[int] = 1
+    #: What the warning says changed, when a state of an earlier `message_ids` is read.
+    message_ids_changed: ClassVar[str] = ""
+
     @abstractmethod
     def read_messages(
         self, walk: Walk, position: Position | None

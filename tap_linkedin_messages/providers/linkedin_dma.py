@@ -91,6 +91,8 @@ from tap_linkedin_messages.providers.base import (
     rule,
 )
 from tap_linkedin_messages.providers.linkedin_export import (
+    MESSAGE_IDS,
+    MESSAGE_IDS_CHANGED,
     People,
     excluded_folders,
     row_records,
@@ -309,6 +311,9 @@ class LinkedInDmaProvider(HttpSource, MessageListing):
     supported_categories: ClassVar[tuple[str, ...]] = ("INBOX",)
     # LinkedIn does not bill this API.
     bills_per_item = False
+    # The snapshot's messages have the export's ids (its rows are the export's).
+    message_ids = MESSAGE_IDS
+    message_ids_changed = MESSAGE_IDS_CHANGED
     settings = th.PropertiesList(
         th.Property(
             "access_token",

@@ -94,9 +94,13 @@ DATE_FORMATS = (
 )
 # 2018's columns, and what they mean in today's names.
 LEGACY_COLUMNS = {"FROM", "TO", "DATE", "CONTENT"}
-# Folders as LinkedIn names them today; 2018 said ARCHIVED, and SENT for the member's rows
-# (a message's state, not its conversation's folder).
+# Conversations' folders as LinkedIn names them today (2018 said ARCHIVED): the values
+# `exclude_folders` takes.
 FOLDERS = {"INBOX": "INBOX", "ARCHIVE": "ARCHIVE", "ARCHIVED": "ARCHIVE", "SPAM": "SPAM"}
+# And the folders rows name for themselves, given as they are: SENT (the member's rows; a
+# conversation is SENT only where no row names another folder, `MessageIndex`) and DRAFT
+# (drafts, never emitted).
+ROW_FOLDERS = {**FOLDERS, "SENT": "SENT", "DRAFT": "DRAFT"}
 YES = {"yes", "true", "1", "y"}
 # Group chats join names with a bare comma; a comma and a space is inside one name.
 GROUP_JOIN = re.compile(r",(?! )")
@@ -140,8 +144,8 @@ def split_names(cell: str | None) -> list[str]:
 
 
 def folder_of(value: str | None) -> str | None:
-    """`FOLDER` as today's names (INBOX, ARCHIVE, SPAM); SENT and empty say nothing."""
-    return FOLDERS.get((value or "").strip().upper())
+    """`FOLDER` as today's names (INBOX, ARCHIVE, SPAM, SENT, DRAFT); empty or unknown: None."""
+    return ROW_FOLDERS.get((value or "").strip().upper())
 
 
 def attachments_of(cell: str | None) -> list[Record] | None:
@@ -154,13 +158,27 @@ def attachments_of(cell: str | None) -> list[Record] | None:
     ]
 
 
-def synthesized_message_id(row: dict[str, str]) -> str:
-    """Stable across re-exports: thread, time, sender and content, hashed."""
+#: How `synthesized_message_id` makes ids (`MessageListing.message_ids`): 2 since they no
+#: longer depend on the optional SENDER PROFILE URL column, nor on the raw DATE text.
+MESSAGE_IDS = 2
+MESSAGE_IDS_CHANGED = (
+    "message ids are made differently since this version (from the conversation, the parsed "
+    "time, the sender's name and the text: the same in every layout, with or without sender "
+    "URLs)"
+)
+
+
+def synthesized_message_id(row: dict[str, str], sent_at: str) -> str:
+    """The same in every archive and layout since 2020: made only of what each of them
+    carries for a message (its conversation, its time as parsed, its sender's name as
+    written, trimmed, and its text), hashed; never of an optional column (a sender URL
+    one archive gives and another leaves empty). 2018 rows have no conversation id: theirs
+    is made from the other party's name (`legacy_conversation_id`)."""
     parts = [
-        row.get("CONVERSATION ID", ""),
-        row.get("DATE", ""),
-        profile_key(row.get("SENDER PROFILE URL")) or row.get("FROM", ""),
-        row.get("CONTENT", ""),
+        row.get("CONVERSATION ID", "").strip(),
+        sent_at,
+        (row.get("FROM") or "").strip(),
+        row.get("CONTENT") or "",
     ]
     digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
     return f"linkedin-export:{digest[:40]}"
@@ -658,8 +676,7 @@ def message_record(row: dict[str, str]) -> Record | None:
     conversation_id = (row.get("CONVERSATION ID") or "").strip()
     if not sent_at or not conversation_id:
         return None
-    # Names and URLs trimmed: "Sam Roe " and "Sam Roe" are one person (the id keeps the
-    # row's own text, as earlier runs made it).
+    # Names and URLs trimmed: "Sam Roe " and "Sam Roe" are one person.
     name = (row.get("FROM") or "").strip() or None
     url = (row.get("SENDER PROFILE URL") or "").strip() or None
     outgoing = is_outgoing(row)
@@ -679,7 +696,7 @@ def message_record(row: dict[str, str]) -> Record | None:
     ]
     title = row.get("CONVERSATION TITLE") or None
     message = records.message(
-        message_id=synthesized_message_id(row),
+        message_id=synthesized_message_id(row, sent_at),
         sent_at=sent_at,
         text=row.get("CONTENT") or None,
         subject=row.get("SUBJECT") or None,
@@ -774,7 +791,7 @@ def rows_to_records(
                 people.absent_from,
             )
     LOGGER.info(
-        "%s: %d rows read: %d messages, %d drafts left out, %d in excluded folders (%s)",
+        "%s: %d rows read: %d message rows, %d drafts left out, %d in excluded folders (%s)",
         origin,
         progress.rows,
         emitted,
@@ -998,6 +1015,8 @@ class LinkedInExportSource(MessageListing):
 
     name = "linkedin_export"
     title = "`linkedin_export` (LinkedIn's own data-export archive, read offline)"
+    message_ids = MESSAGE_IDS
+    message_ids_changed = MESSAGE_IDS_CHANGED
     required_settings = ("export_path",)
     supported_categories: ClassVar[tuple[str, ...]] = ("INBOX",)
     settings = th.PropertiesList(

@@ -16,7 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tap_linkedin_messages.normalize import ms_to_rfc3339
-from tap_linkedin_messages.providers.linkedin_export import synthesized_message_id
+from tap_linkedin_messages.providers.linkedin_export import (
+    parse_export_date,
+    synthesized_message_id,
+)
 from tests.emulators.server import ProviderEmulator
 
 if TYPE_CHECKING:
@@ -168,7 +171,14 @@ class ExportArchive(ProviderEmulator):
             and row["DATE"] == export_date(message.sent_at_ms)
             and row["CONTENT"] == message.text
         ]
-        return synthesized_message_id(row)
+        return export_message_id(row)
 
     def sent_at(self, sent_at_ms: int) -> str:
         return str(ms_to_rfc3339(sent_at_ms // 1000 * 1000))
+
+
+def export_message_id(row: dict[str, str]) -> str:
+    """The id the export gives the message of a row written by `export_rows`."""
+    sent_at = parse_export_date(row["DATE"])
+    assert sent_at is not None, row["DATE"]
+    return synthesized_message_id(row, sent_at)

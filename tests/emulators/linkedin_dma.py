@@ -58,8 +58,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from tap_linkedin_messages.normalize import ms_to_rfc3339
-from tap_linkedin_messages.providers.linkedin_export import synthesized_message_id
-from tests.emulators.export import export_date, export_rows
+from tests.emulators.export import export_date, export_message_id, export_rows
 from tests.emulators.inbox import HISTORY_START_MS, Message, Person, SyntheticInbox
 from tests.emulators.server import Call, ProviderEmulator, Reply
 
@@ -239,7 +238,7 @@ class DmaEmulator(ProviderEmulator):
             and row["DATE"] == export_date(message.sent_at_ms)
             and row["CONTENT"] == message.text
         ]
-        return synthesized_message_id(rows[0])
+        return export_message_id(rows[0])
 
     def sent_at(self, sent_at_ms: int) -> str:
         # Whole seconds on both routes (the snapshot's DATE has no more).
