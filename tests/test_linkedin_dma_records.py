@@ -35,6 +35,7 @@ from tap_linkedin_messages.providers import (
 from tap_linkedin_messages.providers.linkedin_dma import (
     LinkedInDmaProvider,
     changelog_message_record,
+    members_of,
     next_link,
     snapshot_rows,
 )
@@ -1084,3 +1085,68 @@ def test_a_processed_activity_names_the_sender_and_its_absence_leaves_it_null(
         bare.message_key: records.sender(is_me=False),
     }
     assert other.profile_url == f"https://www.linkedin.com/in/{other.profile_id}"
+
+
+def test_the_threads_membership_names_the_other_participants() -> None:
+    """The messages reference: "The thread field contains the membership array field that
+    have the identity of all the participants in the message thread"; its Sales Navigator
+    inbound sample (owner `urn:li:person:kAq_1ptj-v`), with the `{...}` decorations
+    filled in as lite profiles [inferred]
+    (https://learn.microsoft.com/en-us/linkedin/compliance/integrations/compliance-events/resource-references/messages).
+    The member's own entry is left out, and a mailbox is named by its member."""
+    owner = "urn:li:person:kAq_1ptj-v"
+    thread = {
+        "owner": "urn:li:salesIdentity:334326",
+        "membership": [
+            {
+                "createdAt": 1573498467712,
+                "identity~": {
+                    "member": "urn:li:person:2qXA98-mVk",
+                    "member~": {
+                        "localizedFirstName": "Sam",
+                        "localizedLastName": "Seller",
+                        "vanityName": "sam-seller",
+                    },
+                    "id": 334326,
+                },
+                "identity": "urn:li:salesIdentity:334326",
+            },
+            {
+                "createdAt": 1573498467712,
+                "identity~": {"localizedFirstName": "Olive", "localizedLastName": "Owner"},
+                "identity": owner,
+            },
+        ],
+    }
+    assert members_of(thread, owner) == [
+        records.participant(name="Sam Seller", profile_url="https://www.linkedin.com/in/sam-seller")
+    ]
+    # The member in a Sales Navigator mailbox is left out too; no decoration: nobody.
+    assert members_of(thread, "urn:li:person:2qXA98-mVk") == [
+        records.participant(name="Olive Owner")
+    ]
+    assert members_of(None, owner) == []
+
+
+def test_a_conversation_only_in_the_changelog_gets_its_participants(
+    dma_emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Events after consent carry the thread's membership: a conversation that began after
+    the snapshot names its other people, not the member (`participants` used to be empty)."""
+    inbox = SyntheticInbox.generate(seed=53, conversations=1, messages=2)
+    emulator = dma_emulator(inbox)
+    on_emulator_clock(monkeypatch, emulator)
+    first = run_tap(emulator.config())
+    newcomer = inbox.add_conversation(
+        [inbox.conversations[next(iter(inbox.conversations))].participants[0]]
+    )
+    inbox.add_message(newcomer.thread_id, sender=inbox.owner, text="Hello, new thread")
+    emulator.decorate = lambda message: True
+    emulator.reset_counters()
+    second = run_tap(emulator.config(), state=first.state)
+    (conversation,) = second.of("conversations")
+    assert conversation["thread_id"] == newcomer.thread_id
+    (person,) = newcomer.participants
+    assert [(p["name"], p["profile_url"]) for p in conversation["participants"]] == [
+        (person.name, person.profile_url)
+    ]

@@ -255,7 +255,8 @@ def changelog_message_record(event: dict[str, Any]) -> Record | None:
     created = activity.get("createdAt")
     # An edit's own time; a patch that does not carry one is dated by when it was captured.
     changed = ms_to_rfc3339(activity.get("lastEditedAt") or created or event.get("capturedAt"))
-    author = person_of((event.get("processedActivity") or {}).get("author~"))
+    processed = event.get("processedActivity") or {}
+    author = person_of(processed.get("author~"))
     message = records.message(
         message_id=event.get("resourceId") or activity.get("id"),
         sent_at=_whole_seconds(created) if method == "CREATE" else None,
@@ -275,8 +276,39 @@ def changelog_message_record(event: dict[str, Any]) -> Record | None:
         is_deleted=True if method == "DELETE" else None,
     )
     return records.listed(
-        message, conversation_id=conversation_id, thread_id=thread_id_from_urn(thread_urn)
+        message,
+        conversation_id=conversation_id,
+        thread_id=thread_id_from_urn(thread_urn),
+        participants=members_of(processed.get("thread~"), owner),
     )
+
+
+def members_of(thread: Any, owner: Any) -> list[Record]:
+    """The people of an event's thread other than the member (`owner`), from its
+    `processedActivity`'s `thread~` decoration.
+
+    The messages reference: "The thread field contains the membership array field that
+    have the identity of all the participants in the message thread"
+    (https://learn.microsoft.com/en-us/linkedin/compliance/integrations/compliance-events/resource-references/messages);
+    its Sales Navigator sample shows each entry as `identity` (a URN) and `identity~` (its
+    decoration; a mailbox's names its `member`). The member is the entry whose identity,
+    or whose mailbox's member, is the event's `owner`; a person's decoration is a lite
+    profile [inferred, as `person_of`]. No `thread~`: nobody is named.
+    """
+    membership = thread.get("membership") if isinstance(thread, dict) else None
+    people = []
+    for entry in membership if isinstance(membership, list) else ():
+        if not isinstance(entry, dict):
+            continue
+        decoration = entry.get("identity~")
+        mailbox_of = decoration.get("member") if isinstance(decoration, dict) else None
+        if owner is not None and owner in (entry.get("identity"), mailbox_of):
+            continue
+        # A mailbox (Sales Navigator, Recruiter) decorates its member under `member~`.
+        person = person_of(decoration.get("member~") if mailbox_of else decoration)
+        if person.get("name") or person.get("profile_url"):
+            people.append(records.participant(**person))
+    return people
 
 
 def person_of(decoration: Any) -> dict[str, str | None]:

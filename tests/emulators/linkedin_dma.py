@@ -429,6 +429,16 @@ class DmaEmulator(ProviderEmulator):
         for key in ("owner", "author"):
             if key in processed:
                 processed[f"{key}~"] = lite_profile(message.sender)
+        # "The thread field contains the membership array field that have the identity of
+        # all the participants in the message thread", shaped as its Sales Navigator sample.
+        members = [self.inbox.owner, *self.inbox.conversations[message.thread_id].participants]
+        processed["thread~"] = {
+            "owner": self.owner_urn,
+            "membership": [
+                {"identity": person_urn(person), "identity~": lite_profile(person)}
+                for person in members
+            ],
+        }
         return processed
 
 

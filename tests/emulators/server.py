@@ -238,6 +238,9 @@ class ProviderEmulator(EmulatorServer):
     messages_route: str
     #: Whether the provider tells, for every message, if the account owner sent it.
     tells_is_me: bool = False
+    #: Whether a conversation nobody wrote in is listed with an activity time (Unipile's
+    #: chat `timestamp` is null there).
+    dates_empty_conversations: bool = True
     #: False where the source lists messages (the export, the DMA API): no request per
     #: conversation, so the suite's per-conversation request counts do not apply.
     reads_conversations_one_by_one: bool = True

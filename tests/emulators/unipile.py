@@ -70,6 +70,7 @@ class UnipileEmulator(ProviderEmulator):
     inbox_route = "list_chats"
     messages_route = "list_chat_messages"
     tells_is_me = True
+    dates_empty_conversations = False
 
     def __init__(
         self,
