@@ -412,6 +412,8 @@ class MessageIndex:
             message["conversation"] = {
                 "category": conversation.get("category"),
                 "type": conversation.get("type"),
+                "mailbox": conversation.get("mailbox"),
+                "last_read_at": conversation.get("last_read_at"),
             }
             messages.append(
                 (
@@ -550,11 +552,16 @@ class MessageIndex:
                 folder = found[0] if found else None
             participants = self._participants(_decode(person) for _, person in people.of_rank(rank))
             record = conversation_record(conversation_id, newest, participants)
+            read_at = entry.get("last_read_at")
             record.update(
                 category=entry.get("category"),
                 type=entry.get("type"),
                 folder=folder,
+                mailbox=entry.get("mailbox"),
                 last_activity_at=activity,
+                # Its newest message read: the conversation is.
+                is_read=True if read_at else None,
+                last_read_at=read_at,
             )
             given += 1
             progress.tick()

@@ -77,6 +77,7 @@ def attachment(
     media_type: str | None = None,
     size_bytes: int | None = None,
     url: str | None = None,
+    url_expires_at: str | None = None,
 ) -> Record:
     """A file sent with a message (`messages.attachments[]`)."""
     return {
@@ -85,6 +86,7 @@ def attachment(
         "media_type": media_type,
         "size_bytes": size_bytes,
         "url": url,
+        "url_expires_at": url_expires_at,
     }
 
 
@@ -116,6 +118,7 @@ def message(
     is_edited: bool | None = None,
     edited_at: str | None = None,
     is_deleted: bool | None = None,
+    reply_to_message_id: str | None = None,
 ) -> Record:
     """One message (`messages`), without its conversation's ids and the account's.
 
@@ -134,6 +137,7 @@ def message(
         "is_edited": is_edited,
         "edited_at": edited_at,
         "is_deleted": is_deleted,
+        "reply_to_message_id": reply_to_message_id,
     }
 
 
@@ -148,19 +152,35 @@ def conversation(
     participants: list[Record] | None = None,
     unread_count: int | None = None,
     last_message: Record | None = None,
+    mailbox: str | None = None,
+    is_read: bool | None = None,
+    last_read_at: str | None = None,
 ) -> Record:
-    """One conversation (`conversations`), without the account's ids."""
+    """One conversation (`conversations`), without the account's ids.
+
+    `is_read`: the provider's flag where it has one, else whether its unread count is 0
+    (null where it gives neither). `mailbox`: one of `MAILBOXES`.
+    """
+    if is_read is None and isinstance(unread_count, int):
+        is_read = unread_count == 0
     return {
         "conversation_id": conversation_id,
         "thread_id": thread_id,
         "category": category,
         "folder": folder,
+        "mailbox": mailbox,
         "type": type,
         "participants": participants if participants is not None else [],
         "last_activity_at": last_activity_at,
         "unread_count": unread_count,
+        "is_read": is_read,
+        "last_read_at": last_read_at,
         "last_message": last_message,
     }
+
+
+#: The member's mailboxes a conversation can be in (`conversations.mailbox`).
+MAILBOXES = ("CLASSIC", "SALES_NAVIGATOR", "RECRUITER")
 
 
 def member(*, ids: list[str], participant: Record, is_me: bool | None) -> Record:
@@ -179,9 +199,12 @@ def listed(
     folder: str | None = None,
     type: str | None = None,
     participants: list[Record] | None = None,
+    mailbox: str | None = None,
+    last_read_at: str | None = None,
 ) -> Record:
     """A message from a source that lists messages: its conversation's ids, and a
-    `conversation` entry the conversation record is derived from (never emitted)."""
+    `conversation` entry the conversation record is derived from (never emitted; the
+    newest message's `mailbox` and `last_read_at` are the conversation's)."""
     message["conversation_id"] = conversation_id
     message["thread_id"] = thread_id
     message["conversation"] = {
@@ -190,6 +213,8 @@ def listed(
         "folder": folder,
         "type": type,
         "participants": participants if participants is not None else [],
+        "mailbox": mailbox,
+        "last_read_at": last_read_at,
     }
     return message
 

@@ -39,6 +39,7 @@ UNSAID = {
     "is_edited": None,
     "edited_at": None,
     "is_deleted": None,
+    "reply_to_message_id": None,
 }
 
 

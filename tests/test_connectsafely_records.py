@@ -80,6 +80,7 @@ def test_recent_messages_example_becomes_the_expected_record() -> None:
             "thread_id": RECENT_MESSAGES_THREAD,
             "category": "INBOX",
             "folder": None,
+            "mailbox": None,
             "type": None,
             "participants": [
                 {
@@ -94,6 +95,9 @@ def test_recent_messages_example_becomes_the_expected_record() -> None:
             # 1771950346603 ms after the epoch, milliseconds kept.
             "last_activity_at": "2026-02-24T16:25:46.603Z",
             "unread_count": 0,
+            # `"isRead": true`, `"lastReadAt": 1771950726332`.
+            "is_read": True,
+            "last_read_at": "2026-02-24T16:32:06.332Z",
             "last_message": {
                 "text": "Hello, how are you?",
                 "sent_at": "2026-02-24T16:25:46.603Z",
@@ -161,11 +165,15 @@ def test_list_conversations_example_is_read_and_its_placeholders_are_null() -> N
         "thread_id": None,
         "category": "INBOX",
         "folder": None,
+        # `"salesNavThreadId": "12345"`: a Sales Navigator thread.
+        "mailbox": "SALES_NAVIGATOR",
         "type": None,  # no participants: nothing says it is a group
         "participants": [],
         # "example_value" is no time: null, not an error.
         "last_activity_at": None,
         "unread_count": 25,
+        "is_read": False,
+        "last_read_at": None,
         # `latestMessage: {}` names no message.
         "last_message": None,
     }
@@ -284,6 +292,7 @@ CURRENT_MESSAGES: dict[str, Any] = {
                     "mediaType": "application/pdf",
                     "byteSize": 48213,
                     "url": "https://www.linkedin.com/dms/prv/document/D4E10AQ",
+                    "url_expires_at": None,
                 }
             ],
         },
@@ -304,6 +313,7 @@ def test_current_conversation_shape_becomes_the_expected_record() -> None:
             "thread_id": "2-group",
             "category": "UNREAD",
             "folder": None,
+            "mailbox": "CLASSIC",  # `source: linkedin`, no Sales Navigator thread [inferred]
             "type": "group",  # two other members
             "participants": [
                 {
@@ -323,6 +333,8 @@ def test_current_conversation_shape_becomes_the_expected_record() -> None:
             ],
             "last_activity_at": "2026-04-25T20:07:21.366Z",
             "unread_count": 2,
+            "is_read": False,
+            "last_read_at": None,
             "last_message": {
                 "text": "See you there",
                 "sent_at": "2026-04-25T20:07:21.366Z",
@@ -377,6 +389,7 @@ def test_current_message_shape_becomes_the_expected_records() -> None:
                     "media_type": "application/pdf",
                     "size_bytes": 48213,
                     "url": "https://www.linkedin.com/dms/prv/document/D4E10AQ",
+                    "url_expires_at": None,
                 }
             ],
         },
@@ -420,10 +433,13 @@ def test_omitted_fields_are_null_and_unknown_fields_are_ignored() -> None:
         "thread_id": "2-abc",  # from the URN when `conversationId` is missing
         "category": "INBOX",
         "folder": None,
+        "mailbox": None,
         "type": None,
         "participants": [],
         "last_activity_at": None,
         "unread_count": None,
+        "is_read": None,
+        "last_read_at": None,
         "last_message": None,
     }
     assert message_record({"messageUrn": "m1", "extra": 1}) == {
@@ -620,6 +636,7 @@ def test_attachments_arrive_over_http_and_their_absence_is_an_empty_list() -> No
             "media_type": "application/pdf",
             "size_bytes": 91_337,
             "url": attachment.url,
+            "url_expires_at": None,
         }
     ]
     assert len(emitted) == 5

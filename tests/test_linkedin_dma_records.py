@@ -35,6 +35,7 @@ from tap_linkedin_messages.providers import (
 from tap_linkedin_messages.providers.linkedin_dma import (
     LinkedInDmaProvider,
     changelog_message_record,
+    mailbox_of,
     members_of,
     next_link,
     snapshot_rows,
@@ -138,8 +139,10 @@ def conversation(title: str | None, *people: tuple[str, str]) -> dict[str, Any]:
         "title": title,
         "category": None,
         "folder": "INBOX",
+        "mailbox": None,
         "type": None,
         "participants": [records.participant(name=name, profile_url=url) for name, url in people],
+        "last_read_at": None,
     }
 
 
@@ -273,7 +276,12 @@ def test_the_snapshot_pages_own_sample_response() -> None:
 
 
 def changelog_record(
-    message_id: str, sent_at: str, text: str | None, is_me: bool, **changes: Any
+    message_id: str,
+    sent_at: str,
+    text: str | None,
+    is_me: bool,
+    read_at: str | None = None,
+    **changes: Any,
 ) -> dict[str, Any]:
     return {
         "message_id": message_id,
@@ -291,8 +299,11 @@ def changelog_record(
             "title": None,
             "category": None,
             "folder": None,
+            # The member's own message: its `author` (a person) is the classic mailbox.
+            "mailbox": "CLASSIC" if is_me else None,
             "type": None,
             "participants": [],
+            "last_read_at": read_at,
         },
     }
 
@@ -310,7 +321,10 @@ def test_changelog_events_become_records(frozen_now: datetime) -> None:
     assert walk.listings[0].route == "changelog"
     assert found == [
         # createdAt 1777200000123: whole seconds, as the snapshot's DATE.
-        changelog_record(M1, "2026-04-26T10:40:00.000Z", "See you Thursday!", True),
+        # `"readAt": 1777200000000`.
+        changelog_record(
+            M1, "2026-04-26T10:40:00.000Z", "See you Thursday!", True, "2026-04-26T10:40:00.000Z"
+        ),
         changelog_record(M2, "2026-04-26T10:50:00.000Z", "Great, talk then.", False),
         # format LITTLE: the fallback, without the mention markup.
         changelog_record(M3, "2026-04-26T11:00:00.000Z", "Thanks @John Smith", True),
@@ -975,6 +989,7 @@ def test_edits_deletions_and_attachments_over_http(
             "media_type": None,
             "size_bytes": None,
             "url": None,
+            "url_expires_at": None,
         }
     ]
     assert created[to_edit.message_key]["attachments"] == []
@@ -1150,3 +1165,29 @@ def test_a_conversation_only_in_the_changelog_gets_its_participants(
     assert [(p["name"], p["profile_url"]) for p in conversation["participants"]] == [
         (person.name, person.profile_url)
     ]
+    # The thread decoration's `owner` is the member (a person): the classic mailbox.
+    assert conversation["mailbox"] == "CLASSIC"
+
+
+@pytest.mark.parametrize(
+    ("thread_owner", "author", "outbound", "expected"),
+    [
+        # The Sales Navigator samples: the thread's owner is the member's salesIdentity.
+        ("urn:li:salesIdentity:334326", "urn:li:person:kAq_1ptj-v", False, "SALES_NAVIGATOR"),
+        ("urn:li:hireMailbox:77", None, False, "RECRUITER"),
+        # No decoration: the author of the member's own message is their mailbox.
+        (None, "urn:li:salesIdentity:334326", True, "SALES_NAVIGATOR"),
+        (None, "urn:li:person:2qXA98-mVk", True, "CLASSIC"),
+        # Someone else's message says nothing of the member's mailbox; nor does the
+        # legacy corporateMember (Sales Navigator or Recruiter).
+        (None, "urn:li:person:2qXA98-mVk", False, None),
+        ("urn:li:corporateMember:5", None, False, None),
+    ],
+)
+def test_the_mailbox_is_the_threads_owner_or_the_members_own_author(
+    thread_owner: str | None, author: str | None, outbound: bool, expected: str | None
+) -> None:
+    """Mailbox URNs as LinkedIn's message schema lists `author`'s
+    (https://learn.microsoft.com/en-us/linkedin/shared/references/v2/message-schema)."""
+    thread = {"owner": thread_owner} if thread_owner else None
+    assert mailbox_of(thread, {"author": author}, outbound=outbound) == expected

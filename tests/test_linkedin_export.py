@@ -641,6 +641,7 @@ def test_todays_archive_reads_every_kind_of_row(tmp_path: Path) -> None:
             "media_type": None,
             "size_bytes": None,
             "url": "https://www.linkedin.com/dms/prv/image/v2/a1/0?m=x&t=y",
+            "url_expires_at": None,
         }
     ]
     assert messages["Group hello"]["attachments"] == []  # the column says: none

@@ -29,6 +29,7 @@ def test_list_inbox_example_becomes_the_expected_record() -> None:
             "thread_id": THREAD_ID,
             "category": "INBOX",
             "folder": None,
+            "mailbox": None,
             "type": "normal",
             "participants": [
                 {
@@ -42,6 +43,8 @@ def test_list_inbox_example_becomes_the_expected_record() -> None:
             # 1777147641366 ms after the epoch, milliseconds kept.
             "last_activity_at": "2026-04-25T20:07:21.366Z",
             "unread_count": 0,
+            "is_read": True,
+            "last_read_at": None,
             "last_message": {
                 "text": "Sounds good, talk soon!",
                 "sent_at": "2026-04-25T20:07:21.366Z",
@@ -103,10 +106,13 @@ def test_omitted_fields_are_null_and_unknown_fields_are_ignored() -> None:
         "thread_id": "2-abc",
         "category": "STARRED",
         "folder": None,
+        "mailbox": None,
         "type": None,
         "participants": [],
         "last_activity_at": None,
         "unread_count": None,
+        "is_read": None,
+        "last_read_at": None,
         "last_message": None,
     }
     message = message_record(

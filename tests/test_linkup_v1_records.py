@@ -112,6 +112,7 @@ def test_inbox_example_becomes_the_expected_record() -> None:
             "thread_id": THREAD_ID,
             "category": "INBOX",
             "folder": None,
+            "mailbox": None,
             "type": "normal",
             "participants": [
                 {
@@ -130,6 +131,8 @@ def test_inbox_example_becomes_the_expected_record() -> None:
             # 1748629426457 ms after the epoch, milliseconds kept.
             "last_activity_at": "2025-05-30T18:23:46.457Z",
             "unread_count": 0,
+            "is_read": True,
+            "last_read_at": None,
             "last_message": {
                 "text": LAST_MESSAGE_TEXT,
                 "sent_at": "2025-05-30T18:23:46.457Z",
@@ -210,6 +213,7 @@ def test_conversation_example_becomes_the_expected_records() -> None:
             "is_edited": None,
             "edited_at": None,
             "is_deleted": None,
+            "reply_to_message_id": None,
         }
 
     tail = "OTFjNWU3YWMtN2IwNi00ZWUwLWE1YzYtNTg4OGNkMGU2ZGRhXzAxMw=="
@@ -254,10 +258,13 @@ def test_omitted_fields_are_null_and_flags_that_do_come_pass_through() -> None:
         "thread_id": "2-abc",
         "category": "STARRED",
         "folder": None,
+        "mailbox": None,
         "type": None,
         "participants": [],
         "last_activity_at": None,
         "unread_count": None,
+        "is_read": None,
+        "last_read_at": None,
         "last_message": None,
     }
     flagged = conversation_record(

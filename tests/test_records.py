@@ -7,6 +7,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from tap_linkedin_messages import records
 from tests.conftest import REPO
 
@@ -59,4 +61,19 @@ def test_a_listed_message_carries_what_its_conversation_is_derived_from() -> Non
         "folder": None,
         "type": None,
         "participants": [],
+        "mailbox": None,
+        "last_read_at": None,
     }
+
+
+@pytest.mark.parametrize(
+    ("unread_count", "flag", "expected"),
+    [(0, None, True), (3, None, False), (None, None, None), (0, False, False), (3, True, True)],
+)
+def test_is_read_is_the_providers_flag_else_whether_nothing_is_unread(
+    unread_count: int | None, flag: bool | None, expected: bool | None
+) -> None:
+    record = records.conversation(
+        conversation_id="c", last_activity_at=None, unread_count=unread_count, is_read=flag
+    )
+    assert record["is_read"] is expected

@@ -72,10 +72,13 @@ def test_chat_list_becomes_the_expected_records() -> None:
             "thread_id": "2-MDZiY2ExOTgtM2NjNy00OTU4LTgyNjUtZWFlMmIwZjM1NTlmXzEwMA==",
             "category": "INBOX",
             "folder": None,
+            "mailbox": "CLASSIC",  # folder[]: INBOX_LINKEDIN_CLASSIC
             "type": "normal",
             "participants": [no_one("Jane Doe")],
             "last_activity_at": "2026-04-25T20:07:21.366Z",
             "unread_count": 1,
+            "is_read": False,
+            "last_read_at": None,
             "last_message": None,
         },
         {
@@ -83,10 +86,13 @@ def test_chat_list_becomes_the_expected_records() -> None:
             "thread_id": "2-YjQ1ZmM3OTItNGI4Yi00ZmEyLWE1ZjMtNzQ2ZDA2NTQ0YjYxXzEwMA==",
             "category": "INBOX",
             "folder": None,
+            "mailbox": "CLASSIC",
             "type": "inmail",
             "participants": [no_one("John Smith")],
             "last_activity_at": "2026-04-24T09:15:00.005Z",
             "unread_count": 0,
+            "is_read": True,
+            "last_read_at": None,
             "last_message": None,
         },
         {
@@ -94,10 +100,13 @@ def test_chat_list_becomes_the_expected_records() -> None:
             "thread_id": "2-ZGQ5N2MxZTAtMmI4Yy00ZDdlLTk0ZjEtMzE2YjY1ZTRhOGQyXzEwMA==",
             "category": "INBOX",
             "folder": None,
+            "mailbox": "CLASSIC",
             "type": "group",
             "participants": [no_one("Acme Corp sales team")],
             "last_activity_at": "2026-04-23T17:45:09.120Z",
             "unread_count": 3,
+            "is_read": False,
+            "last_read_at": None,
             "last_message": None,
         },
         {
@@ -105,10 +114,13 @@ def test_chat_list_becomes_the_expected_records() -> None:
             "thread_id": "2-ODFhNjRlZDUtN2MzYS00YjE5LWI2ZDgtYTBkNzk2NTMyZjRlXzEwMA==",
             "category": "INBOX",
             "folder": "ARCHIVE",  # `archived: 1`
+            "mailbox": "CLASSIC",
             "type": "Sponsored",
             "participants": [{**no_one("Acme Corp"), "is_organization": True}],
             "last_activity_at": "2026-04-20T08:00:00.000Z",
             "unread_count": 0,
+            "is_read": True,
+            "last_read_at": None,
             "last_message": None,
         },
     ]
@@ -121,7 +133,12 @@ def test_message_list_becomes_the_expected_records() -> None:
     assert page.items == 3
     assert page.credits == 1
     sender = {"name": None, "first_name": None, "last_name": None, "profile_url": None}
-    unchanged = {"is_edited": False, "edited_at": None, "is_deleted": False}
+    unchanged = {
+        "is_edited": False,
+        "edited_at": None,
+        "is_deleted": False,
+        "reply_to_message_id": None,  # `"quoted": null`, or no `quoted`
+    }
     assert page.records == [
         {
             "message_id": "mW2eR4tY6uI8oP0aS1dF3g",
@@ -148,6 +165,7 @@ def test_message_list_becomes_the_expected_records() -> None:
                     "media_type": "application/pdf",
                     "size_bytes": 48213,
                     "url": None,
+                    "url_expires_at": None,
                 }
             ],
             "reactions": [{"value": "👍", "sender_id": "ACoAAJaneDoe42", "is_me": False}],
@@ -166,6 +184,36 @@ def test_message_list_becomes_the_expected_records() -> None:
             **unchanged,
         },
     ]
+
+
+def test_a_reply_names_what_it_quotes_and_an_attachment_when_its_url_expires() -> None:
+    """`quoted` is the replied-to message's base fields in Unipile's SDK
+    (`src/schemas/message.schema.ts`: `provider_id`, `sender_id`, `text`, `attachments`),
+    so the reply names it by LinkedIn's id; `url_expires_at` as a copy of Unipile's
+    list-messages example prints it, `1735689600` (epoch seconds) [inferred]."""
+    item = {
+        "id": "reply-1",
+        "timestamp": "2026-04-25T20:00:00.000Z",
+        "text": "Yes, 3pm works",
+        "quoted": {"provider_id": "2-MTc3NzE0NjQ5Mjy", "sender_id": "ACoAAJ", "text": "Call?"},
+        "attachments": [
+            {
+                "id": "att_1",
+                "type": "img",
+                "url": "https://cdn.example/f.jpg",
+                "url_expires_at": 1735689600,
+            }
+        ],
+    }
+    record = message_record(item)
+    assert record["reply_to_message_id"] == "2-MTc3NzE0NjQ5Mjy"
+    (attachment,) = record["attachments"]
+    assert attachment["url_expires_at"] == "2025-01-01T00:00:00.000Z"
+    in_ms = {**item["attachments"][0], "url_expires_at": 1735689600123}
+    assert (
+        message_record({**item, "attachments": [in_ms]})["attachments"][0]["url_expires_at"]
+        == "2025-01-01T00:00:00.123Z"
+    )
 
 
 def test_attendees_name_the_senders_messages_give_by_id() -> None:
@@ -232,10 +280,13 @@ def test_omitted_fields_are_null_and_unknown_fields_are_ignored() -> None:
         "thread_id": None,
         "category": "UNREAD",
         "folder": None,
+        "mailbox": None,
         "type": None,
         "participants": [],
         "last_activity_at": None,
         "unread_count": None,
+        "is_read": None,
+        "last_read_at": None,
         "last_message": None,
     }
     assert message_record({"id": "m1", "extra": 1}) == {

@@ -100,6 +100,23 @@ def is_organization(person: dict[str, Any]) -> bool | None:
     return None
 
 
+def mailbox_of(item: dict[str, Any]) -> str | None:
+    """The mailbox a conversation is in, from the current list's `source` (an example
+    value only on the page, https://connectsafely.ai/docs/api/linkedin-messaging/get-conversations-list-conversations),
+    its `salesNavThreadId`, or a Sales Navigator URN (`urn:li:salesNav_thread:`, which its
+    messages route "auto-detects"). The `source` values are inferred [inferred]: one
+    naming Sales Navigator or Recruiter is that mailbox, LinkedIn's own the classic one."""
+    source = str(item.get("source") or "").lower().replace("_", "").replace(" ", "")
+    urn = str(item.get("conversationUrn") or "")
+    if "salesnav" in source or item.get("salesNavThreadId") or "salesNav_thread" in urn:
+        return "SALES_NAVIGATOR"
+    if "recruiter" in source:
+        return "RECRUITER"
+    if source in ("linkedin", "standard", "classic", "inbox"):
+        return "CLASSIC"
+    return None
+
+
 def profile_url(profile_id: str | None) -> str | None:
     """A member's profile URL from their profile id (None without one)."""
     return PROFILE_URL.format(profile_id=profile_id) if profile_id else None
@@ -130,6 +147,10 @@ def conversation_record(item: dict[str, Any], *, category: str | None) -> Record
         last_activity_at=any_time_to_rfc3339(item.get("lastActivityAt"))
         or any_time_to_rfc3339(latest.get("sentAt")),
         unread_count=item.get("unreadCount"),
+        # The recent-messages example: `"lastReadAt": 1771950726332, "isRead": true`.
+        is_read=flag(item.get("isRead")),
+        last_read_at=any_time_to_rfc3339(item.get("lastReadAt")),
+        mailbox=mailbox_of(item),
         last_message=records.last_message(
             text=latest.get("text"),
             sent_at=any_time_to_rfc3339(latest.get("sentAt")),

@@ -275,12 +275,40 @@ def changelog_message_record(event: dict[str, Any]) -> Record | None:
         edited_at=changed if method != "CREATE" or activity.get("lastEditedAt") else None,
         is_deleted=True if method == "DELETE" else None,
     )
+    thread_decoration = processed.get("thread~")
     return records.listed(
         message,
         conversation_id=conversation_id,
         thread_id=thread_id_from_urn(thread_urn),
-        participants=members_of(processed.get("thread~"), owner),
+        participants=members_of(thread_decoration, owner),
+        mailbox=mailbox_of(thread_decoration, activity, outbound=owner == actor),
+        # "readAt" in every sample event; that it is when the member read it [inferred].
+        last_read_at=ms_to_rfc3339(activity.get("readAt")) if activity.get("readAt") else None,
     )
+
+
+#: LinkedIn's mailbox URN types, as its message schema lists `author`'s: "personUrn -
+#: member mailbox", "hireMailboxUrn - Recruiter mailbox", "salesIdentityUrn - Sales
+#: Navigator mailbox" (https://learn.microsoft.com/en-us/linkedin/shared/references/v2/message-schema);
+#: the legacy `corporateMember` is either of the last two, so it says nothing.
+MAILBOX_URNS = {
+    "urn:li:person:": "CLASSIC",
+    "urn:li:hireMailbox:": "RECRUITER",
+    "urn:li:salesIdentity:": "SALES_NAVIGATOR",
+}
+
+
+def mailbox_of(thread: Any, activity: dict[str, Any], *, outbound: bool) -> str | None:
+    """The member's mailbox: the thread decoration's `owner` (the Sales Navigator sample's
+    is `urn:li:salesIdentity:...`), else the `author` of a message the member sent ("The
+    owner and author field will correspond to the sender's mailbox")."""
+    urn = thread.get("owner") if isinstance(thread, dict) else None
+    if not urn and outbound:
+        urn = activity.get("author")
+    for prefix, mailbox in MAILBOX_URNS.items():
+        if isinstance(urn, str) and urn.startswith(prefix):
+            return mailbox
+    return None
 
 
 def members_of(thread: Any, owner: Any) -> list[Record]:
@@ -301,13 +329,16 @@ def members_of(thread: Any, owner: Any) -> list[Record]:
         if not isinstance(entry, dict):
             continue
         decoration = entry.get("identity~")
-        mailbox_of = decoration.get("member") if isinstance(decoration, dict) else None
-        if owner is not None and owner in (entry.get("identity"), mailbox_of):
+        decoration = decoration if isinstance(decoration, dict) else {}
+        mailbox_member = decoration.get("member")
+        if owner is not None and owner in (entry.get("identity"), mailbox_member):
             continue
         # A mailbox (Sales Navigator, Recruiter) decorates its member under `member~`.
-        person = person_of(decoration.get("member~") if mailbox_of else decoration)
+        person = person_of(decoration.get("member~") if mailbox_member else decoration)
         if person.get("name") or person.get("profile_url"):
-            people.append(records.participant(**person))
+            people.append(
+                records.participant(name=person.get("name"), profile_url=person.get("profile_url"))
+            )
     return people
 
 

@@ -28,6 +28,7 @@ from urllib.parse import quote
 
 from tap_linkedin_messages import records
 from tap_linkedin_messages.normalize import (
+    any_time_to_rfc3339,
     datetime_to_rfc3339,
     flag,
     iso_to_rfc3339,
@@ -87,6 +88,22 @@ def chat_type(item: dict[str, Any]) -> str | None:
     return content_type or (CHAT_TYPES.get(number) if isinstance(number, int) else None)
 
 
+# A chat's `folder[]` (`INBOX_LINKEDIN_CLASSIC`, ...) names its mailbox; only the classic
+# one is seen in the references, the other two names are inferred [inferred].
+MAILBOX_FOLDERS = {
+    "INBOX_LINKEDIN_CLASSIC": "CLASSIC",
+    "INBOX_LINKEDIN_SALES_NAVIGATOR": "SALES_NAVIGATOR",
+    "INBOX_LINKEDIN_RECRUITER": "RECRUITER",
+}
+
+
+def mailbox_of(item: dict[str, Any]) -> str | None:
+    """The mailbox a chat's `folder[]` names, if one."""
+    folders = item.get("folder")
+    found = [MAILBOX_FOLDERS[f] for f in folders or () if f in MAILBOX_FOLDERS]
+    return found[0] if found else None
+
+
 def conversation_record(item: dict[str, Any], *, category: str | None) -> Record:
     """One `ChatList` chat as our record.
 
@@ -117,6 +134,7 @@ def conversation_record(item: dict[str, Any], *, category: str | None) -> Record
         last_activity_at=iso_to_rfc3339(item.get("timestamp"))
         or (iso_to_rfc3339(latest.get("timestamp")) if isinstance(latest, dict) else None),
         unread_count=item.get("unread_count"),
+        mailbox=mailbox_of(item) if isinstance(item.get("folder"), list) else None,
         last_message=records.last_message(
             text=latest.get("text"),
             sent_at=iso_to_rfc3339(latest.get("timestamp")),
@@ -134,6 +152,7 @@ def message_record(item: dict[str, Any], people: People | None = None) -> Record
     member = known.get(str(item.get("sender_attendee_id"))) or known.get(str(item.get("sender_id")))
     person = member["participant"] if member else {}
     deleted = flag(item.get("deleted"))
+    quoted = item.get("quoted")
     return records.message(
         message_id=item.get("id"),
         sent_at=iso_to_rfc3339(item.get("timestamp")),
@@ -151,12 +170,17 @@ def message_record(item: dict[str, Any], people: People | None = None) -> Record
         # `edited` says whether, not when.
         is_edited=flag(item.get("edited")),
         is_deleted=deleted,
+        # The SDK's `quoted` is the replied-to message's base fields: its LinkedIn
+        # `provider_id`, not its Unipile `id`.
+        reply_to_message_id=quoted.get("provider_id") if isinstance(quoted, dict) else None,
     )
 
 
 def attachment_record(item: dict[str, Any]) -> Record:
     """An attachment: `{id, type, file_name (files), file_size, mimetype, url}`, the last
-    three optional in Unipile's SDK schema."""
+    three optional in Unipile's SDK schema; `url_expires_at` is not in it (a copy of
+    Unipile's list-messages example shows `"url_expires_at": 1735689600`, epoch seconds
+    [inferred]; milliseconds and ISO strings are read too)."""
     size = item.get("file_size")
     return records.attachment(
         id=item.get("id"),
@@ -164,7 +188,15 @@ def attachment_record(item: dict[str, Any]) -> Record:
         media_type=item.get("mimetype") or item.get("type"),
         size_bytes=int(size) if isinstance(size, (int, float)) else None,
         url=item.get("url"),
+        url_expires_at=expiry_to_rfc3339(item.get("url_expires_at")),
     )
+
+
+def expiry_to_rfc3339(value: object) -> str | None:
+    """An expiry in epoch seconds (or milliseconds, past 10**11, or ISO 8601)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 10**11:
+        value = int(value * 1000)
+    return any_time_to_rfc3339(value)
 
 
 def reaction_record(item: dict[str, Any]) -> Record:
