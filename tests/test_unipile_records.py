@@ -191,7 +191,7 @@ def test_a_reply_names_what_it_quotes_and_an_attachment_when_its_url_expires() -
     (`src/schemas/message.schema.ts`: `provider_id`, `sender_id`, `text`, `attachments`),
     so the reply names it by LinkedIn's id; `url_expires_at` as a copy of Unipile's
     list-messages example prints it, `1735689600` (epoch seconds) [inferred]."""
-    item = {
+    item: dict[str, Any] = {
         "id": "reply-1",
         "timestamp": "2026-04-25T20:00:00.000Z",
         "text": "Yes, 3pm works",
