@@ -38,6 +38,7 @@ export TAP_LINKEDIN_MESSAGES_EXPORT_PATH="$PWD/samples/linkedin-export-sample.zi
 export TARGET_JSONL_DESTINATION_PATH="$DEMO/export"
 "$MELTANO" --log-level=warning run --state-id-suffix=export --full-refresh tap-linkedin-messages target-jsonl
 report "$DEMO/export"
+.venv/bin/python scripts/demo_fields.py "$DEMO/export"
 export_attachments=$(.venv/bin/python -c 'import json, sys
 print(sum(len(json.loads(line).get("attachments") or []) for line in open(sys.argv[1])))' "$DEMO/export/messages.jsonl")
 echo "    attachments loaded: $export_attachments (links to the files, as the export gives them)"
@@ -69,6 +70,7 @@ export TARGET_JSONL_DESTINATION_PATH="$DEMO/output"
 echo "==> Run 1: meltano run tap-linkedin-messages target-jsonl (full sync)"
 "$MELTANO" --log-level=warning run --full-refresh tap-linkedin-messages target-jsonl
 report "$DEMO/output"
+.venv/bin/python scripts/demo_fields.py "$DEMO/output"
 before_conversations=$(count "$DEMO/output/conversations.jsonl")
 before_messages=$(count "$DEMO/output/messages.jsonl")
 

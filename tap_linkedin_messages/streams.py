@@ -84,6 +84,31 @@ class LookbackWindow:
         }
 
 
+#: The SDK's state keys for the progress it holds back (its documented state format:
+#: https://sdk.meltano.com/en/latest/implementation/state.html).
+PROGRESS_MARKERS = "progress_markers"
+PROGRESS_NOTE = "Note"
+
+
+def hold_progress(state: dict[str, Any]) -> None:
+    """Open an account's progress markers before its first record, saying why.
+
+    Providers list newest first, so the streams are not sorted (`is_sorted = False`): the
+    SDK keeps what a read emitted in progress markers and makes it the bookmark only once
+    the read ends; a run stopped part-way starts again from the previous bookmark. Left to
+    itself the SDK opens those markers at an account's first record with a WARNING
+    ("Stream is assumed to be unsorted"), one per stream and account, in every run. The
+    order is not assumed here but known, so the markers are opened with that note instead.
+    """
+    state.setdefault(
+        PROGRESS_MARKERS,
+        {
+            PROGRESS_NOTE: "Newest first: held until the account is read, then the "
+            "bookmark; a run stopped part-way starts again from the previous one."
+        },
+    )
+
+
 class ConversationsStream(InboxStream):
     """Conversations of the inbox, newest activity first; only changed ones on later runs."""
 
@@ -132,6 +157,8 @@ class ConversationsStream(InboxStream):
         assert isinstance(messages, MessagesStream)
         states = (self.get_context_state(read.context), messages.get_context_state(read.context))
         before = [copy.deepcopy(state) for state in states]
+        for state in states:
+            hold_progress(state)
         try:
             yield from self.read_account(read, messages)
         except ProviderError as error:

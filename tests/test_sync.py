@@ -177,6 +177,30 @@ def test_bookmark_never_moves_past_the_start_of_the_sync(
         assert bookmark(output.state, stream) < "2100"
 
 
+def test_the_sdks_unsorted_warning_gives_way_to_progress_held_on_purpose(
+    linkup: LinkupEmulator, inbox: SyntheticInbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Newest first is known, not assumed: no "Stream is assumed to be unsorted" WARNING
+    per stream and account; the progress is held in markers that say why while the
+    account is read, and is the bookmark once it is (tests/test_resume.py: a run stopped
+    part-way starts again from the previous bookmark)."""
+    output = run_tap(linkup.config())
+    assert len(output.of("messages")) == inbox.message_count()
+    assert not [r for r in caplog.records if "assumed to be unsorted" in r.getMessage()]
+    held = [
+        partition["progress_markers"]
+        for state in output.states
+        for partition in state["bookmarks"]["messages"].get("partitions", [])
+        if "progress_markers" in partition
+    ]
+    assert held, "the run's STATE messages show the held progress"
+    assert all(markers["Note"].startswith("Newest first: held until") for markers in held)
+    for stream in ("conversations", "messages"):
+        (partition,) = output.state["bookmarks"][stream]["partitions"]
+        assert "progress_markers" not in partition
+        assert partition["replication_key_value"]
+
+
 def test_rate_limits_and_server_errors_are_retried(
     linkup: LinkupEmulator, inbox: SyntheticInbox
 ) -> None:
