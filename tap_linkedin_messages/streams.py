@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 import logging
 from contextlib import closing, contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk import metrics
@@ -84,10 +84,22 @@ class LookbackWindow:
         }
 
 
-#: The SDK's state keys for the progress it holds back (its documented state format:
-#: https://sdk.meltano.com/en/latest/implementation/state.html).
+#: The SDK's state keys for the progress it holds back, and for the cap it puts on it
+#: (its documented state format: https://sdk.meltano.com/en/latest/implementation/state.html).
 PROGRESS_MARKERS = "progress_markers"
 PROGRESS_NOTE = "Note"
+SIGNPOST = "replication_key_signpost"
+
+
+def cap_at_sync_start(state: dict[str, Any], signpost: Any) -> None:
+    """The SDK's signpost in an account's partition: the bookmark it promotes at the end
+    is never later than the sync's start (a provider clock ahead of ours). Written as
+    the SDK writes it, a datetime as ISO 8601 with microseconds."""
+    if isinstance(signpost, datetime):
+        zoned = signpost if signpost.tzinfo else signpost.replace(tzinfo=timezone.utc)
+        state[SIGNPOST] = zoned.isoformat("T", timespec="microseconds")
+    elif signpost:
+        state[SIGNPOST] = signpost
 
 
 def hold_progress(state: dict[str, Any]) -> None:
@@ -180,12 +192,12 @@ class ConversationsStream(InboxStream):
         """An account's conversations; the lookback window, or the source's position, is
         kept once all are emitted (with their messages)."""
         context = read.context
+        state = self.get_context_state(context)
         # The SDK writes the "never past the sync's start" cap only for the context a
         # stream's sync() is called with (none, for a parent): each account needs its own.
         # Pinned by tests/test_sync.py::test_bookmark_never_moves_past_the_start_of_the_sync.
         signpost = self.get_replication_key_signpost(context)
-        self.state_manager.write_replication_key_signpost(signpost, context=context)
-        state = self.get_context_state(context)
+        cap_at_sync_start(state, signpost)
         by_activity = self.strategy.follows_bookmarks
         self._window = window = LookbackWindow(state.get(LOOKBACK_WINDOW) if by_activity else None)
         with messages.account_records(context, read.source):

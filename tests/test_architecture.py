@@ -1,6 +1,6 @@
 """The shape of the code, held: provider knowledge stays in `providers/`, the streams
 know no provider and no way of reading one, and the SDK is customised only through its
-public hooks (the one private call pinned by a behaviour test)."""
+public hooks: nothing of its private modules or `_`-names is used."""
 
 from __future__ import annotations
 
@@ -66,3 +66,88 @@ def test_every_adapter_states_its_pages_and_errors_as_data() -> None:
             # One way to decide what an answer means: no adapter overrides it.
             assert "decide" not in vars(adapter)
             assert "check" not in vars(adapter)
+
+
+def sdk_private_names() -> set[str]:
+    """What the SDK keeps to itself: `_`-names of the classes the tap builds on."""
+    from singer_sdk import RESTStream, Tap
+    from singer_sdk.pagination import BaseAPIPaginator
+
+    return {
+        name
+        for cls in (RESTStream, Tap, BaseAPIPaginator)
+        for name in dir(cls)
+        if name.startswith("_") and not name.startswith("__")
+    }
+
+
+def private_sdk_objects() -> set[str]:
+    """Public attributes of the SDK's classes whose values are defined in its private
+    modules (`Stream.state_manager` is a `singer_sdk.streams._state.StreamStateManager`)."""
+    import inspect
+
+    from singer_sdk import RESTStream
+
+    found = set()
+    for name, member in inspect.getmembers(RESTStream):
+        annotation = getattr(getattr(member, "fget", None), "__annotations__", {}).get("return")
+        if not name.startswith("_") and isinstance(annotation, str):
+            annotated = inspect.get_annotations(member.fget, eval_str=False)["return"]
+            module = getattr(inspect.getmodule(member.fget), "__dict__", {}).get(annotated)
+            if module is not None and "._" in getattr(module, "__module__", ""):
+                found.add(name)
+    return found
+
+
+def test_no_private_sdk_name_is_imported_used_or_overridden() -> None:
+    """No import from an SDK module whose path has a `_` part (`singer_sdk.helpers._state`),
+    no `_`-attribute the package does not define itself, and none of the SDK's own
+    `_`-names used or overridden: found by walking the code, not from a list."""
+    every = sorted(PACKAGE.rglob("*.py"))
+    trees = {path: ast.parse(path.read_text()) for path in every}
+    ours: set[str] = set()
+    for tree in trees.values():
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                ours.add(node.name)
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                ours.add(node.attr)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                ours.add(node.id)
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                ours.add(node.target.id)
+    sdk_private = sdk_private_names()
+    private_objects = private_sdk_objects()
+    assert private_objects, "the SDK's state manager is found (the search itself works)"
+    for path, tree in trees.items():
+        # Modules imported whole from elsewhere (`os._exit` is the standard library's).
+        other_modules = {
+            (alias.asname or alias.name).split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+            if not alias.name.startswith("singer_sdk")
+        }
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("singer_sdk"):
+                parts = (node.module or "").split(".")
+                assert not any(p.startswith("_") for p in parts), (
+                    f"{path.name} imports from the SDK's private {node.module}"
+                )
+                names = {alias.name for alias in node.names}
+                assert not {n for n in names if n.startswith("_")}, f"{path.name}: {names}"
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    private = any(p.startswith("_") for p in alias.name.split("."))
+                    assert not (alias.name.startswith("singer_sdk") and private), alias.name
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                assert node.name not in sdk_private, f"{path.name} overrides the SDK's {node.name}"
+            if isinstance(node, ast.Attribute):
+                name = node.attr
+                assert name not in private_objects, f"{path.name} uses the SDK's private {name}"
+                on_other_module = (
+                    isinstance(node.value, ast.Name) and node.value.id in other_modules
+                )
+                if name.startswith("_") and not name.startswith("__") and not on_other_module:
+                    assert name in ours, f"{path.name} uses {name}, which it does not define"
+                    assert name not in sdk_private, f"{path.name} uses the SDK's {name}"
