@@ -251,9 +251,9 @@ class UnipileProvider(ConversationApi):
     people_shape = PageShape(items="$.items[*]", record=member_record, cursor="$.cursor")
     # Problem+json-like bodies: `type` (`errors/...`) says what, `detail` says more.
     errors: ClassVar[tuple[ErrorRule, ...]] = (
-        # About the LinkedIn account's session at Unipile, not about our API key: the
-        # reference's `expired_credentials` is "Invalid credentials. Please check your
-        # username and password" (the LinkedIn login behind the account).
+        # About the LinkedIn account's session at Unipile, not about our API key: that
+        # `expired_credentials` means the LinkedIn login behind the account is inferred
+        # [inferred] (the type is listed in copies of the reference, its text is not).
         rule(
             Outcome.FAIL,
             RECONNECT,
