@@ -5,8 +5,12 @@ and https://connectsafely.ai/docs/api/linkedin-messaging/get-conversations-conve
 (the current routes); the older routes,
 https://connectsafely.ai/docs/api/linkedin-messaging/get-messaging-recent-messages-get-recent-messages
 and https://connectsafely.ai/docs/api/linkedin-messaging/get-messaging-conversation-details-get-conversation-details,
-are deprecated and answer `307` to the current ones. This adapter asks the current routes,
-and its record builders read both generations of payload.
+are superseded: "This endpoint now redirects (307) to GET /conversations" says the
+documentation of recent-messages
+(https://connectsafely.ai/docs/api/linkedin-messaging/post-sales-nav-mark-read-sales-nav-mark-read),
+and the messages route "Replaces GET /messaging/conversation-details" (that this one
+redirects too is inferred [inferred]). This adapter asks the current routes, and its
+record builders read both generations of payload.
 ConnectSafely differs from LinkupAPI in ways that shape this adapter:
 
 - plain GET routes under `https://api.connectsafely.ai/linkedin`, the key as a bearer
@@ -17,8 +21,8 @@ ConnectSafely differs from LinkupAPI in ways that shape this adapter:
   incremental run asks only for what is newer than the cutoff; whether `since` combines
   with `cursor` is undocumented, so it goes on a conversation's first request only (later
   pages walk back with the cursor alone, and stop at the cutoff as every listing does);
-- times come as epoch milliseconds or ISO strings (the current reference types
-  `lastActivityAt` as a date, the older one printed milliseconds): both are read;
+- times come as epoch milliseconds or ISO strings (the current reference's only example
+  is "example_value", the older one printed milliseconds): both are read [inferred];
 - every message says whether the account owner sent it (`isSentByOwner`);
 - error bodies come in several shapes (`{error}`, `{success, error}`, `{success, code,
   message}`), so the HTTP status does most of the classifying.
