@@ -28,7 +28,7 @@ from singer_sdk.streams.rest import HTTPRequest
 
 from tap_linkedin_messages.normalize import datetime_to_rfc3339
 from tap_linkedin_messages.providers import ProviderError
-from tap_linkedin_messages.providers.base import TransientError
+from tap_linkedin_messages.providers.base import Route, TransientError
 from tap_linkedin_messages.reads import Cutoff, ListingPaginator, Read
 
 if TYPE_CHECKING:
@@ -274,7 +274,8 @@ class InboxStream(RESTStream[str | None]):
         """The adapter's error table decides what is retriable, fatal or fine; a failure
         a provider bills is booked before anything is raised."""
         read, api = self.read, self.read.api
-        route = read.listing.route if read.listing is not None else ""
+        assert read.listing is not None  # answers come to a listing being walked
+        route = read.listing.route
         payload, failure = api.answer(response, route=route, first_page=read.pages == 0)
         if failure is not None:
             cost = api.credits_for_failure(failure)
@@ -331,7 +332,7 @@ class InboxStream(RESTStream[str | None]):
             )
         listing = read.listing
         undated = sum(1 for r in page.records if listing and not r.get(listing.time_key))
-        if undated and listing is not None and listing.route == "inbox":
+        if undated and listing is not None and listing.route is Route.INBOX:
             self.logger.warning(
                 "%s: %d listed without a %s: read every run, as nothing tells whether "
                 "they changed (only their messages past the bookmark are emitted)",

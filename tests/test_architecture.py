@@ -8,6 +8,7 @@ import ast
 from pathlib import Path
 
 from tap_linkedin_messages.providers import PROVIDERS
+from tap_linkedin_messages.providers.base import ErrorRule
 
 PACKAGE = Path(__file__).resolve().parent.parent / "tap_linkedin_messages"
 OUTSIDE_PROVIDERS = sorted(p for p in PACKAGE.glob("*.py"))
@@ -151,3 +152,59 @@ def test_no_private_sdk_name_is_imported_used_or_overridden() -> None:
                 if name.startswith("_") and not name.startswith("__") and not on_other_module:
                     assert name in ours, f"{path.name} uses {name}, which it does not define"
                     assert name not in sdk_private, f"{path.name} uses the SDK's {name}"
+
+
+def covers(earlier: ErrorRule, later: ErrorRule) -> bool:
+    """Whether every failure `later` matches is matched by `earlier` too (as far as their
+    conditions tell: two different text patterns are taken not to cover each other)."""
+
+    def within(wide: object, narrow: object) -> bool:
+        return wide is None or (narrow is not None and set(narrow) <= set(wide))  # type: ignore[call-overload]
+
+    return (
+        within(earlier.status, later.status)
+        and earlier.route in (None, later.route)
+        and earlier.first_page in (None, later.first_page)
+        and earlier.decoded in (None, later.decoded)
+        and (
+            earlier.text is None
+            or (later.text is not None and earlier.text.pattern == later.text.pattern)
+        )
+    )
+
+
+def test_no_error_rule_is_shadowed_by_an_earlier_one() -> None:
+    """Every row of a provider's table can decide something: none is covered by an earlier
+    row of the table, nor by the rows every provider reads first (retries and gone
+    conversations), unless it only says what to check for the same outcome (`decide`)."""
+    from tap_linkedin_messages.providers import HttpSource
+    from tap_linkedin_messages.providers.base import FIRST_RULES, LAST_RULES
+
+    for adapter in PROVIDERS.values():
+        if not issubclass(adapter, HttpSource):
+            continue
+        table = (*adapter.errors, *LAST_RULES)
+        for index, later in enumerate(table):
+            for earlier in FIRST_RULES:
+                assert not covers(earlier, later) or earlier.outcome is later.outcome, (
+                    f"{adapter.name}: {later} can never decide ({earlier} comes first)"
+                )
+            for earlier in table[:index]:
+                assert not covers(earlier, later), (
+                    f"{adapter.name}: {later} is shadowed by {earlier}"
+                )
+
+
+def test_a_shadowed_rule_is_found() -> None:
+    """The check above finds what it looks for: a restated retry, a catch-all too early."""
+    from tap_linkedin_messages.providers.base import FIRST_RULES, Outcome, rule
+
+    assert covers(FIRST_RULES[2], rule(Outcome.FAIL, "x", status={429}))
+    assert covers(
+        rule(Outcome.FAIL, "any 401", status={401}),
+        rule(Outcome.FAIL, "y", status={401}, text="key"),
+    )
+    assert not covers(rule(Outcome.FAIL, "x", text="a"), rule(Outcome.FAIL, "y", text="b"))
+    assert not covers(
+        rule(Outcome.FAIL, "x", status={401}, text="key"), rule(Outcome.FAIL, "y", status={401})
+    )

@@ -30,6 +30,7 @@ from tap_linkedin_messages.providers.base import (
     ConversationGoneError,
     PageAsk,
     ProviderError,
+    Route,
     TransientError,
 )
 from tap_linkedin_messages.providers.connectsafely import (
@@ -156,7 +157,7 @@ def test_list_conversations_example_is_read_and_its_placeholders_are_null() -> N
     `"lastActivityAt": "example_value"`, an empty `participants` and `latestMessage`."""
     payload = load_fixture("connectsafely_list_conversations.json")
     # A listing (not "not a ConnectSafely listing"): the body comes back as it is.
-    assert provider().check(response(200, payload), route="inbox") == payload
+    assert provider().check(response(200, payload), route=Route.INBOX) == payload
     (item,) = payload["conversations"]
     assert conversation_record(item, category="INBOX") == {
         "conversation_id": "urn:li:example:123456",
@@ -189,7 +190,7 @@ def test_conversation_messages_example_becomes_the_expected_record() -> None:
     (https://connectsafely.ai/docs/api/linkedin-messaging/get-conversations-conversationurn-messages-get-conversation-messages):
     a sentence in `messageUrn`, `"sentAt": 0`, "example_value" for text, name and cursor."""
     payload = load_fixture("connectsafely_conversation_messages.json")
-    assert provider().check(response(200, payload), route="conversation") == payload
+    assert provider().check(response(200, payload), route=Route.CONVERSATION) == payload
     page = provider().conversation_page(payload)
     assert (page.items, page.credits) == (1, 1)
     assert page.next_cursor == "example_value"  # `hasMore: true`: the cursor as given
@@ -658,11 +659,11 @@ def test_recent_messages_redirects_to_conversations_and_parses() -> None:
             params={"accountId": emulator.account_id, "count": "2"},
             timeout=10,
         )
-        page = adapter.inbox_page(adapter.check(first, route="inbox"), category="INBOX")
+        page = adapter.inbox_page(adapter.check(first, route=Route.INBOX), category="INBOX")
         second = requests.get(
             old, headers=headers, params={"count": "2", "nextCursor": page.next_cursor}, timeout=10
         )
-        last = adapter.inbox_page(adapter.check(second, route="inbox"), category="INBOX")
+        last = adapter.inbox_page(adapter.check(second, route=Route.INBOX), category="INBOX")
 
     assert [r.status_code for r in first.history] == [307]
     assert first.history[0].headers["Location"].startswith("/linkedin/conversations?")
@@ -694,7 +695,7 @@ def test_conversation_details_redirects_to_messages_and_parses() -> None:
             params={"conversationUrn": inbox.conversation_urn(thread_id), "countBefore": "3"},
             timeout=10,
         )
-        page = adapter.conversation_page(adapter.check(answer, route="conversation"))
+        page = adapter.conversation_page(adapter.check(answer, route=Route.CONVERSATION))
         (call,) = [c for c in emulator.calls if c.route == emulator.messages_route]
 
     assert [r.status_code for r in answer.history] == [307]
@@ -724,12 +725,12 @@ def test_conversation_details_without_a_urn_is_its_documented_400() -> None:
         )
     assert answer.json() == {"success": False, "error": "conversationUrn is required"}
     with pytest.raises(ProviderError, match=r"^connectsafely: Bad Request \(HTTP 400\): "):
-        adapter.check(answer, route="conversation")
+        adapter.check(answer, route=Route.CONVERSATION)
 
 
 # --- errors ---------------------------------------------------------------------------------
 
-INBOX, MESSAGES = "inbox", "conversation"  # the listing that asked
+INBOX, MESSAGES = Route.INBOX, Route.CONVERSATION  # the listing that asked
 
 
 def test_a_listing_is_returned_decoded() -> None:
@@ -803,7 +804,7 @@ def test_a_listing_is_returned_decoded() -> None:
     ],
 )
 def test_fatal_errors_stop_with_one_line(
-    answer: requests.Response, route: str, expected: str
+    answer: requests.Response, route: Route, expected: str
 ) -> None:
     with pytest.raises(ProviderError) as raised:
         provider().check(answer, route=route)

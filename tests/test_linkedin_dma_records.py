@@ -32,6 +32,7 @@ from tap_linkedin_messages.providers import (
     ProviderError,
     linkedin_dma,
 )
+from tap_linkedin_messages.providers.base import Route
 from tap_linkedin_messages.providers.linkedin_dma import (
     LinkedInDmaProvider,
     changelog_message_record,
@@ -592,7 +593,7 @@ NOT_READY = (
     ],
 )
 def test_errors_are_one_line_naming_what_to_check(
-    status: int, body: Any, route: str, first_page: bool, expected: str
+    status: int, body: Any, route: Route, first_page: bool, expected: str
 ) -> None:
     with pytest.raises(ProviderError) as raised:
         provider().check(response(status, body), route=route, first_page=first_page)
@@ -619,12 +620,12 @@ def test_errors_are_one_line_naming_what_to_check(
 )
 def test_transient_answers_are_retried(status: int, body: Any, expected: str) -> None:
     with pytest.raises(RetriableAPIError, match=re.escape(f"linkedin_dma: {expected}")):
-        provider().check(response(status, body), route="changelog")
+        provider().check(response(status, body), route=Route.CHANGELOG)
 
 
 def test_a_404_past_the_snapshots_first_page_is_its_end() -> None:
     answer = response(404, {"status": 404, "message": "No data found"})
-    assert provider().check(answer, route="snapshot", first_page=False) is None
+    assert provider().check(answer, route=Route.SNAPSHOT, first_page=False) is None
 
 
 # --- end to end, over HTTP -------------------------------------------------------------
@@ -954,7 +955,7 @@ def test_an_inactive_version_names_the_setting(dma_emulator: Any) -> None:
 def test_a_rate_limit_is_retried(dma_emulator: Any) -> None:
     emulator = dma_emulator(SyntheticInbox.generate(seed=50, conversations=2, messages=2))
     emulator.inject(
-        Fault(route="snapshot", reply=emulator.error_reply("rate_limited", retry_after="0"))
+        Fault(route=Route.SNAPSHOT, reply=emulator.error_reply("rate_limited", retry_after="0"))
     )
     output = run_tap(emulator.config())
     assert len(output.of("messages")) == 4

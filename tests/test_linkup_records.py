@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tap_linkedin_messages.providers import ConversationGoneError, ProviderError
+from tap_linkedin_messages.providers.base import Route
 from tap_linkedin_messages.providers.linkup import (
     LinkupProvider,
     conversation_record,
@@ -160,9 +161,9 @@ def test_a_404_for_one_conversation_is_gone_whatever_its_code() -> None:
     }
     linkup = LinkupProvider({"api_key": "k", "account_id": "a"})
     with pytest.raises(ConversationGoneError, match="INVALID_PARAMS"):
-        linkup.check(response(404, body), route="conversation")
+        linkup.check(response(404, body), route=Route.CONVERSATION)
     with pytest.raises(ProviderError, match="check the `inbox_categories` and `page_size`"):
-        linkup.check(response(404, body), route="inbox")
+        linkup.check(response(404, body), route=Route.INBOX)
     with pytest.raises(ProviderError, match="check the `page_size` setting") as stopped:
-        linkup.check(response(400, body), route="conversation")
+        linkup.check(response(400, body), route=Route.CONVERSATION)
     assert not isinstance(stopped.value, ConversationGoneError)

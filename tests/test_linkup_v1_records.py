@@ -17,7 +17,12 @@ from typing import Any
 import pytest
 from singer_sdk.exceptions import RetriableAPIError
 
-from tap_linkedin_messages.providers.base import ConversationGoneError, PageAsk, ProviderError
+from tap_linkedin_messages.providers.base import (
+    ConversationGoneError,
+    PageAsk,
+    ProviderError,
+    Route,
+)
 from tap_linkedin_messages.providers.linkup_v1 import (
     LinkupV1Provider,
     conversation_record,
@@ -322,13 +327,13 @@ def test_a_page_costs_one_credit_per_ten_results_rounded_up(count: int, credits:
 
 def test_a_success_body_is_returned() -> None:
     payload = load_fixture("linkup_v1_conversation.json")
-    assert provider().check(response(200, payload), route="conversation") == payload
+    assert provider().check(response(200, payload), route=Route.CONVERSATION) == payload
 
 
 def test_an_expired_login_token_on_http_200_names_the_setting_in_one_line() -> None:
     body = {"status": "error", "message": "Invalid login_token: session expired"}
     with pytest.raises(ProviderError) as raised:
-        provider().check(response(200, body), route="inbox")
+        provider().check(response(200, body), route=Route.INBOX)
     assert not isinstance(raised.value, ConversationGoneError)
     assert str(raised.value) == (
         "linkup_v1: error (HTTP 200): Invalid login_token: session expired - check the "
@@ -347,7 +352,7 @@ def test_an_expired_login_token_on_http_200_names_the_setting_in_one_line() -> N
 )
 def test_a_rejected_api_key_names_the_api_key_setting(status: int, body: Any) -> None:
     with pytest.raises(ProviderError, match=r"check the `api_key` setting$") as raised:
-        provider().check(response(status, body), route="inbox")
+        provider().check(response(status, body), route=Route.INBOX)
     assert str(raised.value).startswith("linkup_v1: ")
     assert f"(HTTP {status})" in str(raised.value)
 
@@ -355,7 +360,7 @@ def test_a_rejected_api_key_names_the_api_key_setting(status: int, body: Any) ->
 def test_an_error_code_and_text_are_both_shown() -> None:
     body = {"status": "error", "error": {"code": "INVALID_COOKIE", "message": "Cookie expired"}}
     with pytest.raises(ProviderError) as raised:
-        provider().check(response(200, body), route="inbox")
+        provider().check(response(200, body), route=Route.INBOX)
     assert str(raised.value).startswith("linkup_v1: INVALID_COOKIE (HTTP 200): Cookie expired - ")
     assert "`login_token`" in str(raised.value)
 
@@ -363,7 +368,7 @@ def test_an_error_code_and_text_are_both_shown() -> None:
 def test_an_auth_failure_naming_no_credential_points_at_both() -> None:
     body = {"status": "error", "message": "Unauthorized"}
     with pytest.raises(ProviderError) as raised:
-        provider().check(response(200, body), route="inbox")
+        provider().check(response(200, body), route=Route.INBOX)
     assert str(raised.value) == (
         "linkup_v1: error (HTTP 200): Unauthorized - check the `api_key` and `login_token` settings"
     )
@@ -383,42 +388,42 @@ def test_an_auth_failure_naming_no_credential_points_at_both() -> None:
 )
 def test_transient_failures_are_retriable(status: int, body: Any) -> None:
     with pytest.raises(RetriableAPIError) as raised:
-        provider().check(response(status, body), route="inbox")
+        provider().check(response(status, body), route=Route.INBOX)
     assert str(raised.value).startswith("linkup_v1: ")
 
 
 def test_a_conversation_that_no_longer_exists_is_gone_only_when_reading_messages() -> None:
     body = {"status": "error", "message": "Conversation not found"}
     with pytest.raises(ConversationGoneError, match=r"^linkup_v1: error \(HTTP 200\)"):
-        provider().check(response(200, body), route="conversation")
+        provider().check(response(200, body), route=Route.CONVERSATION)
     with pytest.raises(ProviderError) as raised:
-        provider().check(response(200, body), route="inbox")
+        provider().check(response(200, body), route=Route.INBOX)
     assert not isinstance(raised.value, ConversationGoneError)
 
 
 def test_any_other_error_stops_the_run_naming_the_provider_and_the_error() -> None:
     body = {"status": "error", "message": "Insufficient credits"}
     with pytest.raises(ProviderError) as raised:
-        provider().check(response(200, body), route="conversation")
+        provider().check(response(200, body), route=Route.CONVERSATION)
     assert str(raised.value) == (
         "linkup_v1: error (HTTP 200): Insufficient credits - "
         "top up LinkupAPI credits; the next run resumes from the bookmark"
     )
     with pytest.raises(ProviderError, match=r"check the tap settings$"):
         provider().check(
-            response(400, {"status": "error", "message": "Bad category"}), route="inbox"
+            response(400, {"status": "error", "message": "Bad category"}), route=Route.INBOX
         )
     # Out of credits is not retried (v1 bills every failed call), "try again" or not.
     polite = {"status": "error", "message": "Not enough credits, please try again later"}
     with pytest.raises(ProviderError, match="top up LinkupAPI credits") as raised:
-        provider().check(response(200, polite), route="inbox")
+        provider().check(response(200, polite), route=Route.INBOX)
     assert not isinstance(raised.value, RetriableAPIError)
 
 
 def test_error_text_is_one_line_and_never_holds_a_secret() -> None:
     text = "rejected:\nv1-key-secret\n\tand li-at-secret " + "x" * 1000
     with pytest.raises(ProviderError) as raised:
-        provider().check(response(200, {"status": "error", "message": text}), route="inbox")
+        provider().check(response(200, {"status": "error", "message": text}), route=Route.INBOX)
     line = str(raised.value)
     assert "\n" not in line
     assert "\t" not in line
@@ -431,7 +436,7 @@ def test_a_failed_call_is_billed_except_a_500(status: int, credits: int) -> None
     """v1 "charges credits on every status except 500"
     (https://docs.linkupapi.com/api-reference/introduction)."""
     answer = response(status, {"status": "error", "message": "nope"})
-    _, failure = provider().answer(answer, route="inbox", first_page=True)
+    _, failure = provider().answer(answer, route=Route.INBOX, first_page=True)
     assert failure is not None
     assert provider().credits_for_failure(failure) == credits
 
@@ -445,8 +450,8 @@ def test_the_ledger_bills_failed_calls_as_linkupapi_does() -> None:
         SyntheticInbox.generate(seed=66, conversations=3, messages=2)
     ) as emulator:
         emulator.inject(
-            Fault(route="conversation", reply=emulator.error_reply("rate_limited")),
-            Fault(route="inbox", reply=emulator.error_reply("server_error")),
+            Fault(route=Route.CONVERSATION, reply=emulator.error_reply("rate_limited")),
+            Fault(route=Route.INBOX, reply=emulator.error_reply("server_error")),
         )
         output = run_tap(emulator.config())
         billed = emulator.credits

@@ -21,6 +21,7 @@ from tap_linkedin_messages.providers.base import (
     PageAsk,
     People,
     ProviderError,
+    Route,
 )
 from tap_linkedin_messages.providers.unipile import (
     UnipileProvider,
@@ -427,7 +428,7 @@ def test_an_incremental_run_asks_the_emulator_only_for_what_is_newer() -> None:
 # --- errors -------------------------------------------------------------------------------
 
 
-INBOX, MESSAGES = "inbox", "conversation"  # the listing that asked
+INBOX, MESSAGES = Route.INBOX, Route.CONVERSATION  # the listing that asked
 
 
 def problem(status: int, type_: str, detail: str, title: str = "Error") -> dict[str, Any]:
@@ -509,10 +510,10 @@ def test_fatal_errors_stop_with_one_line(answer: requests.Response, expected: st
     [
         (INBOX, "check the `page_size` and `inbox_categories` settings"),
         (MESSAGES, "check the `page_size` and `start_date` settings"),
-        ("people", "check the `account_id` setting"),
+        (Route.PEOPLE, "check the `account_id` setting"),
     ],
 )
-def test_a_400_names_only_the_settings_its_request_sends(route: str, expected: str) -> None:
+def test_a_400_names_only_the_settings_its_request_sends(route: Route, expected: str) -> None:
     """The chat list sends `limit` and `unread`, a chat's messages `limit` and `after`
     (https://developer.unipile.com/reference/chatscontroller_listallchats,
     https://developer.unipile.com/reference/chatscontroller_listchatmessages)."""

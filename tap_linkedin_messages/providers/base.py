@@ -144,13 +144,28 @@ class PageShape:
         return list(extract_jsonpath(expression, payload)) if isinstance(payload, dict) else []
 
 
+class Route(str, Enum):
+    """What a listing lists: for the error tables (a rule may hold for one route only)
+    and for messages."""
+
+    INBOX = "inbox"
+    CONVERSATION = "conversation"
+    PEOPLE = "people"
+    ACCOUNT = "account"
+    SNAPSHOT = "snapshot"
+    CHANGELOG = "changelog"
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True)
 class Listing:
     """One paged listing a stream walks: an adapter's request for a page at a cursor,
     and its reading of the answer."""
 
-    #: What is listed, for the error table and messages: "inbox", "conversation", ...
-    route: str
+    #: What is listed, for the error table and messages.
+    route: Route
     request: Callable[[str | None, int], ApiRequest]
     page: Callable[[Any], Page]
     #: The records' id and time fields.
@@ -219,7 +234,7 @@ class Failure:
     code: str | None
     message: str
     #: The listing that asked (`Listing.route`), and whether for its first page.
-    route: str
+    route: Route
     first_page: bool
     #: Whether the body was JSON at all.
     decoded: bool
@@ -315,21 +330,22 @@ SERVER_ERRORS = range(500, 600)
 SAYS_NOTHING = re.compile(r"^\s*$")
 RETRY_LATER = "the provider is failing or limiting requests: run again later"
 NOT_JSON = "answers that are not JSON: check the `api_url` setting"
-#: What comes before every provider's table: one conversation's read (its messages, its
-#: members) answering 404 means it is gone, whatever code the provider puts on it (none
-#: documents how a conversation deleted since it was listed answers). The strategy asks
-#: the account again before skipping it, so an account problem still stops the run,
-#: named by the account's own answer.
-GONE_RULES = (
-    rule(Outcome.GONE, status={404}, route="conversation"),
-    rule(Outcome.GONE, status={404}, route="people"),
-)
-#: What every provider's table ends with: rate limits and server errors are retried, a
-#: body that is not JSON (cut off, or an HTML page) is asked again, and anything else
-#: stops the run.
-COMMON_RULES = (
+#: What holds before any provider's table, whatever its rows say:
+#: - one conversation's read (its messages, its members) answering 404 means it is gone,
+#:   whatever code the provider puts on it (none documents how a conversation deleted
+#:   since it was listed answers); the strategy asks the account again before skipping
+#:   it, so an account problem still stops the run, named by the account's own answer;
+#: - rate limits and server errors are retried.
+#: A provider's row with the same outcome may still say what to check (`decide`).
+FIRST_RULES = (
+    rule(Outcome.GONE, status={404}, route=Route.CONVERSATION),
+    rule(Outcome.GONE, status={404}, route=Route.PEOPLE),
     rule(Outcome.RETRY, RETRY_LATER, status={429}),
     rule(Outcome.RETRY, RETRY_LATER, status=SERVER_ERRORS),
+)
+#: What holds after every provider's table: a body that is not JSON (cut off, or an
+#: HTML page) is asked again, and anything else stops the run.
+LAST_RULES = (
     rule(Outcome.RETRY, NOT_JSON, decoded=False),
     rule(Outcome.FAIL, "an answer the tap does not know; check the tap settings"),
 )
@@ -490,8 +506,8 @@ class HttpSource(Source):
     billing_unit: ClassVar[int] = 10
     #: False where nothing is billed per item (the `max_credits` budget never stops it).
     bills_per_item: ClassVar[bool] = True
-    #: The provider's error table, read after `GONE_RULES` and before `COMMON_RULES`; the
-    #: first match decides.
+    #: The provider's error table, read after `FIRST_RULES` and before `LAST_RULES`; the
+    #: first match decides (no row may be shadowed by an earlier one: a test checks).
     errors: ClassVar[tuple[ErrorRule, ...]] = ()
 
     def credits_for(self, item_count: int) -> int:
@@ -528,7 +544,7 @@ class HttpSource(Source):
         """The code and text of an error body, as the provider writes them (or None)."""
 
     def failure(
-        self, response: requests.Response, payload: Any, *, route: str, first_page: bool
+        self, response: requests.Response, payload: Any, *, route: Route, first_page: bool
     ) -> Failure:
         """What a failed answer says, redacted and on one line."""
         code, message = self.error_of(payload)
@@ -543,7 +559,7 @@ class HttpSource(Source):
         )
 
     def answer(
-        self, response: requests.Response, *, route: str, first_page: bool
+        self, response: requests.Response, *, route: Route, first_page: bool
     ) -> tuple[Any, Failure | None]:
         """The decoded body, and what went wrong if the answer is not a success."""
         payload = decode_json(response)
@@ -553,11 +569,17 @@ class HttpSource(Source):
 
     def decide(self, failure: Failure, response: requests.Response) -> None:
         """Raise what the error table says a failure is (nothing: the listing ended)."""
-        rules = (*GONE_RULES, *self.errors, *COMMON_RULES)
+        rules = (*FIRST_RULES, *self.errors, *LAST_RULES)
         matched = next(r for r in rules if r.matches(failure))
+        if matched in FIRST_RULES:
+            # What happens is settled; the provider's row for it may say what to check.
+            matched = next(
+                (r for r in self.errors if r.outcome is matched.outcome and r.matches(failure)),
+                matched,
+            )
         matched.apply(self.name, failure, response)
 
-    def check(self, response: requests.Response, *, route: str, first_page: bool = True) -> Any:
+    def check(self, response: requests.Response, *, route: Route, first_page: bool = True) -> Any:
         """The decoded body of a successful answer (None: the listing ended), or raise."""
         payload, failure = self.answer(response, route=route, first_page=first_page)
         if failure is None:
@@ -611,7 +633,7 @@ class ConversationApi(HttpSource):
     def inbox(self, account_id: str, category: str) -> Listing:
         """An inbox category of one account, as a listing to walk."""
         return Listing(
-            route="inbox",
+            route=Route.INBOX,
             request=lambda cursor, size: self.inbox_request(
                 PageAsk(account_id, cursor, size, category=category)
             ),
@@ -629,7 +651,7 @@ class ConversationApi(HttpSource):
     ) -> Listing:
         """One conversation's messages, as a listing to walk."""
         return Listing(
-            route="conversation",
+            route=Route.CONVERSATION,
             request=lambda cursor, size: self.conversation_request(
                 PageAsk(
                     account_id,

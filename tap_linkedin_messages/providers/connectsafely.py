@@ -51,6 +51,7 @@ from tap_linkedin_messages.providers.base import (
     Page,
     PageAsk,
     PageShape,
+    Route,
     rejected_parameters,
     rule,
 )
@@ -289,7 +290,7 @@ class ConnectSafelyProvider(ConversationApi):
             "check the `account_id` setting (without one: connect a LinkedIn account in "
             "ConnectSafely)",
             status={404},
-            route="inbox",
+            route=Route.INBOX,
         ),
         *rejected_parameters(PARAMETER_SETTINGS, cursor=r"nextCursor|cursor"),
         rule(
@@ -303,7 +304,7 @@ class ConnectSafelyProvider(ConversationApi):
             Outcome.FAIL,
             "check the `page_size` and `start_date` settings",
             status={400},
-            route="conversation",
+            route=Route.CONVERSATION,
         ),
         rule(
             Outcome.FAIL,

@@ -88,6 +88,7 @@ from tap_linkedin_messages.providers.base import (
     Outcome,
     Page,
     Position,
+    Route,
     rule,
 )
 from tap_linkedin_messages.providers.linkedin_export import (
@@ -124,8 +125,8 @@ MESSAGE_RESOURCE = "messages"
 MESSAGE_METHODS = frozenset({"CREATE", "UPDATE", "PARTIAL_UPDATE", "DELETE"})
 THREAD_URN_PREFIX = "urn:li:messagingThread:"
 # The two listings, as the error table names them.
-SNAPSHOT_ROUTE = "snapshot"
-CHANGELOG_ROUTE = "changelog"
+SNAPSHOT_ROUTE = Route.SNAPSHOT
+CHANGELOG_ROUTE = Route.CHANGELOG
 
 HINT_TOKEN = "check the `access_token` setting (expired or revoked? get a new token)"
 HINT_SCOPE = (

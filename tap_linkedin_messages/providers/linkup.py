@@ -19,6 +19,7 @@ from tap_linkedin_messages.providers.base import (
     Outcome,
     PageAsk,
     PageShape,
+    Route,
     rule,
 )
 from tap_linkedin_messages.records import Record
@@ -141,7 +142,7 @@ class LinkupProvider(ConversationApi):
             Outcome.FAIL,
             "check the `inbox_categories` and `page_size` settings",
             text=r"^INVALID_PARAMS\b",
-            route="inbox",
+            route=Route.INBOX,
         ),
         rule(Outcome.FAIL, "check the `page_size` setting", text=r"^INVALID_PARAMS\b"),
         rule(

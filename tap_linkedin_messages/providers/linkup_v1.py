@@ -24,8 +24,6 @@ from singer_sdk import typing as th
 
 from tap_linkedin_messages.providers import linkup
 from tap_linkedin_messages.providers.base import (
-    NOT_JSON,
-    SERVER_ERRORS,
     ApiRequest,
     ConversationApi,
     ErrorRule,
@@ -33,6 +31,7 @@ from tap_linkedin_messages.providers.base import (
     Outcome,
     PageAsk,
     PageShape,
+    Route,
     rule,
 )
 from tap_linkedin_messages.providers.linkup import RETRY_LATER
@@ -157,11 +156,11 @@ class LinkupV1Provider(ConversationApi):
     conversation_shape = PageShape(
         items="$.data.messages[*]", record=message_record, cursor=next_cursor_of
     )
-    # v1 documents no error codes, so failures are told apart by their text. Rate limits
-    # come first (their text may name the key or session they apply to), then the
-    # credentials and the credit balance, and only then the vaguer "try again" phrases.
+    # v1 documents no error codes, so failures are told apart by their text (a 429 or a
+    # 5xx is retried before this table is read). Rate limits come first (their text may
+    # name the key or session they apply to), then the credentials and the credit
+    # balance, and only then the vaguer "try again" phrases.
     errors: ClassVar[tuple[ErrorRule, ...]] = (
-        rule(Outcome.RETRY, RETRY_LATER, status={429, *SERVER_ERRORS}),
         rule(Outcome.RETRY, RETRY_LATER, text=r"rate.?limit|too many requests"),
         rule(Outcome.FAIL, CHECK_API_KEY, text=r"api.?(key|token)"),
         rule(
@@ -190,13 +189,13 @@ class LinkupV1Provider(ConversationApi):
         ),
         rule(
             Outcome.GONE,
-            route="conversation",
+            route=Route.CONVERSATION,
             text=r"conversation\b.*\b(not found|does ?n[o']t exist|no longer exists|deleted)"
             r"|no conversation|conversation_not_found",
         ),
-        # v1 errors are HTTP 200 with a JSON body; one that is not JSON is a transport fault.
-        rule(Outcome.RETRY, NOT_JSON, decoded=False),
-        rule(Outcome.FAIL, "check the tap settings", status=range(200, 300)),
+        # v1 errors are HTTP 200 with a JSON body (one that is not JSON is asked again,
+        # as for every provider).
+        rule(Outcome.FAIL, "check the tap settings", status=range(200, 300), decoded=True),
     )
 
     def auth_headers(self) -> dict[str, str]:

@@ -45,6 +45,7 @@ from tap_linkedin_messages.providers.base import (
     PageAsk,
     PageShape,
     People,
+    Route,
     rejected_parameters,
     rule,
 )
@@ -289,13 +290,13 @@ class UnipileProvider(ConversationApi):
             Outcome.FAIL,
             "check the `page_size` and `inbox_categories` settings",
             status={400},
-            route="inbox",
+            route=Route.INBOX,
         ),
         rule(
             Outcome.FAIL,
             "check the `page_size` and `start_date` settings",
             status={400},
-            route="conversation",
+            route=Route.CONVERSATION,
         ),
         rule(Outcome.FAIL, "check the `account_id` setting", status={400}),
         rule(Outcome.FAIL, "check the `api_key` setting", status={401}),
@@ -304,14 +305,14 @@ class UnipileProvider(ConversationApi):
             Outcome.FAIL,
             "check the `account_id` and `api_url` settings",
             status={404},
-            route="inbox",
+            route=Route.INBOX,
         ),
         # The account's status, read before its inbox: the first place a wrong one shows.
         rule(
             Outcome.FAIL,
             "check the `account_id` and `api_url` settings",
             status={404},
-            route="account",
+            route=Route.ACCOUNT,
         ),
         # Valid JSON that is no Unipile listing: something else answers at `api_url`.
         rule(
@@ -342,7 +343,7 @@ class UnipileProvider(ConversationApi):
         profile URLs and which is the account owner, which messages give as ids only."""
         path = f"{CHATS_PATH}/{quote(conversation_id, safe='')}/attendees"
         return Listing(
-            route="people",
+            route=Route.PEOPLE,
             request=lambda cursor, size: ApiRequest(
                 "GET", path, params={"cursor": cursor} if cursor else {}
             ),
@@ -374,7 +375,7 @@ class UnipileProvider(ConversationApi):
             return EMPTY_PAGE
 
         return Listing(
-            route="account",
+            route=Route.ACCOUNT,
             request=lambda cursor, size: ApiRequest("GET", path),
             page=page,
             id_key="id",
