@@ -649,18 +649,18 @@ def main() -> None:
         accounts = benchmark_accounts(Path(workdir), run_tap)
     report = render(results, args.messages, archives, export_of_inbox, accounts)
     args.output.write_text(report)
-    copy_into_readme(report)
+    copy_into_docs(report)
     print(report)
 
 
-def copy_into_readme(report: str) -> None:
-    """The README's "Cost and performance" section shows the same tables."""
-    readme = REPO / "README.md"
+def copy_into_docs(report: str) -> None:
+    """docs/benchmarks.md ("Cost and performance") shows the same tables."""
+    page = REPO / "docs" / "benchmarks.md"
     start, end = "<!-- bench:start -->", "<!-- bench:end -->"
-    head, rest = readme.read_text().split(start, 1)
+    head, rest = page.read_text().split(start, 1)
     _, tail = rest.split(end, 1)
-    body = report.split("\n", 2)[2].replace("\n## ", "\n### ")  # below the README's heading
-    readme.write_text(f"{head}{start}\n{body.strip()}\n{end}{tail}")
+    body = report.split("\n", 2)[2]  # below the page's own title
+    page.write_text(f"{head}{start}\n{body.strip()}\n{end}{tail}")
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 
 Runs only where a PostgreSQL server binary exists (Debian's `postgresql`): it starts a
 throwaway server on 127.0.0.1 (the warehouse tests' own helper), creates the tables as the
-README says, runs `meltano run tap-linkedin-messages target-postgres` on the sample
-archive twice, prints the row counts and the README's weekly query, and stops the server.
+docs/warehouse.md says, runs `meltano run tap-linkedin-messages target-postgres` on the sample
+archive twice, prints the row counts and the weekly query of docs/warehouse.md, and stops
+the server.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ MELTANO = REPO / ".venv-meltano" / "bin" / "meltano"
 
 
 def main() -> None:
-    from tests.test_postgres_e2e import SCHEMA, PostgresServer, postgres_bindir, readme_sql
+    from tests.test_postgres_e2e import SCHEMA, PostgresServer, docs_sql, postgres_bindir
 
     bindir = postgres_bindir()
     if bindir is None:
@@ -29,7 +30,7 @@ def main() -> None:
     server.start()
     try:
         database = server.create_database("demo")
-        server.run_script(database, readme_sql("Tables"))
+        server.run_script(database, docs_sql("Tables"))
         env = {
             **os.environ,
             "TAP_LINKEDIN_MESSAGES_PROVIDER": "linkedin_export",
@@ -69,9 +70,9 @@ def main() -> None:
                 f"    {label}: {conversations} conversations, {messages} messages"
                 f" ({counts['attachments']} attachments) in {SCHEMA}.*"
             )
-        weekly = server.query(database, readme_sql("Messages per week per participant"))
+        weekly = server.query(database, docs_sql("Messages per week per participant"))
         example = weekly[0] if weekly else None
-        print(f"    the README's weekly query: {len(weekly)} rows, e.g. {example}")
+        print(f"    the weekly query of docs/warehouse.md: {len(weekly)} rows, e.g. {example}")
     finally:
         server.stop()
 

@@ -6,7 +6,7 @@ A PostgreSQL server is started for the test session (initdb into a temporary fol
 Meltano runs the tap and the loader as subprocesses that reach it over HTTP. What landed
 is checked with SQL. Meltano's own system database (runs, state) lives on the same server.
 
-The table DDL and the weekly SQL example are read from the README's "Loading into a
+The table DDL and the weekly SQL example are read from docs/warehouse.md ("Loading into a
 warehouse" section, so the documented commands are the tested ones.
 
 Skipped only where no PostgreSQL server binary exists. Nothing reaches the internet
@@ -200,7 +200,7 @@ class PostgresServer:
         return f"{scheme}://{LOADER_USER}:{self.password}@{self.host}:{self.port}/{database}"
 
     def run_script(self, database: str, sql: str) -> None:
-        """Run SQL statements as the loader's user, as a reader of the README would."""
+        """Run SQL statements as the loader's user, as a reader of docs/warehouse.md would."""
         self.psql("-q", "-f", "-", url=self.url(database), stdin=sql)
 
     def query(self, database: str, sql: str) -> list[dict[str, Any]]:
@@ -212,8 +212,9 @@ class PostgresServer:
         return rows
 
     def table_changes(self, schema: str) -> list[str]:
-        """DDL on the schema's tables other than the README's `CREATE TABLE IF NOT EXISTS`,
-        from the server log (`log_statement=ddl`): what the loader created or altered."""
+        """DDL on the schema's tables other than the `CREATE TABLE IF NOT EXISTS` of
+        docs/warehouse.md, from the server log (`log_statement=ddl`): what the loader
+        created or altered."""
         pattern = rf'(?:CREATE|ALTER) TABLE (?!IF NOT EXISTS)"?{schema}"?\.\S+'
         return re.findall(pattern, self.log.read_text())
 
@@ -361,14 +362,13 @@ def warehouse_env(server: PostgresServer, warehouse: str, system_db: str) -> dic
     }
 
 
-def readme_sql(title: str) -> str:
-    """The ```sql block of the README's warehouse section that starts with `-- <title>`."""
-    readme = (REPO / "README.md").read_text()
-    section = readme.split("\n## Loading into a warehouse\n", 1)[1].split("\n## ", 1)[0]
-    for block in re.findall(r"```sql\n(.*?)```", section, flags=re.DOTALL):
+def docs_sql(title: str) -> str:
+    """The ```sql block of docs/warehouse.md that starts with `-- <title>`."""
+    page = (REPO / "docs" / "warehouse.md").read_text()
+    for block in re.findall(r"```sql\n(.*?)```", page, flags=re.DOTALL):
         if block.startswith(f"-- {title}"):
             return str(block).strip().rstrip(";")
-    raise AssertionError(f"no ```sql block starting with '-- {title}' in the README section")
+    raise AssertionError(f"no ```sql block starting with '-- {title}' in docs/warehouse.md")
 
 
 def millis(timestamp: str) -> int:
@@ -427,7 +427,7 @@ def two_loads(postgres: PostgresServer, meltano: Meltano) -> TwoLoads:
     # A server whose sessions are not in UTC: the loaded instants must not move.
     warehouse = postgres.create_database("e2e_load", time_zone="America/New_York")
     system_db = postgres.create_database("e2e_load_meltano")
-    postgres.run_script(warehouse, readme_sql("Tables"))
+    postgres.run_script(warehouse, docs_sql("Tables"))
     # A message a day or so: the history spans several weeks.
     inbox = SyntheticInbox.generate(seed=31, conversations=10, messages=6, spacing_ms=DAY_MS)
 
@@ -511,7 +511,7 @@ def test_the_readme_tables_are_what_the_loader_needs(
     postgres: PostgresServer, two_loads: TwoLoads
 ) -> None:
     # The loader found the tables as it needs them: it created or altered none.
-    assert postgres.table_changes(SCHEMA) == [], "is the README's table DDL out of date?"
+    assert postgres.table_changes(SCHEMA) == [], "is the DDL of docs/warehouse.md out of date?"
     types = {
         (r["table_name"], r["column_name"]): r["data_type"]
         for r in postgres.query(two_loads.warehouse, COLUMN_TYPES_SQL)
@@ -533,7 +533,7 @@ def test_the_readme_tables_are_what_the_loader_needs(
 def test_the_readme_weekly_query_counts_every_message(
     postgres: PostgresServer, two_loads: TwoLoads
 ) -> None:
-    weekly = postgres.query(two_loads.warehouse, readme_sql("Messages per week per participant"))
+    weekly = postgres.query(two_loads.warehouse, docs_sql("Messages per week per participant"))
     assert sum(r["messages"] for r in weekly) == two_loads.inbox.message_count()
     assert len({r["week"] for r in weekly}) > 3, "the synthetic history spans several weeks"
     expected_weekly = Counter(
@@ -589,7 +589,7 @@ def test_account_groups_run_side_by_side_with_their_own_state(
 ) -> None:
     warehouse = postgres.create_database("e2e_fleet")
     system_db = postgres.create_database("e2e_fleet_meltano")
-    postgres.run_script(warehouse, readme_sql("Tables"))
+    postgres.run_script(warehouse, docs_sql("Tables"))
     groups = fleet
     gate = groups["group-a"].gate
     state_ids = {group: f"dev:{EXTRACTOR}-to-{LOADER}:{group}" for group in groups}
@@ -608,7 +608,7 @@ def test_account_groups_run_side_by_side_with_their_own_state(
             sys_dir=sys_dir,
         )
 
-    # Before the first jobs start, once (README): two Meltanos that find an empty system
+    # Before the first jobs start, once (docs/warehouse.md): two Meltanos that find an empty system
     # database at the same moment both try to create its tables, and one fails.
     meltano("upgrade", "database", env=job_env("group-a"))
 
@@ -732,7 +732,7 @@ def test_the_sample_archive_loads_its_attachments_and_skips_spam(
     conversation and its look-alike files do not land at all."""
     warehouse = postgres.create_database("e2e_sample")
     system_db = postgres.create_database("e2e_sample_meltano")
-    postgres.run_script(warehouse, readme_sql("Tables"))
+    postgres.run_script(warehouse, docs_sql("Tables"))
     sample = REPO / "samples" / "linkedin-export-sample.zip"
     expected = run_tap({"provider": "linkedin_export", "export_path": str(sample)})
     env = meltano.env(

@@ -10,7 +10,7 @@ import yaml
 from scripts.sync_settings_docs import about_table, meltano_settings, the_extractor
 from tap_linkedin_messages.tap import TapLinkedInMessages
 from tests.conftest import REPO
-from tests.test_postgres_e2e import readme_sql
+from tests.test_postgres_e2e import docs_sql
 
 # The loader's metadata columns (`add_record_metadata`, on by default).
 SDC_COLUMNS = {
@@ -81,10 +81,10 @@ def test_readme_settings_table_is_the_about_output() -> None:
 
 
 def test_readme_warehouse_tables_have_a_column_for_every_stream_property() -> None:
-    """The README's DDL must create every column the loader writes: otherwise the loader
+    """The DDL of docs/warehouse.md must create every column the loader writes: otherwise the loader
     adds the missing ones itself, with date-times as `timestamp without time zone`, and
     jobs that start together race to alter the tables (tests/test_postgres_e2e.py)."""
-    ddl = readme_sql("Tables")
+    ddl = docs_sql("Tables")
     tables = dict(re.findall(r"CREATE TABLE IF NOT EXISTS linkedin\.(\w+) \((.*?)\n\)", ddl, re.S))
     assert set(tables) == {"conversations", "messages"}
     for table, body in tables.items():
@@ -95,8 +95,30 @@ def test_readme_warehouse_tables_have_a_column_for_every_stream_property() -> No
         )
         properties = json.loads((REPO / "schemas" / f"{table}.json").read_text())["properties"]
         assert set(columns) == set(properties) | SDC_COLUMNS, (
-            f"README DDL of {table} is out of date with schemas/{table}.json"
+            f"docs/warehouse.md DDL of {table} is out of date with schemas/{table}.json"
         )
         for name, schema in properties.items():
             if schema.get("format") == "date-time":
                 assert columns[name].startswith("timestamptz"), f"{table}.{name}"
+
+
+def test_every_relative_link_in_the_readme_and_docs_leads_somewhere() -> None:
+    """The README points to docs/ and docs/ to each other and to the code: no link
+    (file or #section) is left dangling by a page that moved."""
+    pages = [REPO / "README.md", REPO / "CHANGELOG.md", *sorted((REPO / "docs").rglob("*.md"))]
+    broken = []
+    for page in pages:
+        text = re.sub(r"```.*?```", "", page.read_text(), flags=re.DOTALL)
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", target):
+                continue  # a URL
+            path, _, anchor = target.partition("#")
+            linked = (page.parent / path).resolve() if path else page
+            if not linked.exists():
+                broken.append(f"{page.relative_to(REPO)}: {target}")
+            elif anchor and linked.suffix == ".md":
+                headings = re.findall(r"^#+ (.+)$", linked.read_text(), flags=re.MULTILINE)
+                slugs = {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in headings}
+                if anchor not in slugs:
+                    broken.append(f"{page.relative_to(REPO)}: {target} (no such heading)")
+    assert not broken, broken
