@@ -175,11 +175,11 @@ FROM ranks r CROSS JOIN people p ON p.conversation_id = r.conversation_id
 ORDER BY r.rank, p.seq
 """
 COUNT_CONVERSATIONS = "SELECT count(*) FROM ranks"
-# The folder of the newest message that says one, where the newest time's do not (2018's
-# SENT rows), as its last copy says (a newer archive knows where it was moved to).
 #: A folder that says where one message is (the member's own, in SENT), not where its
 #: conversation is: a conversation is in it only where no row names another folder.
 MESSAGE_FOLDER = "SENT"
+# The folder of the newest message that says one, where the newest time's do not (the
+# member's SENT rows), as its last copy says (a newer archive knows where it was moved to).
 FOLDER_OF = (
     "SELECT folder FROM messages WHERE conversation_id = ? AND folder IS NOT NULL "
     f"ORDER BY folder = '{MESSAGE_FOLDER}', sent_at DESC, seq DESC LIMIT 1"

@@ -89,8 +89,8 @@ def chat_type(item: dict[str, Any]) -> str | None:
     return content_type or (CHAT_TYPES.get(number) if isinstance(number, int) else None)
 
 
-# A chat's `folder[]` (`INBOX_LINKEDIN_CLASSIC`, ...) names its mailbox; only the classic
-# one is seen in the references, the other two names are inferred [inferred].
+# A chat's `folder[]` (`INBOX_LINKEDIN_CLASSIC`, ...) names its mailbox; the names are
+# inferred [inferred] (copies of the reference show `"folder": ["INBOX"]` only).
 MAILBOX_FOLDERS = {
     "INBOX_LINKEDIN_CLASSIC": "CLASSIC",
     "INBOX_LINKEDIN_SALES_NAVIGATOR": "SALES_NAVIGATOR",
@@ -101,7 +101,8 @@ MAILBOX_FOLDERS = {
 def mailbox_of(item: dict[str, Any]) -> str | None:
     """The mailbox a chat's `folder[]` names, if one."""
     folders = item.get("folder")
-    found = [MAILBOX_FOLDERS[f] for f in folders or () if f in MAILBOX_FOLDERS]
+    listed = folders if isinstance(folders, list) else []
+    found = [MAILBOX_FOLDERS[f] for f in listed if f in MAILBOX_FOLDERS]
     return found[0] if found else None
 
 
@@ -135,7 +136,7 @@ def conversation_record(item: dict[str, Any], *, category: str | None) -> Record
         last_activity_at=iso_to_rfc3339(item.get("timestamp"))
         or (iso_to_rfc3339(latest.get("timestamp")) if isinstance(latest, dict) else None),
         unread_count=item.get("unread_count"),
-        mailbox=mailbox_of(item) if isinstance(item.get("folder"), list) else None,
+        mailbox=mailbox_of(item),
         last_message=records.last_message(
             text=latest.get("text"),
             sent_at=iso_to_rfc3339(latest.get("timestamp")),
