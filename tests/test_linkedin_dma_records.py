@@ -24,6 +24,7 @@ import pytest
 from singer_sdk.exceptions import RetriableAPIError
 
 from tap_linkedin_messages import records
+from tap_linkedin_messages.linkedin_archive.layouts import split_names
 from tap_linkedin_messages.normalize import ms_to_rfc3339
 from tap_linkedin_messages.providers import (
     PROVIDERS,
@@ -41,10 +42,7 @@ from tap_linkedin_messages.providers.linkedin_dma import (
     next_link,
     snapshot_rows,
 )
-from tap_linkedin_messages.providers.linkedin_export import (
-    LinkedInExportSource,
-    split_names,
-)
+from tap_linkedin_messages.providers.linkedin_export import LinkedInExportSource
 from tests.conftest import UNSAID, load_fixture, position_of, read_listing, response, run_tap
 from tests.emulators.export import ExportArchive, export_message_id, export_rows, write_archive
 from tests.emulators.inbox import SyntheticInbox

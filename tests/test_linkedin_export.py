@@ -9,11 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from tap_linkedin_messages.linkedin_archive.layouts import parse_export_date
 from tap_linkedin_messages.providers import ProviderError
-from tap_linkedin_messages.providers.linkedin_export import (
-    LinkedInExportSource,
-    parse_export_date,
-)
+from tap_linkedin_messages.providers.linkedin_export import LinkedInExportSource
 from tests.conftest import position_of, read_listing, run_cli, run_tap
 from tests.emulators.export import COLUMNS, TOP_FOLDER, csv_bytes, export_rows, write_archive
 from tests.emulators.inbox import Person, SyntheticInbox

@@ -20,8 +20,10 @@ from typing import Any
 import pytest
 
 from tap_linkedin_messages import emitted, message_index, records
+from tap_linkedin_messages.linkedin_archive import reading
+from tap_linkedin_messages.linkedin_archive.people import People
 from tap_linkedin_messages.message_index import MessageIndex, Person, Settle
-from tap_linkedin_messages.providers import ProviderError, linkedin_export
+from tap_linkedin_messages.providers import ProviderError
 from tap_linkedin_messages.reads import Cutoff
 from tap_linkedin_messages.records import Record
 from tap_linkedin_messages.streams import ConversationsStream
@@ -450,22 +452,22 @@ def progress_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [
         r.getMessage()
         for r in caplog.records
-        if r.name == linkedin_export.LOGGER.name and "conversations found" in r.getMessage()
+        if r.name == reading.LOGGER.name and "conversations found" in r.getMessage()
     ]
 
 
 def read_rows(rows: list[dict[str, str]]) -> list[Record]:
     """The export's records of `rows`, read in one pass."""
-    with linkedin_export.People("test: message") as people:
-        made = linkedin_export.row_records(rows)
-        return list(linkedin_export.rows_to_records(made, "test: message", (), people))
+    with People("test: message") as people:
+        made = reading.row_records(rows)
+        return list(reading.rows_to_records(made, "test: message", (), people))
 
 
 def test_a_long_read_says_how_far_it_got(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setattr(message_index, "PROGRESS_EVERY_SECONDS", 0)
-    caplog.set_level(logging.INFO, logger=linkedin_export.LOGGER.name)
+    caplog.set_level(logging.INFO, logger=reading.LOGGER.name)
     rows = archive_rows(2500, per_conversation=40)
     assert len(read_rows(rows)) == 2500
     lines = [re.sub(r", \d+ s$", ", N s", line) for line in progress_lines(caplog)]
@@ -480,7 +482,7 @@ def test_a_short_read_says_nothing_of_its_progress(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setattr(message_index, "PROGRESS_EVERY_SECONDS", 0)
-    caplog.set_level(logging.INFO, logger=linkedin_export.LOGGER.name)
+    caplog.set_level(logging.INFO, logger=reading.LOGGER.name)
     rows = archive_rows(999)
     assert len(read_rows(rows)) == 999
     assert progress_lines(caplog) == []

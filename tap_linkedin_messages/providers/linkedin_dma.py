@@ -38,8 +38,9 @@ Both list messages, not conversations (a `MessageListing`): conversations are de
 
 Choices where the docs say nothing (documented here, tested in test_linkedin_dma_records):
 
-- Snapshot rows go through linkedin_export's own record builder, so a message has the same
-  `message_id` from the export and from the snapshot. Telling the member's own rows
+- Snapshot rows go through the archives' own record builder (`linkedin_archive`, the
+  export's too), so a message has the same `message_id` from the export and from the
+  snapshot. Telling the member's own rows
   (`is_me`, and leaving the member out of `participants`) needs every row, as for the
   export: each page's rows go into the message index as they are walked (who is who is
   learned alongside, on disk), and all records come out after its last page.
@@ -77,6 +78,13 @@ from urllib.parse import parse_qs, urlsplit
 from singer_sdk import typing as th
 
 from tap_linkedin_messages import records
+from tap_linkedin_messages.linkedin_archive.layouts import (
+    MESSAGE_IDS,
+    MESSAGE_IDS_CHANGED,
+    excluded_folders,
+)
+from tap_linkedin_messages.linkedin_archive.people import People
+from tap_linkedin_messages.linkedin_archive.reading import row_records, rows_to_records
 from tap_linkedin_messages.normalize import EPOCH, ms_to_rfc3339, thread_id_from_urn
 from tap_linkedin_messages.providers.base import (
     ApiRequest,
@@ -90,14 +98,6 @@ from tap_linkedin_messages.providers.base import (
     Position,
     Route,
     rule,
-)
-from tap_linkedin_messages.providers.linkedin_export import (
-    MESSAGE_IDS,
-    MESSAGE_IDS_CHANGED,
-    People,
-    excluded_folders,
-    row_records,
-    rows_to_records,
 )
 from tap_linkedin_messages.records import Record
 

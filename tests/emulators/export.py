@@ -15,11 +15,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tap_linkedin_messages.linkedin_archive.layouts import parse_export_date, synthesized_message_id
 from tap_linkedin_messages.normalize import ms_to_rfc3339
-from tap_linkedin_messages.providers.linkedin_export import (
-    parse_export_date,
-    synthesized_message_id,
-)
 from tests.emulators.server import ProviderEmulator
 
 if TYPE_CHECKING:
