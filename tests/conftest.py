@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import requests
 
-from tap_linkedin_messages import records
+from tap_linkedin_messages import child_process, records
 from tap_linkedin_messages.providers import ProviderError
 from tap_linkedin_messages.records import Record
 from tap_linkedin_messages.tap import TapLinkedInMessages
@@ -201,3 +201,15 @@ def inbox() -> SyntheticInbox:
 def linkup(inbox: SyntheticInbox) -> Iterator[LinkupEmulator]:
     with LinkupEmulator(inbox) as emulator:
         yield emulator
+
+
+#: How a source that lists messages makes its items: in a forked child, or here
+#: (`tap_linkedin_messages.child_process`). Which one a run gets otherwise depends on the
+#: threads alive in the test process, so the suites that read listings name it.
+FORK_MODES = ("forked", "in-process")
+
+
+def set_fork_mode(monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
+    """Fork even though emulator threads run (their idle request threads, blocked reading
+    their sockets, hold no lock a child takes), or never fork."""
+    monkeypatch.setattr(child_process, "can_fork", lambda: mode == "forked")

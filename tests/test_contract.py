@@ -12,18 +12,30 @@ from typing import Any
 
 import pytest
 
-from tap_linkedin_messages.providers import ProviderError
-from tests.conftest import run_cli, run_tap
+from tap_linkedin_messages.providers import PROVIDERS as ADAPTERS
+from tap_linkedin_messages.providers import MessageListing, ProviderError
+from tests.conftest import FORK_MODES, run_cli, run_tap, set_fork_mode
 from tests.emulators import SOURCES, emulator_class
 from tests.emulators.inbox import Person, SyntheticInbox
 from tests.emulators.server import ProviderEmulator
 
 PROVIDERS = sorted(SOURCES)
+# Sources that list messages make their items in a forked child where they can: each runs
+# the suite both ways (`FORK_MODES`).
+MODES: list[tuple[str, str | None]] = [
+    (name, mode)
+    for name in PROVIDERS
+    for mode in (FORK_MODES if issubclass(ADAPTERS[name], MessageListing) else (None,))
+]
+CASES = [pytest.param(case, id="-".join(filter(None, case))) for case in MODES]
 
 
-@pytest.fixture(params=PROVIDERS)
-def provider(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+@pytest.fixture(params=CASES)
+def provider(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    name, mode = request.param
+    if mode is not None:
+        set_fork_mode(monkeypatch, mode)
+    return str(name)
 
 
 def serve(provider: str, inbox: SyntheticInbox) -> ProviderEmulator:
@@ -379,3 +391,24 @@ def test_the_connection_test_reads_one_page_and_names_what_fails(
     naming = [line for line in failed.stderr.splitlines() if f"`{setting}`" in line]
     assert len(naming) == 1, failed.stderr
     assert "does not answer" in naming[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "mode"),
+    [(name, mode) for name, mode in MODES if mode is not None],
+)
+def test_a_listing_is_made_the_way_its_case_says(
+    name: str, mode: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The suite's two modes are what they say: the log names where the items were made."""
+    set_fork_mode(monkeypatch, mode)
+    caplog.set_level("INFO")
+    emulator = serve(name, SyntheticInbox.generate(seed=31, conversations=3, messages=2))
+    try:
+        output = run_tap(emulator.config())
+    finally:
+        emulator.stop()
+    assert len(output.of("messages")) == 6
+    made = [r.getMessage() for r in caplog.records if ": made in " in r.getMessage()]
+    assert made
+    assert all(("made in a child process" in line) == (mode == "forked") for line in made)

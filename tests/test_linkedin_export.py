@@ -12,13 +12,20 @@ import pytest
 from tap_linkedin_messages.linkedin_archive.layouts import parse_export_date
 from tap_linkedin_messages.providers import ProviderError
 from tap_linkedin_messages.providers.linkedin_export import LinkedInExportSource
-from tests.conftest import position_of, read_listing, run_cli, run_tap
+from tests.conftest import FORK_MODES, position_of, read_listing, run_cli, run_tap, set_fork_mode
 from tests.emulators.export import COLUMNS, TOP_FOLDER, csv_bytes, export_rows, write_archive
 from tests.emulators.inbox import Person, SyntheticInbox
 
 ME = ("Olive Owner", "https://www.linkedin.com/in/olive-owner")
 ANA = ("Ana Lima", "https://www.linkedin.com/in/ana-lima")
 BO = ("Bo Ek", "https://www.linkedin.com/in/bo-ek")
+
+
+@pytest.fixture(autouse=True, params=FORK_MODES)
+def fork_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test here both ways: the rows made into records in a forked child, and here."""
+    set_fork_mode(monkeypatch, request.param)
+    return str(request.param)
 
 
 def row(
