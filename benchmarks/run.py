@@ -68,6 +68,7 @@ from tests.emulators.server import ProviderEmulator  # noqa: E402
 
 TAP = [str(Path(sys.executable).parent / "tap-linkedin-messages")]
 DEFAULT_WRITER_TAP = [sys.executable, str(REPO / "benchmarks" / "default_writer_tap.py")]
+NO_CHILD_TAP = [sys.executable, str(REPO / "benchmarks" / "no_child_tap.py")]
 ARCHIVE_SIZES = (10_000, 100_000, 1_000_000)
 #: Milliseconds between two messages of an archive-shaped inbox: a million of them end
 #: within a year of the emulators' history start, in the past.
@@ -359,6 +360,8 @@ def benchmark_archives(
         times = TIMED_RUNS if size <= 100_000 else 1  # a million messages take minutes
         settings = {"provider": "linkedin_export", "export_path": str(path)}
         export = fastest(partial(run_tap, None, workdir, settings=settings), times)
+        # The same read without the forked child: what the child gains.
+        alone = fastest(partial(run_tap, None, workdir, settings=settings, tap=NO_CHILD_TAP), times)
         # The same archive again, with the state the read left: nothing to emit.
         unchanged = run_tap(None, workdir, state=export.state, settings=settings)
         server = ArchiveSnapshotServer(path).start()
@@ -371,6 +374,7 @@ def benchmark_archives(
             "messages": size,
             "conversations": conversations,
             "linkedin_export": export,
+            "without a child": alone,
             "linkedin_dma": snapshot,
             "unchanged": unchanged,
         }
@@ -459,6 +463,21 @@ def render_archives(
                 f"{(export.records / export.seconds) / (http.records / http.seconds):.2f}x."
             )
         lines.append("")
+    lines += [
+        "The forked child (`child_process.py`): the export read as above, and again with the "
+        "child switched off (`benchmarks/no_child_tap.py`: every row made into its record, "
+        "and the index read back, in the tap's own process, as where it cannot fork):",
+        "",
+    ]
+    for row in archives:
+        child, alone = row["linkedin_export"], row["without a child"]
+        lines.append(
+            f"- {row['messages']:,} messages: {child.seconds:.1f} s with the child, "
+            f"{alone.seconds:.1f} s without ({1 - child.seconds / alone.seconds:.0%} less "
+            f"time); peak RSS {child.peak_rss_mb:.0f} MB (both processes) against "
+            f"{alone.peak_rss_mb:.0f} MB."
+        )
+    lines.append("")
     for source in ("linkedin_export", "linkedin_dma"):
         small, large = archives[0][source], archives[-1][source]
         lines.append(
