@@ -28,7 +28,8 @@ from singer_sdk.streams.rest import HTTPRequest
 
 from tap_linkedin_messages.normalize import datetime_to_rfc3339
 from tap_linkedin_messages.providers import ProviderError
-from tap_linkedin_messages.providers.base import Route, TransientError
+from tap_linkedin_messages.providers.error_rules import TransientError
+from tap_linkedin_messages.providers.pages import Route
 from tap_linkedin_messages.reads import Cutoff, ListingPaginator, Read
 
 if TYPE_CHECKING:

@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from singer_sdk.pagination import BaseAPIPaginator
 
+from tap_linkedin_messages.errors import ProviderError
 from tap_linkedin_messages.normalize import parse_timestamp
-from tap_linkedin_messages.providers.base import EMPTY_PAGE, HttpSource, ProviderError
+from tap_linkedin_messages.providers.base import HttpSource
+from tap_linkedin_messages.providers.pages import EMPTY_PAGE
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -23,7 +25,8 @@ if TYPE_CHECKING:
     import requests
     from singer_sdk.helpers.types import Context
 
-    from tap_linkedin_messages.providers.base import Listing, Page, Position, Source
+    from tap_linkedin_messages.providers.base import Position, Source
+    from tap_linkedin_messages.providers.pages import Listing, Page
     from tap_linkedin_messages.records import Record
 
 

@@ -28,7 +28,7 @@ from tap_linkedin_messages.providers import (
     MessageListing,
     Source,
 )
-from tap_linkedin_messages.providers.base import People
+from tap_linkedin_messages.providers.pages import People
 from tap_linkedin_messages.reads import Cutoff, Read
 
 if TYPE_CHECKING:

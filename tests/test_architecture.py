@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 from tap_linkedin_messages.providers import PROVIDERS
-from tap_linkedin_messages.providers.base import ErrorRule
+from tap_linkedin_messages.providers.error_rules import ErrorRule
 
 PACKAGE = Path(__file__).resolve().parent.parent / "tap_linkedin_messages"
 OUTSIDE_PROVIDERS = sorted(p for p in PACKAGE.glob("*.py"))
@@ -54,7 +54,8 @@ def test_only_public_sdk_hooks_are_overridden() -> None:
 
 def test_every_adapter_states_its_pages_and_errors_as_data() -> None:
     from tap_linkedin_messages.providers import ConversationApi, HttpSource
-    from tap_linkedin_messages.providers.base import ErrorRule, PageShape
+    from tap_linkedin_messages.providers.error_rules import ErrorRule
+    from tap_linkedin_messages.providers.pages import PageShape
 
     for adapter in PROVIDERS.values():
         assert adapter.title
@@ -178,7 +179,7 @@ def test_no_error_rule_is_shadowed_by_an_earlier_one() -> None:
     row of the table, nor by the rows every provider reads first (retries and gone
     conversations), unless it only says what to check for the same outcome (`decide`)."""
     from tap_linkedin_messages.providers import HttpSource
-    from tap_linkedin_messages.providers.base import FIRST_RULES, LAST_RULES
+    from tap_linkedin_messages.providers.error_rules import FIRST_RULES, LAST_RULES
 
     for adapter in PROVIDERS.values():
         if not issubclass(adapter, HttpSource):
@@ -197,7 +198,7 @@ def test_no_error_rule_is_shadowed_by_an_earlier_one() -> None:
 
 def test_a_shadowed_rule_is_found() -> None:
     """The check above finds what it looks for: a restated retry, a catch-all too early."""
-    from tap_linkedin_messages.providers.base import FIRST_RULES, Outcome, rule
+    from tap_linkedin_messages.providers.error_rules import FIRST_RULES, Outcome, rule
 
     assert covers(FIRST_RULES[2], rule(Outcome.FAIL, "x", status={429}))
     assert covers(

@@ -24,20 +24,19 @@ import pytest
 import requests
 from singer_sdk.exceptions import RetriableAPIError
 
+from tap_linkedin_messages.errors import ProviderError
 from tap_linkedin_messages.normalize import datetime_to_rfc3339, parse_timestamp, rfc3339_to_ms
-from tap_linkedin_messages.providers.base import (
-    RETRY_LATER,
-    ConversationGoneError,
-    PageAsk,
-    ProviderError,
-    Route,
-    TransientError,
-)
 from tap_linkedin_messages.providers.connectsafely import (
     ConnectSafelyProvider,
     conversation_record,
     message_record,
 )
+from tap_linkedin_messages.providers.error_rules import (
+    RETRY_LATER,
+    ConversationGoneError,
+    TransientError,
+)
+from tap_linkedin_messages.providers.pages import PageAsk, Route
 from tests.conftest import UNSAID, load_fixture, response, run_tap
 from tests.emulators.connectsafely import ConnectSafelyEmulator
 from tests.emulators.inbox import Person, SyntheticInbox

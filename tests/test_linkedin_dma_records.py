@@ -33,7 +33,6 @@ from tap_linkedin_messages.providers import (
     ProviderError,
     linkedin_dma,
 )
-from tap_linkedin_messages.providers.base import Route
 from tap_linkedin_messages.providers.linkedin_dma import (
     LinkedInDmaProvider,
     changelog_message_record,
@@ -43,6 +42,7 @@ from tap_linkedin_messages.providers.linkedin_dma import (
     snapshot_rows,
 )
 from tap_linkedin_messages.providers.linkedin_export import LinkedInExportSource
+from tap_linkedin_messages.providers.pages import Route
 from tests.conftest import UNSAID, load_fixture, position_of, read_listing, response, run_tap
 from tests.emulators.export import ExportArchive, export_message_id, export_rows, write_archive
 from tests.emulators.inbox import SyntheticInbox

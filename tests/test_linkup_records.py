@@ -8,12 +8,12 @@ from __future__ import annotations
 import pytest
 
 from tap_linkedin_messages.providers import ConversationGoneError, ProviderError
-from tap_linkedin_messages.providers.base import Route
 from tap_linkedin_messages.providers.linkup import (
     LinkupProvider,
     conversation_record,
     message_record,
 )
+from tap_linkedin_messages.providers.pages import Route
 from tests.conftest import UNSAID, load_fixture, response
 
 THREAD_ID = "2-MDZiY2ExOTgtM2NjNy00OTU4LTgyNjUtZWFlMmIwZjM1NTlmXzEwMA=="

@@ -17,18 +17,15 @@ from typing import Any
 import pytest
 from singer_sdk.exceptions import RetriableAPIError
 
-from tap_linkedin_messages.providers.base import (
-    ConversationGoneError,
-    PageAsk,
-    ProviderError,
-    Route,
-)
+from tap_linkedin_messages.errors import ProviderError
+from tap_linkedin_messages.providers.error_rules import ConversationGoneError
 from tap_linkedin_messages.providers.linkup_v1 import (
     LinkupV1Provider,
     conversation_record,
     message_record,
     next_cursor_of,
 )
+from tap_linkedin_messages.providers.pages import PageAsk, Route
 from tap_linkedin_messages.strategies import strategy_for
 from tests.conftest import load_fixture, response, run_tap
 from tests.emulators.inbox import SyntheticInbox

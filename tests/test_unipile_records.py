@@ -15,14 +15,10 @@ import pytest
 import requests
 from singer_sdk.exceptions import RetriableAPIError
 
+from tap_linkedin_messages.errors import ProviderError
 from tap_linkedin_messages.normalize import datetime_to_rfc3339, parse_timestamp
-from tap_linkedin_messages.providers.base import (
-    ConversationGoneError,
-    PageAsk,
-    People,
-    ProviderError,
-    Route,
-)
+from tap_linkedin_messages.providers.error_rules import ConversationGoneError
+from tap_linkedin_messages.providers.pages import PageAsk, People, Route
 from tap_linkedin_messages.providers.unipile import (
     UnipileProvider,
     chat_type,

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from tap_linkedin_messages.providers.base import (
-    ApiRequest,
-    ConversationApi,
-    ConversationGoneError,
-    HttpSource,
-    Listing,
-    MessageListing,
-    Page,
-    PageAsk,
-    ProviderError,
-    Source,
-)
+from tap_linkedin_messages.errors import ProviderError
+from tap_linkedin_messages.providers.base import ConversationApi, HttpSource, MessageListing, Source
 from tap_linkedin_messages.providers.connectsafely import ConnectSafelyProvider
+from tap_linkedin_messages.providers.error_rules import ConversationGoneError
 from tap_linkedin_messages.providers.linkedin_dma import LinkedInDmaProvider
 from tap_linkedin_messages.providers.linkedin_export import LinkedInExportSource
 from tap_linkedin_messages.providers.linkup import LinkupProvider
 from tap_linkedin_messages.providers.linkup_v1 import LinkupV1Provider
+from tap_linkedin_messages.providers.pages import ApiRequest, Listing, Page, PageAsk
 from tap_linkedin_messages.providers.unipile import UnipileProvider
 
 #: The `provider` setting's values, in the order `--about` lists them.

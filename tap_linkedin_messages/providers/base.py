@@ -7,32 +7,45 @@
 
 `tap_linkedin_messages.strategies` reads each kind its own way; the streams know neither.
 An adapter states, as data where it can: its requests, where a response keeps its items
-and cursor (`PageShape`), how an item becomes our record (`tap_linkedin_messages.records`),
-and what its errors mean (a table of `ErrorRule`s, read by `HttpSource.check`). HTTP
-itself (sessions, retries, backoff, timeouts) stays in the streams, through the SDK.
+and cursor (`PageShape`, in `pages`), how an item becomes our record
+(`tap_linkedin_messages.records`), and what its errors mean (a table of `ErrorRule`s, in
+`error_rules`, read by `HttpSource.decide`). HTTP itself (sessions, retries, backoff,
+timeouts) stays in the streams, through the SDK.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
-from enum import Enum
+from dataclasses import dataclass
 from functools import partial
-from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import typing as th
-from singer_sdk.exceptions import RetriableAPIError
-from singer_sdk.helpers.jsonpath import extract_jsonpath
 
 from tap_linkedin_messages.errors import ProviderError
 from tap_linkedin_messages.message_index import NOTHING_TO_SETTLE, Settle
+from tap_linkedin_messages.providers.error_rules import (
+    FIRST_RULES,
+    LAST_RULES,
+    ErrorRule,
+    Failure,
+    decode_json,
+    one_line,
+)
+from tap_linkedin_messages.providers.pages import (
+    ApiRequest,
+    Listing,
+    Page,
+    PageAsk,
+    PageShape,
+    People,
+    Route,
+)
 from tap_linkedin_messages.redaction import redact
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Collection, Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
     from contextlib import AbstractContextManager
     from datetime import datetime
 
@@ -43,336 +56,10 @@ if TYPE_CHECKING:
     #: Runs the SDK's paging loop over one listing, yielding its records.
     Walk = Callable[["Listing"], Iterable[Record]]
 
-#: A provider's error text longer than this is cut: some put a whole page in it.
-MAX_ERROR_TEXT = 300
+
 #: Every inbox category a provider may offer (LinkupAPI's list).
 ALL_CATEGORIES = ("INBOX", "UNREAD", "MY_CONNECTIONS", "INMAIL", "STARRED")
 
-
-# --- requests and pages ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ApiRequest:
-    """One HTTP request, relative to the provider's `api_url`."""
-
-    method: str
-    path: str
-    params: dict[str, Any] = field(default_factory=dict)
-    json: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class PageAsk:
-    """What a stream asks an adapter for: one page of one listing of one account."""
-
-    account_id: str
-    cursor: str | None
-    page_size: int
-    #: The inbox category (inbox listings).
-    category: str | None = None
-    #: The conversation whose messages are asked for (conversation listings).
-    conversation_id: str | None = None
-    #: Exclusive: a hint for providers that filter by time themselves (the stream
-    #: filters again, so adapters without such a filter ignore it).
-    newer_than: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a listing, already turned into our records."""
-
-    records: list[Record]
-    #: The cursor of the next page; None at the end.
-    next_cursor: str | None
-    #: Credits the provider billed for this page.
-    credits: int
-    #: Items the response held (some may not become records); none ends the listing.
-    items: int
-    #: Items left out for lacking the shape's `requires` field.
-    left_out: int = 0
-
-
-EMPTY_PAGE = Page([], None, 0, 0)
-
-
-def first(expression: str, payload: Any) -> Any:
-    """The first value a JSONPath finds in `payload` (None where it finds nothing)."""
-    return next(iter(extract_jsonpath(expression, payload)), None)
-
-
-@dataclass(frozen=True)
-class PageShape:
-    """Where a provider's answer keeps its items and its next cursor, and how an item
-    becomes our record: JSONPath expressions, as the SDK's `records_jsonpath` and
-    `next_page_token_jsonpath`, or a function where a path cannot say it.
-    """
-
-    items: str | Callable[[Any], list[Any]]
-    record: Callable[..., Record]
-    cursor: str | Callable[[Any], Any]
-    #: A flag that ends the listing when it is false (`hasMore`, `has_next_page`).
-    more: str | None = None
-    #: What the provider says the page cost; otherwise the adapter's per-item rule.
-    credits: str | None = None
-    #: Records without this field are left out (still counted as items, and named in a
-    #: warning): a conversation with no activity time has nothing to bookmark.
-    requires: str | None = None
-
-    def read(self, payload: Any, credits_for: Callable[[int], int], **fields: Any) -> Page:
-        """The page in `payload`; `fields` go to the record builder (the category)."""
-        items = self.items(payload) if callable(self.items) else self._all(self.items, payload)
-        build = partial(self.record, **fields) if fields else self.record
-        records = [build(item) for item in items if isinstance(item, dict)]
-        built = len(records)
-        if self.requires:
-            records = [record for record in records if record.get(self.requires)]
-        cursor = self.cursor(payload) if callable(self.cursor) else first(self.cursor, payload)
-        if self.more is not None and first(self.more, payload) is False:
-            cursor = None
-        billed = first(self.credits, payload) if self.credits else None
-        return Page(
-            records=records,
-            next_cursor=str(cursor) if cursor not in (None, "") else None,
-            credits=billed if isinstance(billed, int) else credits_for(len(items)),
-            items=len(items),
-            left_out=built - len(records),
-        )
-
-    @staticmethod
-    def _all(expression: str, payload: Any) -> list[Any]:
-        return list(extract_jsonpath(expression, payload)) if isinstance(payload, dict) else []
-
-
-class Route(str, Enum):
-    """What a listing lists: for the error tables (a rule may hold for one route only)
-    and for messages."""
-
-    INBOX = "inbox"
-    CONVERSATION = "conversation"
-    PEOPLE = "people"
-    ACCOUNT = "account"
-    SNAPSHOT = "snapshot"
-    CHANGELOG = "changelog"
-
-    def __str__(self) -> str:
-        return self.value
-
-
-@dataclass(frozen=True)
-class Listing:
-    """One paged listing a stream walks: an adapter's request for a page at a cursor,
-    and its reading of the answer."""
-
-    #: What is listed, for the error table and messages.
-    route: Route
-    request: Callable[[str | None, int], ApiRequest]
-    page: Callable[[Any], Page]
-    #: The records' id and time fields.
-    id_key: str
-    time_key: str
-    #: Newest first: paging stops at the cutoff, and a page repeating one is refused.
-    newest_first: bool = True
-    #: Whether the request for the page at a cursor asks the provider for nothing older
-    #: than the cutoff: only new items come back (and are billed), so that page is asked
-    #: at full size.
-    filtered: Callable[[str | None], bool] | None = None
-
-
-class People(dict[str, "Record"]):
-    """A conversation's members (`records.member`), by every id its messages may name them."""
-
-    @classmethod
-    def of(cls, members: Iterable[Record]) -> People:
-        people = cls()
-        for member in members:
-            for member_id in member["ids"]:
-                people.setdefault(member_id, member)
-        return people
-
-    @property
-    def others(self) -> list[Record]:
-        """The participants other than the account owner, each once, as first listed."""
-        seen: dict[int, Record] = {}
-        for member in self.values():
-            if member["is_me"] is not True:
-                seen.setdefault(id(member), member["participant"])
-        return list(seen.values())
-
-
-# --- errors as data ----------------------------------------------------------------------
-
-
-class ConversationGoneError(ProviderError):
-    """The conversation being read no longer exists; the run skips it and goes on."""
-
-
-class TransientError(RetriableAPIError):
-    """An answer worth asking again; `hint` says what to check if it never passes."""
-
-    def __init__(self, message: str, response: requests.Response, hint: str) -> None:
-        super().__init__(message, response)
-        self.hint = hint
-
-
-class Outcome(Enum):
-    """What a failed answer means for the run."""
-
-    RETRY = "retry"
-    FAIL = "fail"
-    #: The conversation being read is gone: skip it.
-    GONE = "gone"
-    #: The listing has no more pages (a provider that says so with an error status).
-    END = "end"
-
-
-@dataclass(frozen=True)
-class Failure:
-    """What a failed answer says, read once: status, the provider's code and text."""
-
-    status: int
-    code: str | None
-    message: str
-    #: The listing that asked (`Listing.route`), and whether for its first page.
-    route: Route
-    first_page: bool
-    #: Whether the body was JSON at all.
-    decoded: bool
-
-    @property
-    def text(self) -> str:
-        """The code and the message, for an error rule's `text` to search."""
-        return f"{self.code or ''} {self.message}"
-
-    def label(self, provider: str) -> str:
-        """`linkup: INVALID_API_KEY (HTTP 403): Invalid key`."""
-        phrase = self.code or (_status_phrase(self.status) if self.status >= 400 else "error")
-        detail = f": {self.message}" if self.message else ""
-        return f"{provider}: {phrase} (HTTP {self.status}){detail}"
-
-
-@dataclass(frozen=True)
-class ErrorRule:
-    """One row of a provider's error table: what an answer must look like, what it means,
-    and what to check (naming only the settings that can cause it).
-
-    Every condition given must hold; `text` is searched in the code and the message.
-    """
-
-    outcome: Outcome
-    hint: str = ""
-    status: Collection[int] | None = None
-    text: re.Pattern[str] | None = None
-    route: str | None = None
-    first_page: bool | None = None
-    decoded: bool | None = None
-
-    def matches(self, failure: Failure) -> bool:
-        return (
-            (self.status is None or failure.status in self.status)
-            and (self.route is None or failure.route == self.route)
-            and (self.first_page is None or failure.first_page == self.first_page)
-            and (self.decoded is None or failure.decoded == self.decoded)
-            and (
-                self.text is None
-                or bool(self.text.search(f"{failure.code or ''} {failure.message}"))
-            )
-        )
-
-    def apply(self, provider: str, failure: Failure, response: requests.Response) -> None:
-        """Raise what the outcome calls for (nothing for the end of a listing)."""
-        line = failure.label(provider)
-        if self.outcome is Outcome.END:
-            return
-        if self.outcome is Outcome.RETRY:
-            reason = line if failure.decoded else f"{line} - a body that is not JSON"
-            raise TransientError(reason, response, self.hint)
-        if self.outcome is Outcome.GONE:
-            raise ConversationGoneError(line)
-        raise ProviderError(f"{line} - {self.hint}" if self.hint else line)
-
-
-def rule(outcome: Outcome, hint: str = "", **conditions: Any) -> ErrorRule:
-    """An `ErrorRule`; `text` may be given as a pattern string."""
-    text = conditions.pop("text", None)
-    return ErrorRule(
-        outcome,
-        hint,
-        text=re.compile(text, re.IGNORECASE) if isinstance(text, str) else text,
-        **conditions,
-    )
-
-
-def rejected_parameters(settings: Mapping[str, str], cursor: str) -> tuple[ErrorRule, ...]:
-    """Rules for a 400 that names a query parameter: the setting it came from, or, for
-    the provider's own cursor (`cursor`, a pattern), that only a new run helps."""
-    return (
-        *(
-            rule(
-                Outcome.FAIL,
-                f"the request's `{parameter}` was rejected; check the `{setting}` setting",
-                status={400},
-                text=rf"\b{parameter}\b",
-            )
-            for parameter, setting in settings.items()
-        ),
-        rule(
-            Outcome.FAIL,
-            "the provider rejected its own cursor; run the tap again",
-            status={400},
-            text=rf"\b({cursor})\b",
-        ),
-    )
-
-
-SERVER_ERRORS = range(500, 600)
-#: The text of an error body that holds neither a code nor a message.
-SAYS_NOTHING = re.compile(r"^\s*$")
-RETRY_LATER = "the provider is failing or limiting requests: run again later"
-NOT_JSON = "answers that are not JSON: check the `api_url` setting"
-#: What holds before any provider's table, whatever its rows say:
-#: - one conversation's read (its messages, its members) answering 404 means it is gone,
-#:   whatever code the provider puts on it (none documents how a conversation deleted
-#:   since it was listed answers); the strategy asks the account again before skipping
-#:   it, so an account problem still stops the run, named by the account's own answer;
-#: - rate limits and server errors are retried.
-#: A provider's row with the same outcome may still say what to check (`decide`).
-FIRST_RULES = (
-    rule(Outcome.GONE, status={404}, route=Route.CONVERSATION),
-    rule(Outcome.GONE, status={404}, route=Route.PEOPLE),
-    rule(Outcome.RETRY, RETRY_LATER, status={429}),
-    rule(Outcome.RETRY, RETRY_LATER, status=SERVER_ERRORS),
-)
-#: What holds after every provider's table: a body that is not JSON (cut off, or an
-#: HTML page) is asked again, and anything else stops the run.
-LAST_RULES = (
-    rule(Outcome.RETRY, NOT_JSON, decoded=False),
-    rule(Outcome.FAIL, "an answer the tap does not know; check the tap settings"),
-)
-
-
-def decode_json(response: requests.Response) -> Any:
-    """A response body as JSON, or None where it is not (cut off, HTML, empty)."""
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def one_line(text: str) -> str:
-    """Provider text fit for a one-line error: whitespace collapsed, length capped."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= MAX_ERROR_TEXT else flat[: MAX_ERROR_TEXT - 1] + "…"
-
-
-def _status_phrase(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "error"
-
-
-# --- sources -------------------------------------------------------------------------------
 
 #: The account records are filed under where a provider reads a default account and
 #: the settings name none (ConnectSafely, the export).

@@ -40,21 +40,16 @@ from urllib.parse import quote
 
 from tap_linkedin_messages import records
 from tap_linkedin_messages.normalize import EPOCH, any_time_to_rfc3339, flag, thread_id_from_urn
-from tap_linkedin_messages.providers.base import (
-    DEFAULT_ACCOUNT,
+from tap_linkedin_messages.providers.base import DEFAULT_ACCOUNT, ConversationApi
+from tap_linkedin_messages.providers.error_rules import (
     SAYS_NOTHING,
     SERVER_ERRORS,
-    ApiRequest,
-    ConversationApi,
     ErrorRule,
     Outcome,
-    Page,
-    PageAsk,
-    PageShape,
-    Route,
     rejected_parameters,
     rule,
 )
+from tap_linkedin_messages.providers.pages import ApiRequest, Page, PageAsk, PageShape, Route
 from tap_linkedin_messages.records import Record
 
 LOGGER = logging.getLogger(__name__)

@@ -86,19 +86,9 @@ from tap_linkedin_messages.linkedin_archive.layouts import (
 from tap_linkedin_messages.linkedin_archive.people import People
 from tap_linkedin_messages.linkedin_archive.reading import row_records, rows_to_records
 from tap_linkedin_messages.normalize import EPOCH, ms_to_rfc3339, thread_id_from_urn
-from tap_linkedin_messages.providers.base import (
-    ApiRequest,
-    ErrorRule,
-    HttpSource,
-    Listed,
-    Listing,
-    MessageListing,
-    Outcome,
-    Page,
-    Position,
-    Route,
-    rule,
-)
+from tap_linkedin_messages.providers.base import HttpSource, Listed, MessageListing, Position
+from tap_linkedin_messages.providers.error_rules import ErrorRule, Outcome, rule
+from tap_linkedin_messages.providers.pages import ApiRequest, Listing, Page, Route
 from tap_linkedin_messages.records import Record
 
 if TYPE_CHECKING:

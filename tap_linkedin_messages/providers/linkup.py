@@ -12,16 +12,9 @@ from typing import Any, ClassVar
 
 from tap_linkedin_messages import records
 from tap_linkedin_messages.normalize import flag, ms_to_rfc3339, thread_id_from_urn
-from tap_linkedin_messages.providers.base import (
-    ApiRequest,
-    ConversationApi,
-    ErrorRule,
-    Outcome,
-    PageAsk,
-    PageShape,
-    Route,
-    rule,
-)
+from tap_linkedin_messages.providers.base import ConversationApi
+from tap_linkedin_messages.providers.error_rules import ErrorRule, Outcome, rule
+from tap_linkedin_messages.providers.pages import ApiRequest, PageAsk, PageShape, Route
 from tap_linkedin_messages.records import Record
 
 MESSAGES_PATH = "/v2/messages"

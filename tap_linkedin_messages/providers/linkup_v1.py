@@ -23,18 +23,10 @@ from typing import Any, ClassVar
 from singer_sdk import typing as th
 
 from tap_linkedin_messages.providers import linkup
-from tap_linkedin_messages.providers.base import (
-    ApiRequest,
-    ConversationApi,
-    ErrorRule,
-    Failure,
-    Outcome,
-    PageAsk,
-    PageShape,
-    Route,
-    rule,
-)
+from tap_linkedin_messages.providers.base import ConversationApi
+from tap_linkedin_messages.providers.error_rules import ErrorRule, Failure, Outcome, rule
 from tap_linkedin_messages.providers.linkup import RETRY_LATER
+from tap_linkedin_messages.providers.pages import ApiRequest, PageAsk, PageShape, Route
 from tap_linkedin_messages.records import Record
 
 INBOX_PATH = "/v1/messages/inbox"

@@ -34,20 +34,22 @@ from tap_linkedin_messages.normalize import (
     iso_to_rfc3339,
     thread_id_from_urn,
 )
-from tap_linkedin_messages.providers.base import (
+from tap_linkedin_messages.providers.base import ConversationApi
+from tap_linkedin_messages.providers.error_rules import (
+    ErrorRule,
+    Outcome,
+    rejected_parameters,
+    rule,
+)
+from tap_linkedin_messages.providers.pages import (
     EMPTY_PAGE,
     ApiRequest,
-    ConversationApi,
-    ErrorRule,
     Listing,
-    Outcome,
     Page,
     PageAsk,
     PageShape,
     People,
     Route,
-    rejected_parameters,
-    rule,
 )
 from tap_linkedin_messages.records import Record
 

@@ -1,0 +1,166 @@
+"""An adapter's requests and pages, as data: what a request asks (`ApiRequest`,
+`PageAsk`), where an answer keeps its items and cursor and how an item becomes our record
+(`PageShape`), and one listing to walk (`Listing`, its `Route`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from singer_sdk.helpers.jsonpath import extract_jsonpath
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from datetime import datetime
+
+    from tap_linkedin_messages.records import Record
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    """One HTTP request, relative to the provider's `api_url`."""
+
+    method: str
+    path: str
+    params: dict[str, Any] = field(default_factory=dict)
+    json: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class PageAsk:
+    """What a stream asks an adapter for: one page of one listing of one account."""
+
+    account_id: str
+    cursor: str | None
+    page_size: int
+    #: The inbox category (inbox listings).
+    category: str | None = None
+    #: The conversation whose messages are asked for (conversation listings).
+    conversation_id: str | None = None
+    #: Exclusive: a hint for providers that filter by time themselves (the stream
+    #: filters again, so adapters without such a filter ignore it).
+    newer_than: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a listing, already turned into our records."""
+
+    records: list[Record]
+    #: The cursor of the next page; None at the end.
+    next_cursor: str | None
+    #: Credits the provider billed for this page.
+    credits: int
+    #: Items the response held (some may not become records); none ends the listing.
+    items: int
+    #: Items left out for lacking the shape's `requires` field.
+    left_out: int = 0
+
+
+EMPTY_PAGE = Page([], None, 0, 0)
+
+
+def first(expression: str, payload: Any) -> Any:
+    """The first value a JSONPath finds in `payload` (None where it finds nothing)."""
+    return next(iter(extract_jsonpath(expression, payload)), None)
+
+
+@dataclass(frozen=True)
+class PageShape:
+    """Where a provider's answer keeps its items and its next cursor, and how an item
+    becomes our record: JSONPath expressions, as the SDK's `records_jsonpath` and
+    `next_page_token_jsonpath`, or a function where a path cannot say it.
+    """
+
+    items: str | Callable[[Any], list[Any]]
+    record: Callable[..., Record]
+    cursor: str | Callable[[Any], Any]
+    #: A flag that ends the listing when it is false (`hasMore`, `has_next_page`).
+    more: str | None = None
+    #: What the provider says the page cost; otherwise the adapter's per-item rule.
+    credits: str | None = None
+    #: Records without this field are left out (still counted as items, and named in a
+    #: warning): a conversation with no activity time has nothing to bookmark.
+    requires: str | None = None
+
+    def read(self, payload: Any, credits_for: Callable[[int], int], **fields: Any) -> Page:
+        """The page in `payload`; `fields` go to the record builder (the category)."""
+        items = self.items(payload) if callable(self.items) else self._all(self.items, payload)
+        build = partial(self.record, **fields) if fields else self.record
+        records = [build(item) for item in items if isinstance(item, dict)]
+        built = len(records)
+        if self.requires:
+            records = [record for record in records if record.get(self.requires)]
+        cursor = self.cursor(payload) if callable(self.cursor) else first(self.cursor, payload)
+        if self.more is not None and first(self.more, payload) is False:
+            cursor = None
+        billed = first(self.credits, payload) if self.credits else None
+        return Page(
+            records=records,
+            next_cursor=str(cursor) if cursor not in (None, "") else None,
+            credits=billed if isinstance(billed, int) else credits_for(len(items)),
+            items=len(items),
+            left_out=built - len(records),
+        )
+
+    @staticmethod
+    def _all(expression: str, payload: Any) -> list[Any]:
+        return list(extract_jsonpath(expression, payload)) if isinstance(payload, dict) else []
+
+
+class Route(str, Enum):
+    """What a listing lists: for the error tables (a rule may hold for one route only)
+    and for messages."""
+
+    INBOX = "inbox"
+    CONVERSATION = "conversation"
+    PEOPLE = "people"
+    ACCOUNT = "account"
+    SNAPSHOT = "snapshot"
+    CHANGELOG = "changelog"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One paged listing a stream walks: an adapter's request for a page at a cursor,
+    and its reading of the answer."""
+
+    #: What is listed, for the error table and messages.
+    route: Route
+    request: Callable[[str | None, int], ApiRequest]
+    page: Callable[[Any], Page]
+    #: The records' id and time fields.
+    id_key: str
+    time_key: str
+    #: Newest first: paging stops at the cutoff, and a page repeating one is refused.
+    newest_first: bool = True
+    #: Whether the request for the page at a cursor asks the provider for nothing older
+    #: than the cutoff: only new items come back (and are billed), so that page is asked
+    #: at full size.
+    filtered: Callable[[str | None], bool] | None = None
+
+
+class People(dict[str, "Record"]):
+    """A conversation's members (`records.member`), by every id its messages may name them."""
+
+    @classmethod
+    def of(cls, members: Iterable[Record]) -> People:
+        people = cls()
+        for member in members:
+            for member_id in member["ids"]:
+                people.setdefault(member_id, member)
+        return people
+
+    @property
+    def others(self) -> list[Record]:
+        """The participants other than the account owner, each once, as first listed."""
+        seen: dict[int, Record] = {}
+        for member in self.values():
+            if member["is_me"] is not True:
+                seen.setdefault(id(member), member["participant"])
+        return list(seen.values())
