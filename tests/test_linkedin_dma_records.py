@@ -35,11 +35,13 @@ from tap_linkedin_messages.providers import (
 )
 from tap_linkedin_messages.providers.linkedin_dma import (
     LinkedInDmaProvider,
+    next_link,
+    snapshot_rows,
+)
+from tap_linkedin_messages.providers.linkedin_dma_changelog import (
     changelog_message_record,
     mailbox_of,
     members_of,
-    next_link,
-    snapshot_rows,
 )
 from tap_linkedin_messages.providers.linkedin_export import LinkedInExportSource
 from tap_linkedin_messages.providers.pages import Route

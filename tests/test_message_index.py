@@ -19,15 +19,16 @@ from typing import Any
 
 import pytest
 
-from tap_linkedin_messages import emitted, message_index, records
+from tap_linkedin_messages import emitted, records, whole_reads
 from tap_linkedin_messages.linkedin_archive import reading
 from tap_linkedin_messages.linkedin_archive.people import People
-from tap_linkedin_messages.message_index import MessageIndex, Person, Settle
+from tap_linkedin_messages.message_index import MessageIndex
 from tap_linkedin_messages.providers import ProviderError
 from tap_linkedin_messages.reads import Cutoff
 from tap_linkedin_messages.records import Record
 from tap_linkedin_messages.streams import ConversationsStream
 from tap_linkedin_messages.tap import TapLinkedInMessages
+from tap_linkedin_messages.whole_reads import Person, Settle
 from tests.conftest import run_tap
 from tests.emulators.export import write_archive
 
@@ -466,7 +467,7 @@ def read_rows(rows: list[dict[str, str]]) -> list[Record]:
 def test_a_long_read_says_how_far_it_got(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(message_index, "PROGRESS_EVERY_SECONDS", 0)
+    monkeypatch.setattr(whole_reads, "PROGRESS_EVERY_SECONDS", 0)
     caplog.set_level(logging.INFO, logger=reading.LOGGER.name)
     rows = archive_rows(2500, per_conversation=40)
     assert len(read_rows(rows)) == 2500
@@ -481,7 +482,7 @@ def test_a_long_read_says_how_far_it_got(
 def test_a_short_read_says_nothing_of_its_progress(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(message_index, "PROGRESS_EVERY_SECONDS", 0)
+    monkeypatch.setattr(whole_reads, "PROGRESS_EVERY_SECONDS", 0)
     caplog.set_level(logging.INFO, logger=reading.LOGGER.name)
     rows = archive_rows(999)
     assert len(read_rows(rows)) == 999

@@ -10,16 +10,11 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from tap_linkedin_messages.linkedin_archive.layouts import named_in, recipient_pairs, split_names
-from tap_linkedin_messages.message_index import (
-    Person,
-    ScratchDatabase,
-    Seen,
-    Settle,
-)
 from tap_linkedin_messages.normalize import (
     name_key,
     profile_key,
 )
+from tap_linkedin_messages.whole_reads import Person, ScratchDatabase, Seen, Settle
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator

@@ -15,11 +15,8 @@ from tap_linkedin_messages.linkedin_archive.layouts import (
     normalised,
 )
 from tap_linkedin_messages.linkedin_archive.people import LEARNED_FROM, People
-from tap_linkedin_messages.message_index import (
-    Progress,
-    progress_of_read,
-)
 from tap_linkedin_messages.records import Record
+from tap_linkedin_messages.whole_reads import Progress, progress_of_read
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator

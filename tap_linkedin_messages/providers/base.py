@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from singer_sdk import typing as th
 
 from tap_linkedin_messages.errors import ProviderError
-from tap_linkedin_messages.message_index import NOTHING_TO_SETTLE, Settle
 from tap_linkedin_messages.providers.error_rules import (
     FIRST_RULES,
     LAST_RULES,
@@ -43,6 +42,7 @@ from tap_linkedin_messages.providers.pages import (
     Route,
 )
 from tap_linkedin_messages.redaction import redact
+from tap_linkedin_messages.whole_reads import NOTHING_TO_SETTLE, Settle
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
