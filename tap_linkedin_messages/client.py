@@ -322,6 +322,8 @@ class InboxStream(RESTStream[str | None]):
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         """The records of one page, once it is known not to repeat an earlier one."""
         read = self.read
+        listing = read.listing
+        assert listing is not None  # pages come to a listing being walked
         page = read.page_of(response)
         read.items_read += page.items
         if page.left_out:
@@ -329,11 +331,10 @@ class InboxStream(RESTStream[str | None]):
                 "%s: %d listed without a %s were left out (their messages are not read)",
                 self.walk_label,
                 page.left_out,
-                read.listing.time_key if read.listing is not None else "time",
+                listing.time_key,
             )
-        listing = read.listing
-        undated = sum(1 for r in page.records if listing and not r.get(listing.time_key))
-        if undated and listing is not None and listing.route is Route.INBOX:
+        undated = sum(1 for record in page.records if not record.get(listing.time_key))
+        if undated and listing.route is Route.INBOX:
             self.logger.warning(
                 "%s: %d listed without a %s: read every run, as nothing tells whether "
                 "they changed (only their messages past the bookmark are emitted)",

@@ -324,16 +324,19 @@ class MessageListingStrategy(Strategy):
         ):
             index.add_all(listed.messages)
             emitted = kept.get(EMITTED)
-            if emitted and kept.get(MESSAGE_IDS, 1) != source.message_ids:
-                stream.logger.warning(
-                    "%s: %s; every message is emitted once more, under its new id (the "
-                    "rows loaded under the old ids can be dropped: see CHANGELOG.md)",
-                    label,
-                    source.message_ids_changed,
-                )
-                emitted = None
+            # The ids `emitted` names: only a read of the whole source renews it (a
+            # changelog read keeps it, and the scheme it was made with, as they were).
+            ids = kept.get(MESSAGE_IDS, 1) if emitted else source.message_ids
             if listed.whole:
-                emitted = index.changed_since(emitted)
+                if ids != source.message_ids:
+                    stream.logger.warning(
+                        "%s: %s; every message is emitted once more, under its new id (the "
+                        "rows loaded under the old ids can be dropped: see CHANGELOG.md)",
+                        label,
+                        source.message_ids_changed,
+                    )
+                    emitted = None
+                emitted, ids = index.changed_since(emitted), source.message_ids
             try:
                 for conversation, messages in index.conversations(read.cutoff):
                     self._handed_over = (conversation["conversation_id"], messages)
@@ -341,7 +344,7 @@ class MessageListingStrategy(Strategy):
             finally:
                 # An unread hand-over holds the index's cursor (and its file) open.
                 self._handed_over = None
-        return {SOURCE: listed.position, EMITTED: emitted, MESSAGE_IDS: source.message_ids}
+        return {SOURCE: listed.position, EMITTED: emitted, MESSAGE_IDS: ids}
 
     def check(self, walker: InboxStream, read: Read) -> None:
         """The source opened as a first read would open it, up to its first message."""

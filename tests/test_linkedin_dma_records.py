@@ -1192,3 +1192,24 @@ def test_the_mailbox_is_the_threads_owner_or_the_members_own_author(
     (https://learn.microsoft.com/en-us/linkedin/shared/references/v2/message-schema)."""
     thread = {"owner": thread_owner} if thread_owner else None
     assert mailbox_of(thread, {"author": author}, outbound=outbound) == expected
+
+
+def test_a_changelog_read_keeps_the_snapshots_record_and_the_ids_it_was_made_with(
+    dma_emulator: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A state from before the ids changed: a changelog read does not re-read the snapshot,
+    so it neither warns nor drops the snapshot's record of what was emitted; it keeps the
+    scheme that record was made with, for the next read of the whole snapshot to tell."""
+    inbox = SyntheticInbox.generate(seed=54, conversations=2, messages=2)
+    emulator = dma_emulator(inbox)
+    on_emulator_clock(monkeypatch, emulator)
+    first = run_tap(emulator.config())
+    (partition,) = first.state["bookmarks"]["conversations"]["partitions"]
+    emitted = partition["position"]["emitted"]
+    assert partition["position"].pop("message_ids") == 2
+    inbox.add_message(next(iter(inbox.conversations)), text="After consent")
+    second = run_tap(emulator.config(), state=first.state)
+    assert [m["text"] for m in second.of("messages")] == ["After consent"]
+    assert not [r for r in caplog.records if "made differently" in r.getMessage()]
+    position = position_of(second.state)
+    assert (position["emitted"], position["message_ids"]) == (emitted, 1)
