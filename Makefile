@@ -5,12 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck pytest demo docs bench clean
+.PHONY: install test lint typecheck pytest demo analyze docs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,analytics]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -31,6 +31,11 @@ test: lint typecheck pytest
 ## make demo: a synthetic inbox on a local emulator, loaded twice with `meltano run`
 demo: $(STAMP)
 	bash scripts/demo.sh
+
+## make analyze CONFIG=<tap config> DB=<duckdb file>: your inbox into DuckDB, with the
+## analytics models built, their answers printed and a picture drawn beside the file
+analyze: $(STAMP)
+	bash scripts/analyze.sh "$(CONFIG)" "$(DB)"
 
 ## make bench: cost and speed against the emulators; writes benchmarks/RESULTS.md
 bench: $(STAMP)

@@ -1,30 +1,26 @@
 #!/usr/bin/env bash
 # make demo: `meltano run tap-linkedin-messages target-jsonl`, twice each (a full sync, then
 # an incremental run that finds nothing new), on
-#   1. the synthetic LinkedIn data-export archive in samples/ (no credentials, no server);
+#   1. the synthetic LinkedIn data-export archive in samples/ (no credentials, no server),
+#      which then goes into an embedded DuckDB file with the analytics models built
+#      (`meltano run tap-linkedin-messages target-duckdb dbt-duckdb:build`), their answers
+#      printed and drawn;
 #   2. a synthetic inbox served by the LinkupAPI v2 emulator on 127.0.0.1.
-# No network beyond PyPI (to install Meltano and target-jsonl).
+# No network beyond PyPI (to install Meltano, the targets and dbt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-MELTANO_VENV=.venv-meltano
 DEMO=.demo
-export MELTANO_SEND_ANONYMOUS_USAGE_STATS=false
-export MELTANO_DISABLE_TRACKING=true
-
-if [ ! -x "$MELTANO_VENV/bin/meltano" ]; then
-  echo "==> Installing Meltano into $MELTANO_VENV"
-  python3 -m venv "$MELTANO_VENV"
-  "$MELTANO_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-  "$MELTANO_VENV/bin/python" -m pip install --quiet --disable-pip-version-check "meltano>=4,<5"
-fi
-MELTANO="$MELTANO_VENV/bin/meltano"
+# shellcheck source=scripts/meltano_venv.sh
+. scripts/meltano_venv.sh
 
 rm -rf "$DEMO"
 mkdir -p "$DEMO/output" "$DEMO/export"
 
 echo "==> meltano install (plugins defined in meltano.yml; no Meltano Hub needed)"
-"$MELTANO" --log-level=warning install extractor tap-linkedin-messages && "$MELTANO" --log-level=warning install loader target-jsonl
+"$MELTANO" --log-level=warning install extractor tap-linkedin-messages
+"$MELTANO" --log-level=warning install loader target-jsonl target-duckdb
+"$MELTANO" --log-level=warning install transformer dbt-duckdb
 
 count() { if [ -f "$1" ]; then wc -l < "$1" | tr -d ' '; else echo 0; fi; }
 report() {
@@ -51,6 +47,13 @@ echo "    run 2 emitted $export_new new messages"
 
 echo "==> Part 1b: the same archive into PostgreSQL (where a server is installed)"
 .venv/bin/python scripts/demo_postgres.py
+
+echo "==> Part 1c: the same archive into DuckDB, with the analytics models (transform/)"
+echo "    meltano run tap-linkedin-messages target-duckdb dbt-duckdb:build"
+export TARGET_DUCKDB_PATH="$PWD/$DEMO/inbox.duckdb" DBT_DUCKDB_PATH="$PWD/$DEMO/inbox.duckdb"
+"$MELTANO" --log-level=warning run --state-id-suffix=analytics --full-refresh \
+  tap-linkedin-messages target-duckdb dbt-duckdb:build
+.venv/bin/python scripts/inbox_report.py "$DEMO/inbox.duckdb"
 unset TAP_LINKEDIN_MESSAGES_EXPORT_PATH
 
 echo "==> Part 2: the LinkupAPI v2 emulator (25 conversations x 8 messages)"
@@ -96,4 +99,9 @@ if [ "$new_messages" -ne 0 ] || [ "$before_messages" -eq 0 ] || [ "$export_messa
   echo "demo FAILED: expected messages (and the sample's attachments) in each first run and none new in the second" >&2
   exit 1
 fi
-echo "==> Done. Output is in $DEMO/output; the emulator is stopped."
+if [ ! -s "$DEMO/inbox.png" ]; then
+  echo "demo FAILED: no picture at $DEMO/inbox.png" >&2
+  exit 1
+fi
+echo "==> Done. JSON lines in $DEMO/export and $DEMO/output; the models in $DEMO/inbox.duckdb"
+echo "    (schema linkedin_messages), the picture in $DEMO/inbox.png; the emulator is stopped."

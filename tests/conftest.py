@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from tap_linkedin_messages.providers.base import MessageListing, Position, Walk
 
 REPO = Path(__file__).resolve().parent.parent
+# The `meltano` fixture: Meltano and the plugins of meltano.yml, installed once a session.
+pytest_plugins = ["tests.meltano_project"]
 TAP_EXECUTABLE = Path(sys.executable).parent / "tap-linkedin-messages"
 FIXTURES = REPO / "tests" / "fixtures"
 

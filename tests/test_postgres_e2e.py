@@ -25,38 +25,35 @@ import shlex
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tap_linkedin_messages.tap import TapLinkedInMessages
+from tests import inbox_answers
 from tests.conftest import REPO, SyncOutput, run_tap
 from tests.emulators.inbox import Conversation, Message, Person, SyntheticInbox
 from tests.emulators.linkup import LinkupEmulator
 from tests.emulators.server import Call, Reply
-
-MELTANO_VENV = REPO / ".venv-meltano"
-MELTANO_REQUIREMENT = "meltano[postgres]>=4,<5"  # `postgres`: the psycopg 3 driver
-EXTRACTOR, PRIVATE_EXTRACTOR, LOADER = (
-    "tap-linkedin-messages",
-    "tap-linkedin-messages--private",
-    "target-postgres",
+from tests.meltano_project import (
+    EXTRACTOR,
+    MELTANO_TIMEOUT,
+    PRIVATE_EXTRACTOR,
+    Meltano,
 )
+
+LOADER = "target-postgres"
 LOADER_USER = "meltano"
 SCHEMA = "linkedin"  # `default_target_schema` in meltano.yml
 DAY_MS = 24 * 3600 * 1000
-MELTANO_TIMEOUT = 300
-# Environment variables of the calling shell that would reconfigure the runs under test.
-FOREIGN_ENV = ("MELTANO_", "TAP_LINKEDIN_MESSAGES_", "TARGET_POSTGRES_", "TARGET_JSONL_", "PG")
 
 
 # --- PostgreSQL -----------------------------------------------------------------------------
@@ -240,101 +237,6 @@ def postgres() -> Iterator[PostgresServer]:
     finally:
         server.stop()
         shutil.rmtree(server.root, ignore_errors=True)
-
-
-# --- Meltano --------------------------------------------------------------------------------
-
-
-def base_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(FOREIGN_ENV)}
-    env |= {"MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false", "MELTANO_DISABLE_TRACKING": "true"}
-    return env
-
-
-@dataclass
-class Meltano:
-    """Meltano on this repository's `meltano.yml`, with its `.meltano` folder (plugin
-    virtualenvs, run files) kept in a temporary folder: the tests never race a
-    `make demo` running in the checkout, and the checkout's `.meltano` stays as it is."""
-
-    executable: Path
-    sys_dir: Path
-
-    def machine(self, path: Path) -> Path:
-        """A `.meltano` folder of its own, as on another machine, sharing the installed
-        plugins: Meltano 4 writes each run's catalog to one fixed path per extractor, so
-        runs side by side in one folder would overwrite each other's."""
-        path.mkdir(parents=True)
-        for kind in ("extractors", "loaders"):
-            (path / kind).symlink_to(self.sys_dir / kind)
-        return path
-
-    def env(self, *extra: dict[str, str], sys_dir: Path | None = None) -> dict[str, str]:
-        env = base_env() | {"MELTANO_SYS_DIR_ROOT": str(sys_dir or self.sys_dir)}
-        for variables in extra:
-            env |= variables
-        return env
-
-    def argv(self, *args: str) -> list[str]:
-        return [str(self.executable), "--log-level=warning", *args]
-
-    def __call__(
-        self, *args: str, env: dict[str, str], check: bool = True
-    ) -> subprocess.CompletedProcess[str]:
-        completed = subprocess.run(
-            self.argv(*args),
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=MELTANO_TIMEOUT,
-            check=False,
-        )
-        if check:
-            assert completed.returncode == 0, (
-                f"meltano {' '.join(args)} exited {completed.returncode}:\n"
-                f"{completed.stderr[-4000:]}"
-            )
-        return completed
-
-    def start(self, *args: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-        with log.open("wb") as out:
-            return subprocess.Popen(
-                self.argv(*args), cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT
-            )
-
-
-def pip_install(python: Path, requirement: str) -> None:
-    subprocess.run(
-        [
-            str(python),
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            requirement,
-        ],
-        check=True,
-    )
-
-
-@pytest.fixture(scope="session")
-def meltano(tmp_path_factory: pytest.TempPathFactory) -> Meltano:
-    """Meltano in `.venv-meltano` (created as `make demo` does if missing, with the
-    PostgreSQL driver added), and the plugins installed once for the session."""
-    python = MELTANO_VENV / "bin" / "python"
-    if not (MELTANO_VENV / "bin" / "meltano").exists():
-        subprocess.run(
-            [shutil.which("python3") or sys.executable, "-m", "venv", str(MELTANO_VENV)],
-            check=True,
-        )
-        pip_install(python, MELTANO_REQUIREMENT)
-    elif subprocess.run([str(python), "-c", "import psycopg"], capture_output=True).returncode:
-        pip_install(python, MELTANO_REQUIREMENT)
-    project = Meltano(MELTANO_VENV / "bin" / "meltano", tmp_path_factory.mktemp("meltano-sys"))
-    project("install", EXTRACTOR, PRIVATE_EXTRACTOR, LOADER, "target-jsonl", env=project.env())
-    return project
 
 
 # --- the jobs -------------------------------------------------------------------------------
@@ -540,6 +442,69 @@ def test_the_readme_weekly_query_counts_every_message(
         (week_of(m.sent_at_ms), m.sender.name) for m in two_loads.messages.values()
     )
     assert {(r["week"], r["participant"]): r["messages"] for r in weekly} == expected_weekly
+
+
+def test_the_analytics_models_build_on_postgresql_and_agree_with_python(
+    postgres: PostgresServer, meltano: Meltano, two_loads: TwoLoads, tmp_path: Path
+) -> None:
+    """`meltano run dbt-postgres:build`: the models of transform/ built from the loaded
+    tables in schema `linkedin_messages`, their data tests and unit tests passing, on a
+    server whose sessions are not in UTC; each conversation and day as
+    tests/inbox_answers.py computes it from the loaded messages."""
+    sys_dir = meltano.machine(tmp_path / "meltano")
+    env = meltano.env(
+        {
+            "DBT_POSTGRES_HOST": postgres.host,
+            "DBT_POSTGRES_PORT": str(postgres.port),
+            "DBT_POSTGRES_USER": LOADER_USER,
+            "DBT_ENV_SECRET_POSTGRES_PASSWORD": postgres.password,
+            "DBT_POSTGRES_DBNAME": two_loads.warehouse,
+        },
+        sys_dir=sys_dir,
+    )
+    meltano("run", "dbt-postgres:build", env=env)
+    results = json.loads((sys_dir / "run" / "dbt" / "target" / "run_results.json").read_text())
+    statuses: dict[str, set[str]] = {}
+    for result in results["results"]:
+        statuses.setdefault(result["unique_id"].split(".")[0], set()).add(result["status"])
+    assert statuses == {"model": {"success"}, "test": {"pass"}, "unit_test": {"pass"}}
+
+    messages = postgres.query(
+        two_loads.warehouse,
+        f"SELECT account_id, conversation_id, message_id, sent_at, sender, is_deleted "
+        f"FROM {SCHEMA}.messages",
+    )
+    assert len(messages) == two_loads.inbox.message_count()
+    expected = inbox_answers.conversation_answers(messages)
+    built = {
+        (row.pop("account_id"), row.pop("conversation_id")): row
+        for row in postgres.query(
+            two_loads.warehouse,
+            """SELECT account_id, conversation_id, started_at, started_by_me, messages_sent,
+                      messages_received, last_message_at, awaiting_my_reply,
+                      first_response_minutes
+               FROM linkedin_messages.linkedin_messages__conversations""",
+        )
+    }
+    assert set(built) == set(expected)
+    for key, answers in expected.items():
+        row = built[key]
+        assert inbox_answers.instant(row.pop("started_at")) == answers.started_at
+        assert inbox_answers.instant(row.pop("last_message_at")) == answers.last_message_at
+        assert row.pop("first_response_minutes") == pytest.approx(answers.first_response_minutes)
+        assert row == {name: getattr(answers, name) for name in row}, key
+    daily = {
+        (row["account_id"], date.fromisoformat(row["activity_date"])): (
+            row["messages_sent"],
+            row["messages_received"],
+            row["conversations_started_by_me"],
+            row["conversations_started_by_them"],
+        )
+        for row in postgres.query(
+            two_loads.warehouse, "SELECT * FROM linkedin_messages.linkedin_messages__daily_activity"
+        )
+    }
+    assert daily == inbox_answers.daily_activity(messages)
 
 
 class HeldLinkupEmulator(LinkupEmulator):

@@ -72,6 +72,40 @@ def test_meltano_yml_defines_the_loaders_fully() -> None:
     assert settings["password"]["sensitive"] is True
     # Merge on the primary key: a message read twice is stored once.
     assert postgres["config"]["load_method"] == "upsert"
+    duckdb = loaders["target-duckdb"]
+    assert (duckdb["namespace"], duckdb["executable"]) == ("target_duckdb", "target-duckdb")
+    # target-duckdb 0.8.0 drops the first row of every batch with duckdb 1.3 or newer.
+    assert duckdb["pip_url"].split() == ["target-duckdb==0.8.0", "duckdb>=1.1,<1.3"]
+    assert duckdb["config"]["default_target_schema"] == "linkedin"
+
+
+def test_meltano_yml_defines_the_dbt_transformers_fully() -> None:
+    """`meltano install` installs them offline from the Hub's point of view: namespace,
+    pip_url, executable and settings are all here; dbt-postgres is dbt-duckdb with its
+    target switched, and dbt reads the same DuckDB version the loader writes with."""
+    project = yaml.safe_load((REPO / "meltano.yml").read_text())
+    transformers = {plugin["name"]: plugin for plugin in project["plugins"]["transformers"]}
+    dbt = transformers["dbt-duckdb"]
+    assert (dbt["namespace"], dbt["executable"]) == ("dbt_duckdb", "dbt")
+    assert "duckdb>=1.1,<1.3" in dbt["pip_url"].split()
+    assert {"dbt-duckdb~=1.10.0", "dbt-postgres~=1.10.0"} <= set(dbt["pip_url"].split())
+    settings = {s["name"]: s for s in dbt["settings"]}
+    assert all({"label", "kind", "description", "env"} <= set(s) for s in settings.values())
+    assert settings["project_dir"]["value"] == "$MELTANO_PROJECT_ROOT/transform"
+    # DBT_ENV_SECRET_*: dbt keeps the value out of its logs and artifacts.
+    assert settings["password"]["env"].startswith("DBT_ENV_SECRET_")
+    assert settings["password"]["sensitive"] is True
+    profile = yaml.safe_load((REPO / "transform" / "profiles" / "profiles.yml").read_text())
+    outputs = profile["linkedin_messages"]["outputs"]
+    assert settings["password"]["env"] in outputs["postgres"]["password"]
+    assert settings["path"]["env"] in outputs["duckdb"]["path"]
+    assert {"build", "run", "test", "compile"} <= set(dbt["commands"])
+    postgres = transformers["dbt-postgres"]
+    assert postgres == {
+        "name": "dbt-postgres",
+        "inherit_from": "dbt-duckdb",
+        "config": {"target": "postgres"},
+    }
 
 
 def test_readme_settings_table_is_the_about_output() -> None:
