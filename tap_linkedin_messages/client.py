@@ -12,12 +12,10 @@ import importlib.resources
 import os
 import random
 from abc import abstractmethod
-from datetime import datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import pendulum
 import requests
 from requests.utils import get_environ_proxies
 from singer_sdk import RESTStream, SchemaDirectory, StreamSchema
@@ -26,11 +24,16 @@ from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams.rest import HTTPRequest
 
-from tap_linkedin_messages.normalize import datetime_to_rfc3339
 from tap_linkedin_messages.providers import ProviderError
-from tap_linkedin_messages.providers.error_rules import TransientError
-from tap_linkedin_messages.providers.pages import Route
-from tap_linkedin_messages.reads import Cutoff, ListingPaginator, Read
+from tap_linkedin_messages.providers.error_rules import TransientError, retry_after_seconds
+from tap_linkedin_messages.reads import (
+    Cutoff,
+    ListingPaginator,
+    Read,
+    bookmark_cutoff,
+    start_date_floor,
+    undated_warnings,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Generator, Iterable
@@ -245,31 +248,18 @@ class InboxStream(RESTStream[str | None]):
         return f"after {retries} {'retry' if retries == 1 else 'retries'}"
 
     def unreachable(self, error: requests.exceptions.RequestException) -> str:
-        """One line for a request that never got an answer, naming what to check."""
-        retries = self.after_retries
-        if isinstance(error, requests.exceptions.Timeout):
-            reason = f"no answer within {self.timeout}s {retries}"
-            hint = "check the `api_url` and `request_timeout` settings"
-        else:
-            text = str(error)
-            reason = next(
-                (
-                    words
-                    for needle, words in (
-                        ("SSL", "a TLS failure"),
-                        ("NameResolution", "the host name does not resolve"),
-                        ("Name or service not known", "the host name does not resolve"),
-                        ("nodename nor servname", "the host name does not resolve"),
-                        ("Connection refused", "connection refused"),
-                    )
-                    if needle in text
-                ),
-                type(error).__name__,
-            )
-            reason = f"{reason} {retries}"
-            hint = "check the `api_url` setting"
-        line = f"{self.read.source.name}: could not reach {self.url_base} ({reason}) - {hint}"
-        return self.read.source.redact(line)
+        """One line for a request that never got an answer: the error table's row for it
+        says why and what to check."""
+        read = self.read
+        assert read.listing is not None  # requests are only made while walking a listing
+        failure = read.api.no_answer(error, route=read.listing.route, first_page=read.pages == 0)
+        row = read.api.rule_for(failure)
+        reason = row.reason.format(timeout=self.timeout, code=failure.code)
+        line = (
+            f"{read.source.name}: could not reach {self.url_base} "
+            f"({reason} {self.after_retries}) - {row.hint}"
+        )
+        return read.source.redact(line)
 
     def validate_response(self, response: requests.Response) -> None:
         """The adapter's error table decides what is retriable, fatal or fine; a failure
@@ -326,22 +316,8 @@ class InboxStream(RESTStream[str | None]):
         assert listing is not None  # pages come to a listing being walked
         page = read.page_of(response)
         read.items_read += page.items
-        if page.left_out:
-            self.logger.warning(
-                "%s: %d listed without a %s were left out (their messages are not read)",
-                self.walk_label,
-                page.left_out,
-                listing.time_key,
-            )
-        undated = sum(1 for record in page.records if not record.get(listing.time_key))
-        if undated and listing.route is Route.INBOX:
-            self.logger.warning(
-                "%s: %d listed without a %s: read every run, as nothing tells whether "
-                "they changed (only their messages past the bookmark are emitted)",
-                self.walk_label,
-                undated,
-                listing.time_key,
-            )
+        for warning in undated_warnings(page, listing):
+            self.logger.warning("%s: %s", self.walk_label, warning)
         records = read.check(page, self.walk_label)
         read.pages += 1
         if read.on_page is not None:
@@ -374,24 +350,15 @@ class InboxStream(RESTStream[str | None]):
 
     def floor(self) -> Cutoff | None:
         """`start_date`, inclusive: nothing older is emitted."""
-        floor = self.config.get("start_date")
-        if not floor:
-            return None
-        start_date = cast("datetime", pendulum.parse(str(floor)))
-        return Cutoff(datetime_to_rfc3339(start_date), inclusive=True)
+        return start_date_floor(self.config.get("start_date"))
 
     def cutoff_from(self, bookmark: datetime | None) -> Cutoff | None:
-        """The cutoff a bookmark sets: moved back by `lookback_minutes`, so items a
-        provider indexes late (stamped a little before the bookmark) are still found;
-        `start_date` stays a floor."""
-        if bookmark is None:
-            return None
-        floor = self.floor()
-        lookback = timedelta(minutes=float(self.config.get("lookback_minutes") or 0))
-        since = datetime_to_rfc3339(bookmark - lookback)
-        if floor is not None and since <= floor.value:
-            return floor
-        return Cutoff(since, inclusive=False)
+        """The cutoff a bookmark sets, `lookback_minutes` before it (`bookmark_cutoff`)."""
+        return bookmark_cutoff(
+            bookmark,
+            start_date=self.config.get("start_date"),
+            lookback_minutes=float(self.config.get("lookback_minutes") or 0),
+        )
 
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         """Add what every record carries, reject unkeyable records, drop what is not new."""
@@ -424,22 +391,3 @@ class InboxStream(RESTStream[str | None]):
     def changed_at(self, record: Record) -> str:
         """When a record last changed, for the cutoff: its replication key."""
         return str(record[str(self.replication_key)] or "")
-
-
-def retry_after_seconds(exception: BaseException | None) -> float | None:
-    """Seconds a `Retry-After` header (seconds or an HTTP date) asks us to wait."""
-    response = getattr(exception, "response", None)
-    if not isinstance(exception, RetriableAPIError) or response is None:
-        return None
-    header = response.headers.get("Retry-After")
-    if not header:
-        return None
-    try:
-        return max(0.0, float(header))
-    except ValueError:
-        pass
-    try:
-        moment = parsedate_to_datetime(header)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (moment - pendulum.now("UTC")).total_seconds())

@@ -71,6 +71,13 @@ def any_time_to_rfc3339(value: object) -> str | None:
     return None
 
 
+def expiry_to_rfc3339(value: object) -> str | None:
+    """An expiry in epoch seconds (or milliseconds, past 10**11, or ISO 8601)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 10**11:
+        value = int(value * 1000)
+    return any_time_to_rfc3339(value)
+
+
 def thread_id_from_urn(conversation_id: str | None) -> str | None:
     """LinkedIn's `N-...` thread id out of any conversation URN form, or None."""
     if not conversation_id:

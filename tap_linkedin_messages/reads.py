@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
+import pendulum
 from singer_sdk.pagination import BaseAPIPaginator
 
 from tap_linkedin_messages.errors import ProviderError
-from tap_linkedin_messages.normalize import parse_timestamp
+from tap_linkedin_messages.normalize import datetime_to_rfc3339, parse_timestamp
 from tap_linkedin_messages.providers.base import HttpSource
-from tap_linkedin_messages.providers.pages import EMPTY_PAGE
+from tap_linkedin_messages.providers.pages import EMPTY_PAGE, Route
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -51,6 +52,47 @@ class Cutoff:
         moment = parse_timestamp(self.value)
         # An inclusive cutoff (start_date) admits its own millisecond.
         return moment - timedelta(milliseconds=1) if self.inclusive else moment
+
+
+def start_date_floor(start_date: str | None) -> Cutoff | None:
+    """`start_date`, inclusive: nothing older is emitted."""
+    if not start_date:
+        return None
+    moment = cast("datetime", pendulum.parse(str(start_date)))
+    return Cutoff(datetime_to_rfc3339(moment), inclusive=True)
+
+
+def bookmark_cutoff(
+    bookmark: datetime | None, *, start_date: str | None, lookback_minutes: float
+) -> Cutoff | None:
+    """The cutoff a bookmark sets: moved back by `lookback_minutes`, so items a provider
+    indexes late (stamped a little before the bookmark) are still found; `start_date`
+    stays a floor."""
+    if bookmark is None:
+        return None
+    floor = start_date_floor(start_date)
+    since = datetime_to_rfc3339(bookmark - timedelta(minutes=lookback_minutes))
+    if floor is not None and since <= floor.value:
+        return floor
+    return Cutoff(since, inclusive=False)
+
+
+def undated_warnings(page: Page, listing: Listing) -> list[str]:
+    """What a page listed without the listing's time: left out where the page shape
+    requires it, or, for an inbox, read every run."""
+    warnings = []
+    if page.left_out:
+        warnings.append(
+            f"{page.left_out} listed without a {listing.time_key} were left out "
+            "(their messages are not read)"
+        )
+    undated = sum(1 for record in page.records if not record.get(listing.time_key))
+    if undated and listing.route is Route.INBOX:
+        warnings.append(
+            f"{undated} listed without a {listing.time_key}: read every run, as nothing "
+            "tells whether they changed (only their messages past the bookmark are emitted)"
+        )
+    return warnings
 
 
 def describe(context: Context | None) -> str:

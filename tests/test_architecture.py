@@ -181,6 +181,9 @@ def test_no_error_rule_is_shadowed_by_an_earlier_one() -> None:
     from tap_linkedin_messages.providers import HttpSource
     from tap_linkedin_messages.providers.error_rules import FIRST_RULES, LAST_RULES
 
+    for index, later in enumerate(FIRST_RULES):
+        for earlier in FIRST_RULES[:index]:
+            assert not covers(earlier, later), f"{later} is shadowed by {earlier}"
     for adapter in PROVIDERS.values():
         if not issubclass(adapter, HttpSource):
             continue
@@ -209,3 +212,14 @@ def test_a_shadowed_rule_is_found() -> None:
     assert not covers(
         rule(Outcome.FAIL, "x", status={401}, text="key"), rule(Outcome.FAIL, "y", status={401})
     )
+
+
+def test_every_module_of_the_package_is_a_room_a_reader_holds_in_their_head() -> None:
+    """No module over 400 lines: a module that grows past it is split by what it does
+    (its SQL beside it, as message_index_sql.py; its pure functions where they belong)."""
+    sizes = {
+        str(path.relative_to(PACKAGE)): len(path.read_text().splitlines())
+        for path in PACKAGE.rglob("*.py")
+    }
+    assert len(sizes) > 20
+    assert {name: lines for name, lines in sizes.items() if lines > 400} == {}

@@ -126,6 +126,30 @@ def test_a_hanging_response_times_out_and_is_retried(
     assert retry_waits(stderr) == [0.0]
 
 
+def test_a_response_that_hangs_past_every_retry_is_one_line_naming_request_timeout(
+    tmp_path: Path,
+) -> None:
+    # A request with no answer is decided by the error table's NO_ANSWER rows: a timeout
+    # names `request_timeout` beside `api_url`, with the timeout and the retries spent.
+    inbox = SyntheticInbox.generate(seed=41, conversations=2, messages=2)
+    server = LinkupEmulator(inbox).start()
+    try:
+        server.inject(*[Fault(route=server.inbox_route, delay=2.0) for _ in range(2)])
+        run = run_cli(
+            tmp_path,
+            server.config(request_timeout=1, max_retries=1, backoff_base_seconds=0),
+        )
+    finally:
+        server.stop()
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    (line,) = [line for line in run.stderr.splitlines() if "could not reach" in line]
+    assert line.endswith(
+        f"linkup: could not reach {server.url} (no answer within 1s after 1 retry) "
+        "- check the `api_url` and `request_timeout` settings"
+    )
+
+
 def test_a_cut_off_body_is_retried(emulator: ProviderEmulator, tmp_path: Path) -> None:
     emulator.inject(
         Fault(route=pages(emulator), truncate=True),

@@ -266,7 +266,7 @@ def test_a_message_without_its_timestamp_stops_the_run_naming_where(
 def test_retry_after_is_read_in_seconds_and_as_an_http_date() -> None:
     import requests
 
-    from tap_linkedin_messages.client import retry_after_seconds
+    from tap_linkedin_messages.providers.error_rules import retry_after_seconds
 
     def rate_limited(header: str) -> RetriableAPIError:
         response = requests.Response()

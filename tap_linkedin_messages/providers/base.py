@@ -27,6 +27,7 @@ from tap_linkedin_messages.errors import ProviderError
 from tap_linkedin_messages.providers.error_rules import (
     FIRST_RULES,
     LAST_RULES,
+    NO_ANSWER,
     ErrorRule,
     Failure,
     decode_json,
@@ -254,8 +255,21 @@ class HttpSource(Source):
             return payload, None
         return payload, self.failure(response, payload, route=route, first_page=first_page)
 
-    def decide(self, failure: Failure, response: requests.Response) -> None:
-        """Raise what the error table says a failure is (nothing: the listing ended)."""
+    def no_answer(
+        self, error: requests.exceptions.RequestException, *, route: Route, first_page: bool
+    ) -> Failure:
+        """What a request that got no answer says, redacted and on one line."""
+        return Failure(
+            status=NO_ANSWER,
+            code=type(error).__name__,
+            message=one_line(self.redact(str(error))),
+            route=route,
+            first_page=first_page,
+            decoded=False,
+        )
+
+    def rule_for(self, failure: Failure) -> ErrorRule:
+        """The row of the error table that decides a failure: the first that matches."""
         rules = (*FIRST_RULES, *self.errors, *LAST_RULES)
         matched = next(r for r in rules if r.matches(failure))
         if matched in FIRST_RULES:
@@ -264,7 +278,11 @@ class HttpSource(Source):
                 (r for r in self.errors if r.outcome is matched.outcome and r.matches(failure)),
                 matched,
             )
-        matched.apply(self.name, failure, response)
+        return matched
+
+    def decide(self, failure: Failure, response: requests.Response) -> None:
+        """Raise what the error table says a failure is (nothing: the listing ended)."""
+        self.rule_for(failure).apply(self.name, failure, response)
 
     def check(self, response: requests.Response, *, route: Route, first_page: bool = True) -> Any:
         """The decoded body of a successful answer (None: the listing ended), or raise."""

@@ -49,7 +49,14 @@ from tap_linkedin_messages.providers.error_rules import (
     rejected_parameters,
     rule,
 )
-from tap_linkedin_messages.providers.pages import ApiRequest, Page, PageAsk, PageShape, Route
+from tap_linkedin_messages.providers.pages import (
+    ApiRequest,
+    AskParams,
+    Page,
+    PageAsk,
+    PageShape,
+    Route,
+)
 from tap_linkedin_messages.records import Record
 
 LOGGER = logging.getLogger(__name__)
@@ -236,11 +243,6 @@ def is_listing(payload: Any) -> bool:
     )
 
 
-def _count(page_size: int) -> int:
-    """`page_size` within the doc's 1-100."""
-    return max(1, min(MAX_COUNT, page_size))
-
-
 class ConnectSafelyProvider(ConversationApi):
     """ConnectSafely (`provider: connectsafely`)."""
 
@@ -265,9 +267,18 @@ class ConnectSafelyProvider(ConversationApi):
         more="$.hasMore",
         requires="last_activity_at",
     )
+    inbox_params = AskParams(
+        cursor="nextCursor",
+        page_size="count",
+        max_page_size=MAX_COUNT,
+        unread=("unreadOnly", "true"),
+    )
     # The conversation-details shape has no cursor at all: one page is all it gives.
     conversation_shape = PageShape(
         items="$.messages[*]", record=message_record, cursor="$.cursor", more="$.hasMore"
+    )
+    conversation_params = AskParams(
+        cursor="cursor", page_size="count", max_page_size=MAX_COUNT, newer_than=since_param
     )
     errors: ClassVar[tuple[ErrorRule, ...]] = (
         rule(Outcome.FAIL, "check the `api_key` setting", status={401, 403}),
@@ -363,15 +374,7 @@ class ConnectSafelyProvider(ConversationApi):
 
     def inbox_request(self, ask: PageAsk) -> ApiRequest:
         """Conversations, newest activity first (no time filter: the stream stops paging)."""
-        params: dict[str, Any] = {
-            **self._account_param(ask.account_id),
-            "count": _count(ask.page_size),
-        }
-        # INBOX sends no filter at all: every conversation, read or not.
-        if ask.category == "UNREAD":
-            params["unreadOnly"] = "true"
-        if ask.cursor:
-            params["nextCursor"] = ask.cursor
+        params = {**self._account_param(ask.account_id), **self.inbox_params.of(ask)}
         return ApiRequest("GET", CONVERSATIONS_PATH, params=params)
 
     def filters_by_time(self, cursor: str | None) -> bool:
@@ -384,15 +387,11 @@ class ConnectSafelyProvider(ConversationApi):
         `sync=true` asks ConnectSafely to wait for LinkedIn rather than answer from its
         cache ("Wait for LinkedIn response"), so a run sees what LinkedIn has now.
         """
-        params: dict[str, Any] = {
+        params = {
             **self._account_param(ask.account_id),
-            "count": _count(ask.page_size),
+            **self.conversation_params.of(ask, filter_by_time=self.filters_by_time(ask.cursor)),
             "sync": "true",
         }
-        if ask.cursor:
-            params["cursor"] = ask.cursor
-        else:
-            params.update(since_param(ask.newer_than))
         # The URN holds `:`, `(`, `,` and base64 (`/`, `+`, `=`): all of it is encoded.
         path = f"{CONVERSATIONS_PATH}/{quote(str(ask.conversation_id), safe='')}/messages"
         return ApiRequest("GET", path, params=params)

@@ -1,15 +1,18 @@
 """An adapter's errors, as data: what a failed answer says (`Failure`), one row of a
 provider's table (`ErrorRule`), and the rows every provider shares, read before and
-after its own (`FIRST_RULES`, `LAST_RULES`; `HttpSource.decide`)."""
+after its own (`FIRST_RULES`, `LAST_RULES`; `HttpSource.rule_for`). A request that got
+no answer at all is a `Failure` too (`NO_ANSWER`), decided by rows of the same table."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from enum import Enum
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
+import pendulum
 from singer_sdk.exceptions import RetriableAPIError
 
 from tap_linkedin_messages.errors import ProviderError
@@ -50,7 +53,10 @@ class Outcome(Enum):
 
 @dataclass(frozen=True)
 class Failure:
-    """What a failed answer says, read once: status, the provider's code and text."""
+    """What a failed answer says, read once: status, the provider's code and text.
+
+    A request that got no answer has status `NO_ANSWER`, its exception's class name as
+    code and its text as message."""
 
     status: int
     code: str | None
@@ -79,10 +85,13 @@ class ErrorRule:
     and what to check (naming only the settings that can cause it).
 
     Every condition given must hold; `text` is searched in the code and the message.
+    `reason` says why a request got no answer (`NO_ANSWER_RULES`); `{timeout}` and
+    `{code}` in it are filled in.
     """
 
     outcome: Outcome
     hint: str = ""
+    reason: str = ""
     status: Collection[int] | None = None
     text: re.Pattern[str] | None = None
     route: str | None = None
@@ -91,7 +100,12 @@ class ErrorRule:
 
     def matches(self, failure: Failure) -> bool:
         return (
-            (self.status is None or failure.status in self.status)
+            # A row without a status is for answers: a request that got none has no status.
+            (
+                failure.status in self.status
+                if self.status is not None
+                else failure.status != NO_ANSWER
+            )
             and (self.route is None or failure.route == self.route)
             and (self.first_page is None or failure.first_page == self.first_page)
             and (self.decoded is None or failure.decoded == self.decoded)
@@ -148,6 +162,36 @@ def rejected_parameters(settings: Mapping[str, str], cursor: str) -> tuple[Error
 
 
 SERVER_ERRORS = range(500, 600)
+#: `Failure.status` of a request that got no answer: refused, unresolved, TLS, timed out.
+NO_ANSWER = 0
+CHECK_API_URL = "check the `api_url` setting"
+#: Why a request got no answer, from its exception's class name and text, once the
+#: SDK's retries of it gave up: each stops the run (`InboxStream.unreachable`).
+NO_ANSWER_RULES = (
+    rule(
+        Outcome.FAIL,
+        "check the `api_url` and `request_timeout` settings",
+        status={NO_ANSWER},
+        text=r"^\w*Timeout\b",
+        reason="no answer within {timeout}s",
+    ),
+    rule(Outcome.FAIL, CHECK_API_URL, status={NO_ANSWER}, text="SSL", reason="a TLS failure"),
+    rule(
+        Outcome.FAIL,
+        CHECK_API_URL,
+        status={NO_ANSWER},
+        text="NameResolution|Name or service not known|nodename nor servname",
+        reason="the host name does not resolve",
+    ),
+    rule(
+        Outcome.FAIL,
+        CHECK_API_URL,
+        status={NO_ANSWER},
+        text="Connection refused",
+        reason="connection refused",
+    ),
+    rule(Outcome.FAIL, CHECK_API_URL, status={NO_ANSWER}, reason="{code}"),
+)
 #: The text of an error body that holds neither a code nor a message.
 SAYS_NOTHING = re.compile(r"^\s*$")
 RETRY_LATER = "the provider is failing or limiting requests: run again later"
@@ -157,13 +201,15 @@ NOT_JSON = "answers that are not JSON: check the `api_url` setting"
 #:   whatever code the provider puts on it (none documents how a conversation deleted
 #:   since it was listed answers); the strategy asks the account again before skipping
 #:   it, so an account problem still stops the run, named by the account's own answer;
-#: - rate limits and server errors are retried.
-#: A provider's row with the same outcome may still say what to check (`decide`).
+#: - rate limits and server errors are retried;
+#: - a request that got no answer stops the run, saying why.
+#: A provider's row with the same outcome may still say what to check (`rule_for`).
 FIRST_RULES = (
     rule(Outcome.GONE, status={404}, route=Route.CONVERSATION),
     rule(Outcome.GONE, status={404}, route=Route.PEOPLE),
     rule(Outcome.RETRY, RETRY_LATER, status={429}),
     rule(Outcome.RETRY, RETRY_LATER, status=SERVER_ERRORS),
+    *NO_ANSWER_RULES,
 )
 #: What holds after every provider's table: a body that is not JSON (cut off, or an
 #: HTML page) is asked again, and anything else stops the run.
@@ -192,3 +238,22 @@ def _status_phrase(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "error"
+
+
+def retry_after_seconds(exception: BaseException | None) -> float | None:
+    """Seconds a `Retry-After` header (seconds or an HTTP date) asks us to wait."""
+    response = getattr(exception, "response", None)
+    if not isinstance(exception, RetriableAPIError) or response is None:
+        return None
+    header = response.headers.get("Retry-After")
+    if not header:
+        return None
+    try:
+        return max(0.0, float(header))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (moment - pendulum.now("UTC")).total_seconds())

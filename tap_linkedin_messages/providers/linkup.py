@@ -14,7 +14,7 @@ from tap_linkedin_messages import records
 from tap_linkedin_messages.normalize import flag, ms_to_rfc3339, thread_id_from_urn
 from tap_linkedin_messages.providers.base import ConversationApi
 from tap_linkedin_messages.providers.error_rules import ErrorRule, Outcome, rule
-from tap_linkedin_messages.providers.pages import ApiRequest, PageAsk, PageShape, Route
+from tap_linkedin_messages.providers.pages import ApiRequest, AskParams, PageAsk, PageShape, Route
 from tap_linkedin_messages.records import Record
 
 MESSAGES_PATH = "/v2/messages"
@@ -106,12 +106,16 @@ class LinkupProvider(ConversationApi):
         credits="$.metadata.credits_consumed",
         requires="last_activity_at",
     )
+    inbox_params = AskParams(cursor="cursor", page_size="count", category="category")
     conversation_shape = PageShape(
         items="$.data.messages[*]",
         record=message_record,
         # An epoch-ms string, older than the page's oldest message; null/absent at the end.
         cursor="$.data.next_cursor",
         credits="$.metadata.credits_consumed",
+    )
+    conversation_params = AskParams(
+        cursor="cursor", page_size="count", conversation_id="conversation_id"
     )
     # The error-code page's table. Not on it [inferred]: how a conversation deleted since
     # it was listed answers; `GONE_RULES` take any 404 of `get_conversation` as gone, and
@@ -168,14 +172,9 @@ class LinkupProvider(ConversationApi):
 
     def inbox_request(self, ask: PageAsk) -> ApiRequest:
         """`list_inbox`, newest activity first (no time filter: the stream stops paging)."""
-        params: dict[str, Any] = {"count": ask.page_size, "category": ask.category}
-        if ask.cursor:
-            params["cursor"] = ask.cursor
-        return self._action(ask.account_id, "list_inbox", params)
+        return self._action(ask.account_id, "list_inbox", self.inbox_params.of(ask))
 
     def conversation_request(self, ask: PageAsk) -> ApiRequest:
         """`get_conversation`, newest message first; the cursor walks back in time."""
-        params: dict[str, Any] = {"conversation_id": ask.conversation_id, "count": ask.page_size}
-        if ask.cursor:
-            params["cursor"] = ask.cursor
+        params = self.conversation_params.of(ask)
         return self._action(ask.account_id, "get_conversation", params)

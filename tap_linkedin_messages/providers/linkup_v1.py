@@ -26,7 +26,7 @@ from tap_linkedin_messages.providers import linkup
 from tap_linkedin_messages.providers.base import ConversationApi
 from tap_linkedin_messages.providers.error_rules import ErrorRule, Failure, Outcome, rule
 from tap_linkedin_messages.providers.linkup import RETRY_LATER
-from tap_linkedin_messages.providers.pages import ApiRequest, PageAsk, PageShape, Route
+from tap_linkedin_messages.providers.pages import ApiRequest, AskParams, PageAsk, PageShape, Route
 from tap_linkedin_messages.records import Record
 
 INBOX_PATH = "/v1/messages/inbox"
@@ -144,9 +144,15 @@ class LinkupV1Provider(ConversationApi):
         cursor=next_cursor_of,
         requires="last_activity_at",
     )
+    # `account_id` is no v1 concept: the cookie selects the account. The inbox's cursor
+    # field is `next_cursor`, unlike the conversation's `cursor`.
+    inbox_params = AskParams(cursor="next_cursor", page_size="total_results", category="category")
     # The end is `has_next_page: false`, no cursor, or no messages.
     conversation_shape = PageShape(
         items="$.data.messages[*]", record=message_record, cursor=next_cursor_of
+    )
+    conversation_params = AskParams(
+        cursor="cursor", page_size="total_results", conversation_id="conversation_id"
     )
     # v1 documents no error codes, so failures are told apart by their text (a 429 or a
     # 5xx is retried before this table is read). Rate limits come first (their text may
@@ -216,22 +222,10 @@ class LinkupV1Provider(ConversationApi):
         }
 
     def inbox_request(self, ask: PageAsk) -> ApiRequest:
-        """The inbox, newest activity first (no time filter: the stream stops paging).
-
-        `account_id` is no v1 concept: the cookie selects the account.
-        """
-        fields: dict[str, Any] = {"total_results": ask.page_size, "category": ask.category}
-        if ask.cursor:
-            # The inbox's request field is `next_cursor`, unlike the conversation's `cursor`.
-            fields["next_cursor"] = ask.cursor
-        return ApiRequest("POST", INBOX_PATH, json=self._body(fields))
+        """The inbox, newest activity first (no time filter: the stream stops paging)."""
+        return ApiRequest("POST", INBOX_PATH, json=self._body(self.inbox_params.of(ask)))
 
     def conversation_request(self, ask: PageAsk) -> ApiRequest:
         """One conversation, newest message first; the cursor (a time) walks back."""
-        fields: dict[str, Any] = {
-            "conversation_id": ask.conversation_id,
-            "total_results": ask.page_size,
-        }
-        if ask.cursor:
-            fields["cursor"] = ask.cursor
+        fields = self.conversation_params.of(ask)
         return ApiRequest("POST", CONVERSATION_PATH, json=self._body(fields))

@@ -1,6 +1,7 @@
 """An adapter's requests and pages, as data: what a request asks (`ApiRequest`,
-`PageAsk`), where an answer keeps its items and cursor and how an item becomes our record
-(`PageShape`), and one listing to walk (`Listing`, its `Route`)."""
+`PageAsk`) and how the provider spells it (`AskParams`), where an answer keeps its items
+and cursor and how an item becomes our record (`PageShape`), and one listing to walk
+(`Listing`, its `Route`)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,44 @@ class PageAsk:
     #: Exclusive: a hint for providers that filter by time themselves (the stream
     #: filters again, so adapters without such a filter ignore it).
     newer_than: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AskParams:
+    """How a provider spells a `PageAsk` in its request: the parameter (or body field)
+    each part goes under, None where it is not sent. Declared beside the page shapes."""
+
+    cursor: str
+    page_size: str
+    #: The provider's most items per page (the ask's size is kept within 1 and this).
+    max_page_size: int | None = None
+    #: The inbox category, sent as is.
+    category: str | None = None
+    #: `(name, value)` sent for the UNREAD category only: INBOX sends no filter at all
+    #: (a `false` would ask for read conversations only).
+    unread: tuple[str, str] | None = None
+    conversation_id: str | None = None
+    #: The provider's time filter, from the ask's exclusive `newer_than`.
+    newer_than: Callable[[datetime], dict[str, Any]] | None = None
+
+    def of(self, ask: PageAsk, *, filter_by_time: bool = False) -> dict[str, Any]:
+        """The ask's parameters; its time filter only where `filter_by_time` says the
+        provider takes one on this page (`ConversationApi.filters_by_time`)."""
+        size = ask.page_size
+        if self.max_page_size is not None:
+            size = max(1, min(self.max_page_size, size))
+        params: dict[str, Any] = {self.page_size: size}
+        if self.category is not None:
+            params[self.category] = ask.category
+        if self.unread is not None and ask.category == "UNREAD":
+            params[self.unread[0]] = self.unread[1]
+        if self.conversation_id is not None:
+            params[self.conversation_id] = ask.conversation_id
+        if ask.cursor:
+            params[self.cursor] = ask.cursor
+        if filter_by_time and self.newer_than is not None and ask.newer_than is not None:
+            params.update(self.newer_than(ask.newer_than))
+        return params
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,8 @@ from urllib.parse import quote
 
 from tap_linkedin_messages import records
 from tap_linkedin_messages.normalize import (
-    any_time_to_rfc3339,
     datetime_to_rfc3339,
+    expiry_to_rfc3339,
     flag,
     iso_to_rfc3339,
     thread_id_from_urn,
@@ -44,6 +44,7 @@ from tap_linkedin_messages.providers.error_rules import (
 from tap_linkedin_messages.providers.pages import (
     EMPTY_PAGE,
     ApiRequest,
+    AskParams,
     Listing,
     Page,
     PageAsk,
@@ -196,13 +197,6 @@ def attachment_record(item: dict[str, Any]) -> Record:
     )
 
 
-def expiry_to_rfc3339(value: object) -> str | None:
-    """An expiry in epoch seconds (or milliseconds, past 10**11, or ISO 8601)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 10**11:
-        value = int(value * 1000)
-    return any_time_to_rfc3339(value)
-
-
 def reaction_record(item: dict[str, Any]) -> Record:
     """A reaction: `{value, sender_id, is_sender}`."""
     return records.reaction(
@@ -229,11 +223,6 @@ def after_param(newer_than: datetime | None) -> dict[str, str]:
     return {"after": datetime_to_rfc3339(newer_than)} if newer_than is not None else {}
 
 
-def _limit(page_size: int) -> int:
-    """`page_size` within the reference's 1-250."""
-    return max(1, min(MAX_LIMIT, page_size))
-
-
 class UnipileProvider(ConversationApi):
     """Unipile (`provider: unipile`)."""
 
@@ -251,7 +240,15 @@ class UnipileProvider(ConversationApi):
         record=conversation_record,
         cursor="$.cursor",
     )
+    # No `after` on the inbox: see the module notes.
+    inbox_params = AskParams(
+        cursor="cursor", page_size="limit", max_page_size=MAX_LIMIT, unread=("unread", "true")
+    )
     conversation_shape = PageShape(items="$.items[*]", record=message_record, cursor="$.cursor")
+    # The chat id in the path says whose: no `account_id`.
+    conversation_params = AskParams(
+        cursor="cursor", page_size="limit", max_page_size=MAX_LIMIT, newer_than=after_param
+    )
     people_shape = PageShape(items="$.items[*]", record=member_record, cursor="$.cursor")
     # Problem+json-like bodies: `type` (`errors/...`) says what, `detail` says more.
     errors: ClassVar[tuple[ErrorRule, ...]] = (
@@ -362,18 +359,14 @@ class UnipileProvider(ConversationApi):
         path = f"{ACCOUNTS_PATH}/{quote(account_id, safe='')}"
 
         def page(payload: Any) -> Page:
-            statuses = {
-                str(source.get("status"))
-                for source in payload.get("sources") or []
-                if isinstance(source, dict)
-            }
-            if statuses - {CONNECTED}:
+            sources = [s for s in payload.get("sources") or [] if isinstance(s, dict)]
+            if disconnected := sorted({str(s.get("status")) for s in sources} - {CONNECTED}):
                 LOGGER.warning(
                     "%s: account %s is not connected (%s): Unipile serves what it synced "
                     "before; reconnect the LinkedIn account in Unipile",
                     self.name,
                     account_id,
-                    ", ".join(sorted(statuses - {CONNECTED})),
+                    ", ".join(disconnected),
                 )
             return EMPTY_PAGE
 
@@ -388,12 +381,7 @@ class UnipileProvider(ConversationApi):
 
     def inbox_request(self, ask: PageAsk) -> ApiRequest:
         """Chats of the account, newest activity first (no `after`: see the module notes)."""
-        params: dict[str, Any] = {"account_id": ask.account_id, "limit": _limit(ask.page_size)}
-        # `unread=false` would ask for read chats only: INBOX sends no filter at all.
-        if ask.category == "UNREAD":
-            params["unread"] = "true"
-        if ask.cursor:
-            params["cursor"] = ask.cursor
+        params = {"account_id": ask.account_id, **self.inbox_params.of(ask)}
         return ApiRequest("GET", CHATS_PATH, params=params)
 
     def filters_by_time(self, cursor: str | None) -> bool:
@@ -402,9 +390,6 @@ class UnipileProvider(ConversationApi):
 
     def conversation_request(self, ask: PageAsk) -> ApiRequest:
         """One chat's messages, newest first (the chat id says whose: no `account_id`)."""
-        params: dict[str, Any] = {"limit": _limit(ask.page_size)}
-        if ask.cursor:
-            params["cursor"] = ask.cursor
-        params.update(after_param(ask.newer_than))
+        params = self.conversation_params.of(ask, filter_by_time=self.filters_by_time(ask.cursor))
         path = f"{CHATS_PATH}/{quote(str(ask.conversation_id), safe='')}/messages"
         return ApiRequest("GET", path, params=params)

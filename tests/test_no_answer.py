@@ -1,0 +1,107 @@
+"""A request that got no answer is decided by rows of the error table (`NO_ANSWER_RULES`
+in providers/error_rules.py), from the exception requests raised: these are real
+exceptions, raised by requests against 127.0.0.1, except a name that does not resolve
+(that would ask a DNS server), whose text is requests' own."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from tap_linkedin_messages.providers import PROVIDERS
+from tap_linkedin_messages.providers.error_rules import (
+    LAST_RULES,
+    NO_ANSWER,
+    ErrorRule,
+    Outcome,
+    rule,
+)
+from tap_linkedin_messages.providers.pages import Route
+from tests.emulators.inbox import SyntheticInbox
+from tests.emulators.linkup import LinkupEmulator
+from tests.test_config import a_port_nobody_listens_on
+
+SECRET = "sk-no-answer-secret"
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[LinkupEmulator]:
+    server = LinkupEmulator(SyntheticInbox.generate(seed=3, conversations=1, messages=1)).start()
+    yield server
+    server.stop()
+
+
+def decided(error: requests.exceptions.RequestException) -> tuple[ErrorRule, str]:
+    """The row that decides `error` for the linkup adapter, and the failure's text."""
+    adapter = PROVIDERS["linkup"]({"api_key": SECRET, "account_id": "acc_1"})
+    failure = adapter.no_answer(error, route=Route.INBOX, first_page=True)  # type: ignore[attr-defined]
+    assert failure.status == NO_ANSWER
+    return adapter.rule_for(failure), failure.text  # type: ignore[attr-defined]
+
+
+def raised(url: str, **kwargs: float) -> requests.exceptions.RequestException:
+    try:
+        requests.get(url, timeout=kwargs.get("timeout", 2.0))
+    except requests.exceptions.RequestException as error:
+        return error
+    msg = f"{url} answered"
+    raise AssertionError(msg)
+
+
+def test_a_refused_connection_names_api_url() -> None:
+    row, _ = decided(raised(f"http://127.0.0.1:{a_port_nobody_listens_on()}/"))
+    assert (row.outcome, row.reason) == (Outcome.FAIL, "connection refused")
+    assert row.hint == "check the `api_url` setting"
+
+
+def test_a_timeout_names_request_timeout() -> None:
+    # A server that takes the connection (the kernel's backlog) and never answers.
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        error = raised(f"http://127.0.0.1:{silent.getsockname()[1]}/", timeout=0.2)
+    assert isinstance(error, requests.exceptions.ReadTimeout)
+    row, _ = decided(error)
+    assert row.reason == "no answer within {timeout}s"
+    assert "`request_timeout`" in row.hint
+
+
+def test_https_to_a_plain_http_server_is_a_tls_failure(emulator: LinkupEmulator) -> None:
+    row, _ = decided(raised(emulator.url.replace("http://", "https://")))
+    assert row.reason == "a TLS failure"
+
+
+def test_a_host_name_that_does_not_resolve_says_so() -> None:
+    # requests' text for it (urllib3 2's NameResolutionError), as it wraps it.
+    error = requests.exceptions.ConnectionError(
+        "HTTPSConnectionPool(host='api.example.invalid', port=443): Max retries exceeded "
+        'with url: /v2/messages (Caused by NameResolutionError("<urllib3.connection.'
+        "HTTPSConnection object at 0x7f>: Failed to resolve 'api.example.invalid' "
+        '([Errno -2] Name or service not known)"))'
+    )
+    row, _ = decided(error)
+    assert row.reason == "the host name does not resolve"
+
+
+def test_anything_else_is_named_by_its_exception_and_keeps_no_secret() -> None:
+    error = requests.exceptions.ChunkedEncodingError(f"broken at key={SECRET}")
+    row, text = decided(error)
+    assert row.reason == "{code}"
+    assert text.startswith("ChunkedEncodingError ")
+    assert SECRET not in text
+
+
+def test_no_answer_is_not_decided_by_a_row_meant_for_answers() -> None:
+    """A row without a status (an adapter's, or the last catch-all) never takes a request
+    that got no answer: it would say nothing of why."""
+    adapter = PROVIDERS["linkup"]({"api_key": SECRET, "account_id": "acc_1"})
+    failure = adapter.no_answer(  # type: ignore[attr-defined]
+        requests.exceptions.ConnectionError("Connection refused"),
+        route=Route.INBOX,
+        first_page=True,
+    )
+    assert not rule(Outcome.FAIL, "any answer at all").matches(failure)
+    assert not rule(Outcome.FAIL, "its text", text="refused").matches(failure)
+    assert not any(row.matches(failure) for row in LAST_RULES)
+    assert rule(Outcome.FAIL, "no answer", status={NO_ANSWER}).matches(failure)
