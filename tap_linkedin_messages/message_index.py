@@ -71,8 +71,6 @@ from tap_linkedin_messages.whole_reads import (
     Seen,
     Settle,
     fetched,
-    read_under_way,
-    reading,
 )
 
 if TYPE_CHECKING:
@@ -110,7 +108,11 @@ class MessageIndex:
     """A read's messages, on disk until each conversation is read back."""
 
     def __init__(
-        self, label: str, logger: logging.Logger = LOGGER, settle: Settle = NOTHING_TO_SETTLE
+        self,
+        label: str,
+        logger: logging.Logger = LOGGER,
+        settle: Settle = NOTHING_TO_SETTLE,
+        progress: Progress | None = None,
     ) -> None:
         self.label = label
         self.logger = logger
@@ -124,9 +126,9 @@ class MessageIndex:
         self._rows = 0
         # Who was written lately as named in which conversation: rows repeat them.
         self._people = Seen(1 << 17)
-        #: The read's progress, shared by its stages (`progress_of_read`).
-        self.progress: Progress | None = None
-        reading(self)
+        #: The read's progress, begun by the source's stages (`Listed.progress`); the
+        #: read back goes on with it.
+        self.progress = progress
 
     def __enter__(self) -> MessageIndex:
         return self
@@ -348,8 +350,6 @@ class MessageIndex:
 
     def close(self) -> None:
         """Remove the file, whatever state the read is in."""
-        if read_under_way() is self:
-            reading(None)
         self._scratch.close()
 
 

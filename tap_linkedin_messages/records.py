@@ -8,12 +8,18 @@ every record carries (`account_id`, `provider`; a conversation's ids on its mess
 
 from __future__ import annotations
 
+import importlib.resources
 from typing import TYPE_CHECKING, Any
+
+from singer_sdk import SchemaDirectory
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 Record = dict[str, Any]
+
+#: The streams' JSON schemas (`schemas/`, shipped inside the package), by stream name.
+SCHEMAS = SchemaDirectory(importlib.resources.files("tap_linkedin_messages") / "schemas")
 
 
 def sender(

@@ -9,6 +9,8 @@ builds its streams (`strategy_for`).
   the messages stream when the SDK syncs that conversation.
 
 The streams call only `conversations()` and `messages()`; they know neither strategy.
+A strategy knows of a stream only what it asks of it (`ReadsFor`, `ListsInbox`): this
+module imports neither the streams nor their base.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import threading
 from abc import ABC, abstractmethod
 from dataclasses import replace
 from functools import partial
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from tap_linkedin_messages.concurrency import Prefetcher
 from tap_linkedin_messages.message_index import MessageIndex
@@ -32,14 +34,42 @@ from tap_linkedin_messages.providers.pages import People
 from tap_linkedin_messages.reads import Cutoff, Read
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Generator, Iterable, Iterator
+    import logging
+    from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 
     from singer_sdk.helpers.types import Context
 
-    from tap_linkedin_messages.client import InboxStream
+    from tap_linkedin_messages.providers import Listing
     from tap_linkedin_messages.providers.base import Position
     from tap_linkedin_messages.records import Record
-    from tap_linkedin_messages.streams import ConversationsStream, MessagesStream
+
+
+class ReadsFor(Protocol):
+    """What a strategy asks of the stream it reads for (`client.InboxStream`)."""
+
+    @property
+    def config(self) -> Mapping[str, Any]: ...
+
+    @property
+    def logger(self) -> logging.Logger: ...
+
+    def partition_read(self, context: Context) -> Read: ...
+
+    def walk(
+        self,
+        read: Read,
+        listing: Listing,
+        *,
+        context: Context | None = None,
+        on_page: Any = None,
+    ) -> Iterable[Record]: ...
+
+
+class ListsInbox(ReadsFor, Protocol):
+    """The stream that lists conversations (`streams.ConversationsStream`), which also
+    says which of them its child stream will read."""
+
+    def child_context_if_new(self, record: Record, read: Read) -> Context | None: ...
 
 
 class Strategy(ABC):
@@ -51,19 +81,19 @@ class Strategy(ABC):
 
     @abstractmethod
     def conversations(
-        self, stream: ConversationsStream, read: Read
+        self, stream: ListsInbox, read: Read
     ) -> Generator[Record, None, Position | None]:
         """An account's conversation records (the stream drops those not changed); once
         they are all emitted, the position its next read starts from (None: none)."""
 
     @abstractmethod
-    def messages(self, stream: MessagesStream, read: Read) -> Iterable[Record]:
+    def messages(self, stream: ReadsFor, read: Read) -> Iterable[Record]:
         """One conversation's message records, newest first."""
 
     @abstractmethod
-    def check(self, walker: InboxStream, read: Read) -> None:
+    def check(self, stream: ReadsFor, read: Read) -> None:
         """Whether an account answers: the first page its read asks for, walked by
-        `walker`, no record emitted; raises what the source answers otherwise."""
+        `stream`, no record emitted; raises what the source answers otherwise."""
 
     def who_is_who(self, conversation: Record) -> dict[str, Any]:
         """What a conversation record tells of who its member is, for `is_me`."""
@@ -94,7 +124,6 @@ class ConversationApiStrategy(Strategy):
 
     def __init__(self, workers: int) -> None:
         self._prefetcher = Prefetcher(workers) if workers > 1 else None
-        self._worker_streams = threading.local()
         # Who is in each conversation being read (for providers whose messages name their
         # senders by id only): fetched once, for its record and then its messages.
         self._people: dict[tuple[str, str], People] = {}
@@ -102,9 +131,9 @@ class ConversationApiStrategy(Strategy):
         # the main thread may want the same conversation's at once; it is fetched once.
         self._people_locks: dict[tuple[str, str], threading.Lock] = {}
         self._locks_lock = threading.Lock()
-        # A copy of the conversations stream for those reads: the stream itself is in the
-        # middle of walking the inbox.
-        self._side: InboxStream | None = None
+        # The stream that lists the inbox: a conversation found gone is confirmed by asking
+        # the account again as it would (`_confirm_gone`), billed to it.
+        self._inbox_stream: ListsInbox | None = None
 
     def who_is_who(self, conversation: Record) -> dict[str, Any]:
         """An API's participants are "the other side"; its last message's sender is the
@@ -155,15 +184,16 @@ class ConversationApiStrategy(Strategy):
         return None
 
     def conversations(
-        self, stream: ConversationsStream, read: Read
+        self, stream: ListsInbox, read: Read
     ) -> Generator[Record, None, Position | None]:
         api = _conversation_api(read.source)
         account_id = str(read.context["account_id"])
+        self._inbox_stream = stream
         health = api.health(account_id)
         if health is not None:
             for _ in stream.walk(read, health):
                 pass
-        announce = self._announcer(stream) if self._prefetcher is not None else None
+        announce = self._announcer(stream, read) if self._prefetcher is not None else None
         try:
             for category in stream.config["inbox_categories"]:
                 for record in stream.walk(
@@ -172,7 +202,7 @@ class ConversationApiStrategy(Strategy):
                     context={**read.context, "category": category},
                     on_page=announce,
                 ):
-                    if stream.child_context_if_new(record) is not None:
+                    if stream.child_context_if_new(record, read) is not None:
                         self._name_participants(stream, read, record)
                     yield record
         finally:
@@ -182,20 +212,18 @@ class ConversationApiStrategy(Strategy):
                 self._prefetcher.close()
         return None  # the bookmarks tell what is new
 
-    def _name_participants(self, stream: InboxStream, read: Read, record: Record) -> None:
+    def _name_participants(self, stream: ReadsFor, read: Read, record: Record) -> None:
         """A changed conversation's participants, where one more request names them."""
-        if self._side is None:
-            self._side = stream.worker_copy()
         try:
-            people = self.people_of(self._side, read, str(record["conversation_id"]))
+            people = self.people_of(stream, read, str(record["conversation_id"]))
         except ConversationGoneError:
             # Emitted as listed; its messages' read meets the same 404 and skips it.
             return
         if people:
             record["participants"] = people.others
 
-    def people_of(self, walker: InboxStream, read: Read, conversation_id: str) -> People | None:
-        """A conversation's people (once per conversation and run), walked by `walker`."""
+    def people_of(self, stream: ReadsFor, read: Read, conversation_id: str) -> People | None:
+        """A conversation's people (once per conversation and run), walked for `stream`."""
         account_id = str(read.context["account_id"])
         listing = _conversation_api(read.source).people(account_id, conversation_id)
         if listing is None:
@@ -208,7 +236,7 @@ class ConversationApiStrategy(Strategy):
             if people is None:
                 context = {**read.context, "conversation_id": conversation_id}
                 try:
-                    people = People.of(walker.walk(replace(read, context=context), listing))
+                    people = People.of(stream.walk(replace(read, context=context), listing))
                 except ConversationGoneError:
                     # Asked once: its messages' read is skipped without another request.
                     self._people[key] = GONE
@@ -219,7 +247,7 @@ class ConversationApiStrategy(Strategy):
             raise ConversationGoneError(msg)
         return people
 
-    def messages(self, stream: MessagesStream, read: Read) -> Iterable[Record]:
+    def messages(self, stream: ReadsFor, read: Read) -> Iterable[Record]:
         key = (str(read.context["account_id"]), str(read.context["conversation_id"]))
         try:
             if self._prefetcher is None:
@@ -240,53 +268,46 @@ class ConversationApiStrategy(Strategy):
         """A 404 means the conversation is gone only while its account still answers
         (`check`). An account that stopped answering ends its read there, naming what to
         check, so its bookmark stays before the conversations the run could not read."""
-        assert self._side is not None, "the inbox is walked before its conversations"
-        self.check(self._side, read)
+        assert self._inbox_stream is not None, "the inbox is walked before its conversations"
+        self.check(self._inbox_stream, read)
 
-    def check(self, walker: InboxStream, read: Read) -> None:
+    def check(self, stream: ReadsFor, read: Read) -> None:
         """The account's status (where the provider has one) and its inbox's first page."""
         api = _conversation_api(read.source)
         account_id = read.account_id
-        category = str(walker.config["inbox_categories"][0])
+        category = str(stream.config["inbox_categories"][0])
         context = {"account_id": account_id, "category": category}
         # A cutoff nothing passes: one page, of the provider's billing unit, and no record.
         check = Read(context=context, source=read.source, cutoff=NOTHING_IS_NEW)
         for listing in (api.health(account_id), api.inbox(account_id, category)):
             if listing is not None:
-                for _ in walker.walk(check, listing, context=context):
+                for _ in stream.walk(check, listing, context=context):
                     pass
 
-    def _listing(self, walker: InboxStream, read: Read) -> Any:
+    def _listing(self, stream: ReadsFor, read: Read) -> Any:
         conversation_id = str(read.context["conversation_id"])
         return _conversation_api(read.source).conversation(
             str(read.context["account_id"]),
             conversation_id,
             read.newer_than,
-            self.people_of(walker, read, conversation_id),
+            self.people_of(stream, read, conversation_id),
         )
 
-    def _announcer(self, stream: ConversationsStream) -> Callable[[list[Record]], None]:
+    def _announcer(self, stream: ListsInbox, read: Read) -> Callable[[list[Record]], None]:
         """Tells the prefetcher, page by page, which conversations the SDK will sync next."""
         prefetcher = self._prefetcher
         assert prefetcher is not None
 
         def announce(records: list[Record]) -> None:
-            prefetcher.announce([stream.child_context_if_new(record) for record in records])
+            prefetcher.announce([stream.child_context_if_new(record, read) for record in records])
 
         return announce
 
-    def _job(self, stream: MessagesStream, context: Context) -> Callable[[], Iterator[Record]]:
+    def _job(self, stream: ReadsFor, context: Context) -> Callable[[], Iterator[Record]]:
         """Prepared in the main thread (the read and its cutoff, from the run's state),
-        run in a worker: the SDK's paging loop on that thread's own copy of the stream."""
+        run in a worker: the SDK's paging loop, by a walker of its own."""
         read = stream.partition_read(context)
-
-        def run() -> Iterator[Record]:
-            copy: InboxStream | None = getattr(self._worker_streams, "stream", None)
-            if copy is None:
-                copy = self._worker_streams.stream = stream.worker_copy()
-            return iter(copy.walk(read, self._listing(copy, read)))
-
-        return run
+        return lambda: iter(stream.walk(read, self._listing(stream, read)))
 
 
 class MessageListingStrategy(Strategy):
@@ -308,7 +329,7 @@ class MessageListingStrategy(Strategy):
         self._handed_over: tuple[str, Iterator[Record]] | None = None
 
     def conversations(
-        self, stream: ConversationsStream, read: Read
+        self, stream: ListsInbox, read: Read
     ) -> Generator[Record, None, Position | None]:
         """The conversations with something the last runs did not emit, each with those
         messages; then where the next read starts: the source's own position, and what
@@ -320,7 +341,7 @@ class MessageListingStrategy(Strategy):
         label = f"{source.name}: {read.label}"
         with (
             source.read_messages(walk, kept.get(SOURCE)) as listed,
-            MessageIndex(label, stream.logger, listed.settle) as index,
+            MessageIndex(label, stream.logger, listed.settle, listed.progress) as index,
         ):
             index.add_all(listed.messages)
             emitted = kept.get(EMITTED)
@@ -346,14 +367,14 @@ class MessageListingStrategy(Strategy):
                 self._handed_over = None
         return {SOURCE: listed.position, EMITTED: emitted, MESSAGE_IDS: ids}
 
-    def check(self, walker: InboxStream, read: Read) -> None:
+    def check(self, stream: ReadsFor, read: Read) -> None:
         """The source opened as a first read would open it, up to its first message."""
         source = read.source
         assert isinstance(source, MessageListing)
-        with source.read_messages(partial(walker.walk, read), None) as listed:
+        with source.read_messages(partial(stream.walk, read), None) as listed:
             next(iter(listed.messages), None)
 
-    def messages(self, stream: MessagesStream, read: Read) -> Iterable[Record]:
+    def messages(self, stream: ReadsFor, read: Read) -> Iterable[Record]:
         handed, self._handed_over = self._handed_over, None
         if handed is None or handed[0] != read.context["conversation_id"]:
             return iter(())

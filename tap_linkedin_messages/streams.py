@@ -180,21 +180,19 @@ class ConversationsStream(InboxStream):
             and conversation_id not in self._emitted
         )
 
-    def child_context_if_new(self, record: Record) -> Context | None:
+    def child_context_if_new(self, record: Record, read: Read) -> Context | None:
         """The messages stream's context for a listed conversation it will read, else None."""
-        cutoff = self.read.cutoff
+        cutoff = read.cutoff
         activity = record.get("last_activity_at")
         if activity and cutoff is not None and not cutoff.admits(activity):
             return None
         if not self._changed(record):
             return None
-        return self.get_child_context(
-            {**record, "account_id": self.read.context["account_id"]}, None
-        )
+        return self.get_child_context({**record, "account_id": read.context["account_id"]}, None)
 
-    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+    def kept(self, row: Record, read: Read) -> Record | None:
         """Drop conversations with no new activity, and repeats from another category."""
-        record = super().post_process(row, context)
+        record = super().kept(row, read)
         if record is None or not self._changed(record):
             return None
         if len(self.config["inbox_categories"]) > 1:
@@ -202,7 +200,7 @@ class ConversationsStream(InboxStream):
         if record["last_activity_at"]:
             self._window.saw(record["conversation_id"], record["last_activity_at"])
         if self.selected:
-            self.ledger.emitted(self.read.account_id)
+            self.ledger.emitted(read.account_id)
         return record
 
     def get_child_context(self, record: dict, context: Context | None) -> dict:
@@ -327,12 +325,12 @@ class MessagesStream(InboxStream):
             return Cutoff(previous, inclusive=False)
         return cutoff
 
-    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+    def kept(self, row: Record, read: Read) -> Record | None:
         """Attach the conversation, fill `sender.is_me` where it can be told, drop old ones."""
-        partition = context or {}
+        partition = read.context
         row["conversation_id"] = partition.get("conversation_id")
         row["thread_id"] = partition.get("thread_id")
-        record = super().post_process(row, context)
+        record = super().kept(row, read)
         if record is None:
             return None
         sender = record.get("sender")

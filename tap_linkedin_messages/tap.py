@@ -18,6 +18,7 @@ from tap_linkedin_messages.providers import DEFAULT_PROVIDER, PROVIDERS, Provide
 from tap_linkedin_messages.providers.base import ALL_CATEGORIES, CONNECTION_SETTINGS
 from tap_linkedin_messages.strategies import strategy_for
 from tap_linkedin_messages.streams import ConversationsStream, MessagesStream
+from tap_linkedin_messages.walker import Sessions
 from tap_linkedin_messages.writer import InboxWriter
 
 if TYPE_CHECKING:
@@ -200,6 +201,7 @@ class TapLinkedInMessages(Tap):
             "accounts": Accounts(adapter, self.config),
             "ledger": CreditLedger(adapter.name, self.config.get("max_credits")),
             "gate": RequestGate(workers),
+            "sessions": Sessions(),
         }
         return [ConversationsStream(self, **shared), MessagesStream(self, **shared)]
 

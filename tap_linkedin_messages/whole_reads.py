@@ -11,9 +11,8 @@ import logging
 import os
 import sqlite3
 import tempfile
-import threading
 import time
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
@@ -104,37 +103,6 @@ class Progress:
                 self._status(self.rows),
                 now - self._started,
             )
-
-
-class ReadUnderWay(Protocol):
-    """What holds a read's progress (the message index): its stages share it."""
-
-    progress: Progress | None
-
-
-# The read under way on this thread (`reading`).
-_reading = threading.local()
-
-
-def reading(holder: ReadUnderWay | None) -> None:
-    """Name the read under way on this thread (None: it ended)."""
-    _reading.holder = holder
-
-
-def read_under_way() -> ReadUnderWay | None:
-    """The read under way on this thread, if one is."""
-    return getattr(_reading, "holder", None)
-
-
-def progress_of_read(make: Callable[[], Progress]) -> Progress:
-    """The progress of the read under way (made with `make` by its first stage); outside
-    a read, a progress of its own."""
-    holder = read_under_way()
-    if holder is None:
-        return make()
-    if holder.progress is None:
-        holder.progress = make()
-    return holder.progress
 
 
 # --- scratch files ------------------------------------------------------------------------

@@ -36,7 +36,7 @@ def test_no_provider_is_named_outside_providers() -> None:
 
 
 def test_the_streams_know_neither_kind_of_source() -> None:
-    for module in ("streams.py", "client.py"):
+    for module in ("streams.py", "client.py", "walker.py"):
         used = names_used(PACKAGE / module)
         for kind in ("ConversationApi", "MessageListing", "HttpSource", "lists_messages"):
             assert kind not in used, f"{module} branches on the kind of source ({kind})"
@@ -223,3 +223,53 @@ def test_every_module_of_the_package_is_a_room_a_reader_holds_in_their_head() ->
     }
     assert len(sizes) > 20
     assert {name: lines for name, lines in sizes.items() if lines > 400} == {}
+
+
+def imports_between_modules() -> dict[str, set[str]]:
+    """Which of the package's modules each imports, `TYPE_CHECKING` imports included (a
+    `from package import name` counts for the package unless the name is a module)."""
+    modules = {
+        ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(
+            ".__init__"
+        ): path
+        for path in PACKAGE.rglob("*.py")
+    }
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module in modules:
+                submodules = {f"{node.module}.{alias.name}" for alias in node.names}
+                graph[name] |= submodules & set(modules)
+                if not submodules <= set(modules):
+                    graph[name].add(node.module)
+    return graph
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every path from a module back to itself, found by a walk from each module."""
+    found = []
+    for start in sorted(graph):
+        paths = [[start]]
+        while paths:
+            path = paths.pop()
+            for following in sorted(graph[path[-1]]):
+                if following == start:
+                    found.append(path)
+                elif following not in path and following > start:
+                    paths.append([*path, following])
+    return found
+
+
+def test_no_module_imports_one_that_imports_it_back() -> None:
+    """Following a read goes one way: tap → streams → client → walker; strategies know a
+    stream only by what they ask of it (`ReadsFor`), not by importing it."""
+    graph = imports_between_modules()
+    assert "tap_linkedin_messages.walker" in graph["tap_linkedin_messages.client"]
+    assert circles(graph) == []
+
+
+def test_a_circle_of_imports_is_found() -> None:
+    """The check above finds what it looks for, type-only imports included."""
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert circles(graph) == [["a", "b", "c"]]
+    assert circles({"a": {"b"}, "b": set()}) == []

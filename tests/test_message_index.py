@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tap_linkedin_messages import emitted, records, whole_reads
+from tap_linkedin_messages import child_process, emitted, records, whole_reads
 from tap_linkedin_messages.linkedin_archive import reading
 from tap_linkedin_messages.linkedin_archive.people import People
 from tap_linkedin_messages.message_index import MessageIndex
@@ -461,7 +461,8 @@ def read_rows(rows: list[dict[str, str]]) -> list[Record]:
     """The export's records of `rows`, read in one pass."""
     with People("test: message") as people:
         made = reading.row_records(rows)
-        return list(reading.rows_to_records(made, "test: message", (), people))
+        progress = reading.progress_of("test: message")
+        return list(reading.rows_to_records(made, "test: message", (), people, progress))
 
 
 def test_a_long_read_says_how_far_it_got(
@@ -477,6 +478,29 @@ def test_a_long_read_says_how_far_it_got(
         "test: message: reading messages: 1000 rows read, 25 conversations found, N s",
         "test: message: reading messages: 2000 rows read, 50 conversations found, N s",
     ]
+
+
+def test_the_index_reads_back_on_the_clock_its_rows_began(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One clock for a whole read: the index's read back goes on with the progress the
+    archive's rows began (`Listed.progress`), passed to it, not found on the thread."""
+    monkeypatch.setattr(whole_reads, "PROGRESS_EVERY_SECONDS", 0)
+    monkeypatch.setattr(child_process, "can_fork", lambda: False)  # its lines, here
+    caplog.set_level(logging.INFO, logger=reading.LOGGER.name)
+    rows = archive_rows(1500, per_conversation=30)
+    with People("test: message") as people:
+        progress = reading.progress_of("test: message")
+        made = reading.row_records(rows)
+        listed = reading.rows_to_records(made, "test: message", (), people, progress)
+        with MessageIndex("test: index", progress=progress) as index:
+            index.add_all(listed)
+            read = [list(messages) for _, messages in index.conversations(None)]
+    assert sum(len(messages) for messages in read) == 1500
+    said = [r.getMessage() for r in caplog.records if r.name == reading.LOGGER.name]
+    assert any(line.startswith("test: message: reading messages: 1000 rows") for line in said)
+    assert any(line.startswith("test: message: writing records: 1000 records") for line in said)
+    assert not any(line.startswith("test: index:") for line in said)
 
 
 def test_a_short_read_says_nothing_of_its_progress(

@@ -16,7 +16,7 @@ from tap_linkedin_messages.linkedin_archive.layouts import (
 )
 from tap_linkedin_messages.linkedin_archive.people import LEARNED_FROM, People
 from tap_linkedin_messages.records import Record
-from tap_linkedin_messages.whole_reads import Progress, progress_of_read
+from tap_linkedin_messages.whole_reads import Progress
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -36,21 +36,27 @@ def row_records(rows: Iterable[dict[str, str]]) -> Iterator[tuple[dict[str, str]
         yield {column: row[column] for column in LEARNED_FROM if column in row}, record
 
 
+def progress_of(origin: str) -> Progress:
+    """The progress of an archive's read, from its first row to the index's last record
+    (`Listed.progress`)."""
+    return Progress(origin, LOGGER)
+
+
 def rows_to_records(
     rows: Iterable[tuple[dict[str, str], RowRecord]],
     origin: str,
     exclude_folders: Iterable[str],
     people: People,
+    progress: Progress,
 ) -> Iterator[Record]:
     """Every row's record (`row_records`), `people` learning who is who as it goes (the
     records' senders and participants are settled from it once every row is read).
 
     Drafts are left out, and so are conversations in `exclude_folders`. A row no target
-    could key (no date, no conversation) stops the run. Progress is the read's
-    (`progress_of_read`): one clock from the first row to the last record.
+    could key (no date, no conversation) stops the run. `progress` is the read's
+    (`progress_of`): one clock from the first row to the last record.
     """
     excluded = set(exclude_folders)
-    progress = progress_of_read(lambda: Progress(origin, LOGGER))
     progress.begin(
         "reading messages",
         lambda read: f"{read} rows read, {people.found()} conversations found",

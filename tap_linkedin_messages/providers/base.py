@@ -43,7 +43,7 @@ from tap_linkedin_messages.providers.pages import (
     Route,
 )
 from tap_linkedin_messages.redaction import redact
-from tap_linkedin_messages.whole_reads import NOTHING_TO_SETTLE, Settle
+from tap_linkedin_messages.whole_reads import NOTHING_TO_SETTLE, Progress, Settle
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -155,6 +155,9 @@ class Listed:
     #: Where the next read starts, set once `messages` are all read (None: the source
     #: keeps no position).
     position: Position | None = None
+    #: How far the read got, shared by its stages: the index's read back goes on with it
+    #: (None: the index says its own).
+    progress: Progress | None = None
 
 
 class MessageListing(Source):

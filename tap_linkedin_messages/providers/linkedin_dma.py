@@ -82,7 +82,11 @@ from tap_linkedin_messages.linkedin_archive.layouts import (
     excluded_folders,
 )
 from tap_linkedin_messages.linkedin_archive.people import People
-from tap_linkedin_messages.linkedin_archive.reading import row_records, rows_to_records
+from tap_linkedin_messages.linkedin_archive.reading import (
+    progress_of,
+    row_records,
+    rows_to_records,
+)
 from tap_linkedin_messages.normalize import EPOCH, ms_to_rfc3339
 from tap_linkedin_messages.providers.base import HttpSource, Listed, MessageListing, Position
 from tap_linkedin_messages.providers.error_rules import ErrorRule, Outcome, rule
@@ -274,12 +278,14 @@ class LinkedInDmaProvider(HttpSource, MessageListing):
         # then what happened since consent, as far back as the changelog reaches.
         origin = f"{self.name}: snapshot"
         with People(origin) as people:
-            listed = Listed([], people)
+            progress = progress_of(origin)
+            listed = Listed([], people, progress=progress)
             snapshot = rows_to_records(
                 row_records(walk(self.snapshot_listing())),
                 origin,
                 excluded_folders(self.config),
                 people,
+                progress,
             )
             since_consent = self._changes(walk, ChangelogPosition(reach), now, listed)
             listed.messages = itertools.chain(snapshot, since_consent)

@@ -29,7 +29,11 @@ from tap_linkedin_messages.linkedin_archive.layouts import (
     excluded_folders,
 )
 from tap_linkedin_messages.linkedin_archive.people import People
-from tap_linkedin_messages.linkedin_archive.reading import row_records, rows_to_records
+from tap_linkedin_messages.linkedin_archive.reading import (
+    progress_of,
+    row_records,
+    rows_to_records,
+)
 from tap_linkedin_messages.providers.base import Listed, MessageListing, Position
 
 if TYPE_CHECKING:
@@ -103,5 +107,6 @@ class LinkedInExportSource(MessageListing):
         origin = "linkedin_export: message"
         with People(origin) as people:
             made = produced_in_child(partial(row_records, rows), origin)
-            read = rows_to_records(made, origin, excluded_folders(self.config), people)
-            yield Listed(read, people)
+            progress = progress_of(origin)
+            read = rows_to_records(made, origin, excluded_folders(self.config), people, progress)
+            yield Listed(read, people, progress=progress)

@@ -22,10 +22,10 @@ from typing import Any, ClassVar
 
 from singer_sdk import typing as th
 
-from tap_linkedin_messages.providers import linkup
 from tap_linkedin_messages.providers.base import ConversationApi
 from tap_linkedin_messages.providers.error_rules import ErrorRule, Failure, Outcome, rule
-from tap_linkedin_messages.providers.linkup import RETRY_LATER
+from tap_linkedin_messages.providers.linkup import RETRY_LATER, message_record
+from tap_linkedin_messages.providers.linkup import conversation_record as v2_conversation_record
 from tap_linkedin_messages.providers.pages import ApiRequest, AskParams, PageAsk, PageShape, Route
 from tap_linkedin_messages.records import Record
 
@@ -46,12 +46,11 @@ def conversation_record(item: dict[str, Any], *, category: str | None) -> Record
 
     v1 sends no `is_me` either: `last_message.is_from_me` stays null unless it comes.
     """
-    return linkup.conversation_record(item, category=category, organization_flag=False)
+    return v2_conversation_record(item, category=category, organization_flag=False)
 
 
 # v1 messages are v2's without `sender_info.profile_url` (null unless it comes), and
-# neither says who "me" is: the record builder is the same.
-message_record = linkup.message_record
+# neither says who "me" is: the record builder is v2's `message_record` (imported above).
 
 
 def next_cursor_of(payload: dict[str, Any]) -> str | None:
