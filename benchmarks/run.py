@@ -513,6 +513,53 @@ def state_kb(run: Run) -> float:
     return len(json.dumps(run.state, separators=(",", ":"))) / 1000
 
 
+# The peak RSS of importing the tap (MB), with numpy importable or hidden.
+IMPORT_RSS = """
+import sys
+if sys.argv[1] == "hidden":
+    class Hide:
+        def find_spec(self, name, path, target=None):
+            if name == "numpy" or name.startswith("numpy."):
+                raise ImportError(name)
+    sys.meta_path.insert(0, Hide())
+import tap_linkedin_messages.tap
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the process that forked.
+status = open("/proc/self/status").read()
+print(int(status.split("VmHWM:")[1].split()[0]) / 1024)
+"""
+
+
+def numpy_import_mb() -> float | None:
+    """What numpy adds to every tap process's peak RSS where it is installed (this
+    environment has it, for the analytics report's matplotlib): the SDK imports joblib,
+    which imports numpy if it can. None where numpy is not installed."""
+    if subprocess.run([sys.executable, "-c", "import numpy"], capture_output=True).returncode:
+        return None
+    rss = {}
+    for mode in ("importable", "hidden"):
+        out = subprocess.run(
+            [sys.executable, "-c", IMPORT_RSS, mode],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=REPO,
+        ).stdout
+        rss[mode] = float(out)
+    return rss["importable"] - rss["hidden"]
+
+
+def numpy_note(numpy_mb: float | None) -> list[str]:
+    """The line that says so, where it applies."""
+    if numpy_mb is None:
+        return []
+    return [
+        f"Every peak RSS below includes about {numpy_mb:.0f} MB of numpy: it is installed "
+        "here (the analytics report's matplotlib needs it), and the SDK's joblib imports it "
+        "wherever it can. A tap installed on its own (`pipx install .`) has none.",
+        "",
+    ]
+
+
 def render(
     results: list[dict[str, Any]],
     total: int,
@@ -530,6 +577,7 @@ def render(
         f"request, rounded up). Each timed sync (full syncs, the trivial SDK stream, archives "
         f"up to 100,000 messages) is the fastest of {TIMED_RUNS} runs.",
         "",
+        *numpy_note(numpy_import_mb()),
         f"## 1. Full sync: 1,000 conversations, {results[0]['messages_total']:,} messages "
         f"(longest conversation: {results[0]['longest']:,})",
         "",
