@@ -454,7 +454,7 @@ def row_2021(thread: str, sender: tuple[str, str], to: str, date: str, text: str
 
 
 # One message as each layout since 2020 writes it (the 2018 layout, which has no
-# conversation id, is the one exception, README "The data export").
+# conversation id, is the one exception: docs/providers/linkedin_export.md).
 LAYOUTS_SINCE_2020 = {
     # Early 2020: no profile URL columns, ISO dates without a zone.
     "2020": (
@@ -473,8 +473,9 @@ LAYOUTS_SINCE_2020 = {
 
 @pytest.mark.parametrize("layout", list(LAYOUTS_SINCE_2020))
 def test_one_message_has_one_id_in_every_layout_since_2020(tmp_path: Path, layout: str) -> None:
-    """The README's promise: the same message gets the same id in every archive; the id
-    is made of what every layout carries, never of an optional column."""
+    """The promise of docs/providers/linkedin_export.md: the same message gets the same
+    id in every archive; the id is made of what every layout carries, never of an
+    optional column."""
     whole = {
         **row("2-AAA", ANA, [ME], "2020-03-04 10:11:12 UTC", "Hi Olive, the same text"),
         "SENDER PROFILE URL": ANA[1],
