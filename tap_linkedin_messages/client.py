@@ -20,7 +20,7 @@ from tap_linkedin_messages.records import SCHEMAS
 from tap_linkedin_messages.walker import ListingWalker, Sessions
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
     from datetime import datetime
 
     from singer_sdk import Tap
@@ -97,7 +97,7 @@ class InboxStream(Stream):
         listing: Listing,
         *,
         context: Context | None = None,
-        on_page: Any = None,
+        on_page: Callable[[list[Record]], None] | None = None,
     ) -> Iterable[Record]:
         """The SDK's paging loop over one listing of a read, by a walker of its own."""
         walker = ListingWalker(

@@ -119,7 +119,7 @@ class Read:
     items_read: int = 0
     #: Pages read so far.
     pages: int = 0
-    #: Records handed to `post_process` so far (named in errors).
+    #: Records the stream has completed so far (`InboxStream.kept`; named in errors).
     position: int = 0
     #: Whether the conversation read was found gone (skipped, not a read that gave nothing).
     gone: bool = False

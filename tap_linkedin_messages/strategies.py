@@ -61,7 +61,7 @@ class ReadsFor(Protocol):
         listing: Listing,
         *,
         context: Context | None = None,
-        on_page: Any = None,
+        on_page: Callable[[list[Record]], None] | None = None,
     ) -> Iterable[Record]: ...
 
 

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
     from tap_linkedin_messages.concurrency import RequestGate
     from tap_linkedin_messages.ledger import CreditLedger
+    from tap_linkedin_messages.providers.pages import Listing
     from tap_linkedin_messages.reads import Read
     from tap_linkedin_messages.records import Record
 
@@ -97,6 +98,12 @@ class ListingWalker(RESTStream[str | None]):
         return self.request_records(self.read.context)
 
     @property
+    def listing(self) -> Listing:
+        """The listing walked: a walker is made for one (`Read.walking`)."""
+        assert self.read.listing is not None
+        return self.read.listing
+
+    @property
     def url_base(self) -> str:
         """The provider's base URL (the `api_url` setting, or the provider's public host)."""
         return self.read.api.api_url
@@ -105,7 +112,7 @@ class ListingWalker(RESTStream[str | None]):
     def path(self) -> str | None:  # type: ignore[override]
         """The listing being walked (`inbox`, `conversation`, ...): the endpoint the SDK's
         request metrics name. The adapter builds each URL (`get_http_request`)."""
-        return self.read.listing.route if self.read.listing is not None else None
+        return self.listing.route
 
     @property
     def authenticator(self) -> SimpleAuthenticator:
@@ -187,8 +194,7 @@ class ListingWalker(RESTStream[str | None]):
         """One line for a request that never got an answer: the error table's row for it
         says why and what to check."""
         read = self.read
-        assert read.listing is not None  # requests are only made while walking a listing
-        failure = read.api.no_answer(error, route=read.listing.route, first_page=read.pages == 0)
+        failure = read.api.no_answer(error, route=self.listing.route, first_page=read.pages == 0)
         row = read.api.rule_for(failure)
         reason = row.reason.format(timeout=self.timeout, code=failure.code)
         line = (
@@ -201,9 +207,9 @@ class ListingWalker(RESTStream[str | None]):
         """The adapter's error table decides what is retriable, fatal or fine; a failure
         a provider bills is booked before anything is raised."""
         read, api = self.read, self.read.api
-        assert read.listing is not None  # answers come to a listing being walked
-        route = read.listing.route
-        payload, failure = api.answer(response, route=route, first_page=read.pages == 0)
+        payload, failure = api.answer(
+            response, route=self.listing.route, first_page=read.pages == 0
+        )
         if failure is not None:
             cost = api.credits_for_failure(failure)
             try:
@@ -224,10 +230,9 @@ class ListingWalker(RESTStream[str | None]):
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
         """The adapter's request, on the SDK's session, headers and auth."""
         read = self.read
-        assert read.listing is not None  # requests are only made while walking a listing
         page_size = read.page_size(int(self.config["page_size"]), page.next_page_token)
         read.reserved = self.ledger.authorize(self.name, read.api.credits_for(page_size))
-        request = read.listing.request(page.next_page_token, page_size)
+        request = self.listing.request(page.next_page_token, page_size)
         return HTTPRequest(
             url=self.url_base + request.path,
             method=request.method,
@@ -248,11 +253,9 @@ class ListingWalker(RESTStream[str | None]):
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         """The records of one page, once it is known not to repeat an earlier one."""
         read = self.read
-        listing = read.listing
-        assert listing is not None  # pages come to a listing being walked
         page = read.page_of(response)
         read.items_read += page.items
-        for warning in undated_warnings(page, listing):
+        for warning in undated_warnings(page, self.listing):
             self.logger.warning("%s: %s", self.walk_label, warning)
         records = read.check(page, self.walk_label)
         read.pages += 1
@@ -266,7 +269,8 @@ class ListingWalker(RESTStream[str | None]):
         response: requests.Response,
         context: Context | None,
     ) -> dict[str, int]:
-        """Requests and provider credits: booked in the run's ledger, and totalled by the SDK."""
+        """Requests and provider credits, booked in the run's ledger (which reports them:
+        the SDK's own total is this walker's, and no walker outlives its walk)."""
         read = self.read
         credits = read.page_of(response).credits
         self.ledger.charge(self.name, read.account_id, credits, reserved=read.reserved)

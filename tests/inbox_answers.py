@@ -14,18 +14,18 @@ rules the README gives ("Analytics"):
 
 from __future__ import annotations
 
+import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
+from tap_linkedin_messages.normalize import parse_timestamp
+
 
 def instant(value: Any) -> datetime:
     """A record's date-time (RFC 3339 text, or a datetime a database gave), as naive UTC."""
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    moment = value if isinstance(value, datetime) else parse_timestamp(str(value))
     if moment.tzinfo is not None:
         moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
     return moment
@@ -165,11 +165,6 @@ def daily_activity(records: list[dict[str, Any]]) -> dict[tuple[str, date], tupl
 
 
 def median(values: list[float]) -> float | None:
-    """The median, the mean of the two middle values for an even count (as SQL's)."""
-    ordered = sorted(values)
-    if not ordered:
-        return None
-    middle = len(ordered) // 2
-    if len(ordered) % 2:
-        return ordered[middle]
-    return (ordered[middle - 1] + ordered[middle]) / 2
+    """The median, the mean of the two middle values for an even count (as SQL's
+    `percentile_cont(0.5)`); None for none."""
+    return statistics.median(values) if values else None

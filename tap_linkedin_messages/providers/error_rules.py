@@ -166,7 +166,7 @@ SERVER_ERRORS = range(500, 600)
 NO_ANSWER = 0
 CHECK_API_URL = "check the `api_url` setting"
 #: Why a request got no answer, from its exception's class name and text, once the
-#: SDK's retries of it gave up: each stops the run (`InboxStream.unreachable`).
+#: SDK's retries of it gave up: each stops the run (`ListingWalker.unreachable`).
 NO_ANSWER_RULES = (
     rule(
         Outcome.FAIL,
