@@ -129,7 +129,7 @@ def test_an_account_removed_from_linkupapi_is_named_and_the_others_read(
     """The issue's case: the first account answers 404 INVALID_ACCOUNT
     (https://docs.linkupapi.com/api-reference/v2/error-codes); the run went no further."""
     first = three_accounts[0]
-    first.disconnected_code = "INVALID_ACCOUNT"
+    first.disconnected_kind = "no_account"
     first.disconnect()
     run = run_cli(tmp_path, config_of(three_accounts))
     assert run.returncode == 1

@@ -46,15 +46,14 @@ Choices the docs leave open, made here:
 
 from __future__ import annotations
 
-import base64
-import math
 import re
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
 from tap_linkedin_messages.normalize import ms_to_rfc3339
-from tests.emulators.inbox import Conversation, Message, Person, SyntheticInbox
-from tests.emulators.server import Call, ProviderEmulator, Reply
+from tests.emulators import paging
+from tests.emulators.inbox import Conversation, Message, Person
+from tests.emulators.server import Call, ErrorReply, ProviderEmulator, Reply
 
 BASE = "/linkedin"
 CONVERSATIONS_PATH = f"{BASE}/conversations"
@@ -65,11 +64,6 @@ CONVERSATION_DETAILS_PATH = f"{BASE}/messaging/conversation-details"
 DEFAULT_COUNT = 20
 MAX_COUNT = 100
 CURSOR_PREFIX = "linkedin:"
-UNAUTHORIZED = {"error": "Unauthorized - Invalid credentials"}
-
-
-class BadRequestError(ValueError):
-    """A query parameter the emulator refuses (a 400 `{success: false, error}`)."""
 
 
 class ConnectSafelyEmulator(ProviderEmulator):
@@ -80,21 +74,28 @@ class ConnectSafelyEmulator(ProviderEmulator):
     messages_route = "get_conversation_messages"
     tells_is_me = True
 
-    def __init__(
-        self,
-        inbox: SyntheticInbox,
-        *,
-        api_key: str = "test-connectsafely-key",
-        account_id: str = "696ce9e780e0483585e4e553",
-        latency: float = 0.0,
-    ) -> None:
-        super().__init__(inbox, latency=latency)
-        self.api_key = api_key
-        self.account_id = account_id
-        self.inclusive_cursor = False
-        #: Read `since` as epoch seconds (the reference gives it no unit): what a service
-        #: reading the time filter otherwise than the tap looks like.
-        self.since_in_seconds = False
+    credentials = {"api_key": "test-connectsafely-key", "account_id": "696ce9e780e0483585e4e553"}
+    api_key: str
+    account_id: str
+    api_path = BASE
+    #: A cursor that keeps the message it names (see the module notes).
+    inclusive_cursor = False
+    #: Read `since` as epoch seconds (the reference gives it no unit): what a service
+    #: reading the time filter otherwise than the tap looks like.
+    since_in_seconds = False
+    errors = {
+        # The conversation-details reference's 400 example.
+        "fatal": ErrorReply(400, "conversationUrn is required"),
+        "rate_limited": ErrorReply(429, "Rate limit exceeded: 30 calls per minute", "RATE_LIMITED"),
+        # The recent-messages reference's 500 example.
+        "server_error": ErrorReply(500, "Failed to get LinkedIn authentication credentials"),
+        "unauthorized": ErrorReply(401, "Unauthorized - Invalid credentials"),
+        "conversation_gone": ErrorReply(404, "Conversation not found"),
+        "bad_request": ErrorReply(400, "Invalid parameters"),
+        # An account no longer connected: the statuses of
+        # https://connectsafely.ai/docs/api/linkedin-messaging/get-conversations-list-conversations
+        "disconnected": ErrorReply(404, "LinkedIn account not found"),
+    }
 
     def route(self, call: Call) -> str:
         if call.method != "GET":
@@ -111,128 +112,74 @@ class ConnectSafelyEmulator(ProviderEmulator):
             return "conversation_details"
         return f"{call.method} {call.path}"
 
-    def config(self, **overrides: Any) -> dict[str, Any]:
-        """Tap settings that point at this emulator."""
-        return {
-            "provider": "connectsafely",
-            "api_key": self.api_key,
-            "account_id": self.account_id,
-            "api_url": self.url + BASE,
-            "backoff_base_seconds": 0,
-            **overrides,
-        }
-
-    def bad_credentials(self) -> tuple[dict[str, Any], str]:
-        return self.config(api_key="wrong-key-0000"), "api_key"
-
-    def conversation_id(self, thread_id: str) -> str:
-        return self.inbox.conversation_urn(thread_id)
-
-    def message_id(self, message: Message) -> str:
-        return self.inbox.message_urn(message)
-
-    def error_reply(
-        self, kind: str, *, retry_after: str | None = None, message: str | None = None
-    ) -> Reply:
-        if kind == "fatal":
-            # The conversation-details reference's 400 example.
-            return failure(400, message or "conversationUrn is required")
-        if kind == "rate_limited":
-            reply = Reply(
-                429,
-                {
-                    "success": False,
-                    "code": "RATE_LIMITED",
-                    "message": "Rate limit exceeded: 30 calls per minute",
-                },
-            )
-            if retry_after is not None:
-                reply.headers["Retry-After"] = retry_after
-            return reply
-        if kind == "server_error":
-            # The recent-messages reference's 500 example.
-            return failure(500, "Failed to get LinkedIn authentication credentials")
-        if kind == "unauthorized":
-            return Reply(401, dict(UNAUTHORIZED))
-        if kind == "conversation_gone":
-            return failure(404, "Conversation not found")
-        raise ValueError(kind)
-
-    def disconnected_reply(self, call: Call) -> Reply:
-        """An account no longer connected: 404 "account not found", the statuses of
-        https://connectsafely.ai/docs/api/linkedin-messaging/get-conversations-list-conversations."""
-        return failure(404, "LinkedIn account not found")
+    def error_body(self, documented: ErrorReply) -> Reply:
+        """The documented shapes: `{error}` for a rejected key, `{success, code, message}`
+        for a rate limit (as a docs mirror has it), `{success: false, error}` otherwise."""
+        if documented.code:
+            body = {"success": False, "code": documented.code, "message": documented.text}
+            return Reply(documented.status, body)
+        if documented.status == 401:
+            return Reply(401, {"error": documented.text})
+        return failure(documented.status, documented.text)
 
     # --- answers --------------------------------------------------------------------------
 
     def answer(self, call: Call) -> Reply:
-        try:
-            if call.route == "recent_messages":
-                return redirect_recent_messages(call)
-            if call.route == "conversation_details":
-                return redirect_conversation_details(call)
-            if call.route not in (self.inbox_route, self.messages_route):
-                return failure(404, f"Cannot GET {call.path}")
-            if call.headers.get("authorization") != f"Bearer {self.api_key}":
-                return self.error_reply("unauthorized")
-            account = query(call, "accountId")
-            if account is not None and account != self.account_id:
-                return failure(404, "LinkedIn account not found")
-            if call.route == self.inbox_route:
-                return self.list_conversations(call)
-            return self.conversation_messages(call)
-        except BadRequestError as bad:
-            return failure(400, str(bad))
+        if call.route == "recent_messages":
+            return redirect_recent_messages(call)
+        if call.route == "conversation_details":
+            return redirect_conversation_details(call)
+        if call.route not in (self.inbox_route, self.messages_route):
+            return failure(404, f"Cannot GET {call.path}")
+        if call.headers.get("authorization") != f"Bearer {self.api_key}":
+            return self.error_reply("unauthorized")
+        account = query(call, "accountId")
+        if account is not None and account != self.account_id:
+            return failure(404, "LinkedIn account not found")
+        if call.route == self.inbox_route:
+            return self.list_conversations(call)
+        return self.conversation_messages(call)
 
     def list_conversations(self, call: Call) -> Reply:
         unread_only = query(call, "unreadOnly")
         if unread_only not in (None, "true", "false"):
-            raise BadRequestError("unreadOnly must be true or false")
+            raise paging.BadRequestError("unreadOnly must be true or false")
         listed = self.inbox.newest_first("UNREAD" if unread_only == "true" else "INBOX")
-        keyed = [((-c.last_activity_ms, c.thread_id), c) for c in listed]
-        start = 0
         cursor = query(call, "nextCursor")
-        if cursor:
-            position = decode_cursor(cursor)
-            start = next((i for i, (key, _) in enumerate(keyed) if key >= position), len(keyed))
-        count = count_of(call)
-        page, rest = keyed[start : start + count], keyed[start + count :]
-        conversations = [self.conversation_item(c) for _, c in page]
+        start = position_of(cursor) if cursor else None
+        page, after = paging.page_at(listed, start, count_of(call))
+        conversations = [self.conversation_item(c) for c in page]
         return Reply(
             200,
             {
                 "success": True,
                 "conversations": conversations,
                 "accounts": [{"id": self.account_id, "name": self.inbox.owner.name}],
-                "nextCursor": encode_cursor(rest[0][0]) if rest else None,
-                "hasMore": bool(rest),
+                "nextCursor": paging.opaque_cursor(after, "conversations", CURSOR_PREFIX),
+                "hasMore": after is not None,
                 "fromCache": False,
             },
-            credits=page_credits(len(conversations)),
+            credits=paging.credits_for(len(conversations)),
         )
 
     def conversation_messages(self, call: Call) -> Reply:
         if call.thread_id is None:
             return self.error_reply("conversation_gone")
         conversation = self.inbox.conversations[call.thread_id]
-        newest_first = sorted(conversation.messages, key=lambda m: -m.sent_at_ms)
+        newest_first = conversation.newest_first()
         since = millis_of(call, "since")
         before = millis_of(call, "cursor")
         if since is not None and before is not None:
-            raise BadRequestError("since cannot be combined with cursor")
+            raise paging.BadRequestError("since cannot be combined with cursor")
         if query(call, "sync") not in (None, "true", "false"):
-            raise BadRequestError("sync must be true or false")
+            raise paging.BadRequestError("sync must be true or false")
         if since is not None:
             since_ms = since * 1000 if self.since_in_seconds else since
             newest_first = [m for m in newest_first if m.sent_at_ms > since_ms]
+        start = None
         if before is not None:
-            newest_first = [
-                m
-                for m in newest_first
-                if m.sent_at_ms < before or (self.inclusive_cursor and m.sent_at_ms == before)
-            ]
-        count = count_of(call)
-        page, rest = newest_first[:count], newest_first[count:]
+            start = paging.at_or_before(before) if self.inclusive_cursor else paging.before(before)
+        page, after = paging.page_at(newest_first, start, count_of(call))
         return Reply(
             200,
             {
@@ -247,11 +194,11 @@ class ConnectSafelyEmulator(ProviderEmulator):
                     }
                     for p in conversation.participants
                 ],
-                "hasMore": bool(rest),
-                "cursor": str(page[-1].sent_at_ms) if rest else None,
+                "hasMore": after is not None,
+                "cursor": str(page[-1].sent_at_ms) if after else None,
                 "note": None,
             },
-            credits=page_credits(len(page)),
+            credits=paging.credits_for(len(page)),
         )
 
     # --- payload shapes -------------------------------------------------------------------
@@ -383,48 +330,19 @@ def query(call: Call, name: str) -> str | None:
 
 
 def count_of(call: Call) -> int:
-    raw = query(call, "count")
-    if raw is None:
-        return DEFAULT_COUNT
-    try:
-        count = int(raw)
-    except ValueError:
-        raise BadRequestError("count must be a number") from None
-    if count < 1:
-        raise BadRequestError("count must be a positive number")
-    return min(count, MAX_COUNT)
+    count = paging.number(query(call, "count"), "count must be a positive number")
+    return min(count or DEFAULT_COUNT, MAX_COUNT)
 
 
 def millis_of(call: Call, name: str) -> int | None:
-    raw = query(call, name)
-    if raw is None:
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise BadRequestError(f"{name} must be a timestamp in milliseconds") from None
+    return paging.number(query(call, name), f"{name} must be a timestamp in milliseconds")
 
 
-def encode_cursor(position: tuple[int, str]) -> str:
-    raw = f"{-position[0]}&{position[1]}"
-    return CURSOR_PREFIX + base64.urlsafe_b64encode(raw.encode()).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[int, str]:
-    try:
-        if not cursor.startswith(CURSOR_PREFIX):
-            raise ValueError(cursor)
-        raw = base64.urlsafe_b64decode(cursor.removeprefix(CURSOR_PREFIX)).decode()
-        millis, thread_id = raw.split("&", 1)
-        return (-int(millis), thread_id)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequestError("Invalid nextCursor") from None
-
-
-def page_credits(items: int) -> int:
-    return math.ceil(items / 10)
+def position_of(cursor: str) -> paging.Position:
+    return paging.position_of(cursor, "conversations", "Invalid nextCursor", CURSOR_PREFIX)
 
 
 def failure(status: int, error: str) -> Reply:
-    """The `{success: false, error}` body of seeds 002 and 004; errors cost nothing."""
+    """The `{success: false, error}` body of the list and messages references; errors
+    cost nothing."""
     return Reply(status, {"success": False, "error": error})

@@ -114,6 +114,11 @@ class Message:
     def original_text(self) -> str:
         return self.first_text if self.first_text is not None else self.text
 
+    @property
+    def position(self) -> tuple[int, str]:
+        """Where it stands in a newest-first listing (`tests.emulators.paging`)."""
+        return (-self.sent_at_ms, self.message_key)
+
 
 @dataclass
 class Conversation:
@@ -130,6 +135,14 @@ class Conversation:
     @property
     def last_activity_ms(self) -> int:
         return self.messages[-1].sent_at_ms if self.messages else self.created_at_ms
+
+    @property
+    def position(self) -> tuple[int, str]:
+        """Where it stands in a newest-first listing (`tests.emulators.paging`)."""
+        return (-self.last_activity_ms, self.thread_id)
+
+    def newest_first(self) -> list[Message]:
+        return list(reversed(self.messages))
 
 
 def _b64(text: str) -> str:
@@ -290,7 +303,7 @@ class SyntheticInbox:
                 for c in self.conversations.values()
                 if category in c.categories or (category == "UNREAD" and c.unread)
             ]
-        return sorted(listed, key=lambda c: (-c.last_activity_ms, c.thread_id))
+        return sorted(listed, key=lambda c: c.position)
 
     def message_count(self) -> int:
         return sum(len(c.messages) for c in self.conversations.values())

@@ -60,7 +60,7 @@ from typing import Any
 from tap_linkedin_messages.normalize import ms_to_rfc3339
 from tests.emulators.export import export_date, export_message_id, export_rows
 from tests.emulators.inbox import HISTORY_START_MS, Message, Person, SyntheticInbox
-from tests.emulators.server import Call, ProviderEmulator, Reply
+from tests.emulators.server import Call, ErrorReply, ProviderEmulator, Reply
 
 SNAPSHOT = "/rest/memberSnapshotData"
 CHANGELOG = "/rest/memberChangeLogs"
@@ -97,15 +97,31 @@ class DmaEmulator(ProviderEmulator):
     # emulator's own request counts are checked in tests/test_linkedin_dma_records.py.
     reads_conversations_one_by_one = False
 
-    def __init__(
-        self,
-        inbox: SyntheticInbox,
-        *,
-        access_token: str = "test-dma-token",
-        latency: float = 0.0,
-    ) -> None:
-        super().__init__(inbox, latency=latency)
-        self.access_token = access_token
+    credentials = {"access_token": "test-dma-token"}
+    access_token: str
+    checked_credential = disconnected_setting = "access_token"
+    errors = {
+        "fatal": ErrorReply(
+            403,
+            "Not enough permissions to access: memberSnapshotData.FINDER-criteria",
+            "ACCESS_DENIED",
+            100,
+        ),
+        "rate_limited": ErrorReply(429, "Resource level throttle limit reached", "", 101),
+        "server_error": ErrorReply(500, "Internal Server Error"),
+        "unauthorized": ErrorReply(401, "Invalid access token", "INVALID_ACCESS_TOKEN", 65600),
+        # Never asked: there is no request for one conversation.
+        "conversation_gone": ErrorReply(404, "Not found"),
+        # The member's token expired (or was revoked): a 401 in LinkedIn's error shape,
+        # https://learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/error-handling
+        # (the text and code are inferred).
+        "disconnected": ErrorReply(
+            401, "The token used in the request has expired", "EXPIRED_ACCESS_TOKEN"
+        ),
+    }
+
+    def __init__(self, inbox: SyntheticInbox, *, latency: float = 0.0, **credentials: str) -> None:
+        super().__init__(inbox, latency=latency, **credentials)
         self.snapshot_ready = True
         self.clock_offset_ms = 0
         self.extra_events: list[dict[str, Any]] = []
@@ -200,18 +216,6 @@ class DmaEmulator(ProviderEmulator):
 
     # --- what the contract suite asks ----------------------------------------------------
 
-    def config(self, **overrides: Any) -> dict[str, Any]:
-        return {
-            "provider": "linkedin_dma",
-            "access_token": self.access_token,
-            "api_url": self.url,
-            "backoff_base_seconds": 0,
-            **overrides,
-        }
-
-    def bad_credentials(self) -> tuple[dict[str, Any], str]:
-        return self.config(access_token="expired-dma-token-0000"), "access_token"
-
     def conversation_id(self, thread_id: str) -> str:
         return self.wire_thread_id(thread_id)
 
@@ -244,37 +248,9 @@ class DmaEmulator(ProviderEmulator):
         # Whole seconds on both routes (the snapshot's DATE has no more).
         return str(ms_to_rfc3339(sent_at_ms // 1000 * 1000))
 
-    def error_reply(
-        self, kind: str, *, retry_after: str | None = None, message: str | None = None
-    ) -> Reply:
-        if kind == "fatal":
-            return error(
-                403,
-                message or "Not enough permissions to access: memberSnapshotData.FINDER-criteria",
-                code="ACCESS_DENIED",
-                service=100,
-            )
-        if kind == "rate_limited":
-            reply = error(429, "Resource level throttle limit reached", service=101)
-            if retry_after is not None:
-                reply.headers["Retry-After"] = retry_after
-            return reply
-        if kind == "server_error":
-            return error(500, "Internal Server Error")
-        if kind == "unauthorized":
-            return error(401, "Invalid access token", code="INVALID_ACCESS_TOKEN", service=65600)
-        if kind == "conversation_gone":
-            # Never asked: there is no request for one conversation.
-            return error(404, "Not found")
-        raise ValueError(kind)
-
-    disconnected_setting = "access_token"
-
-    def disconnected_reply(self, call: Call) -> Reply:
-        """The member's token expired (or was revoked): a 401 in LinkedIn's error shape,
-        https://learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/error-handling
-        (the text and code are inferred)."""
-        return error(401, "The token used in the request has expired", code="EXPIRED_ACCESS_TOKEN")
+    def error_body(self, documented: ErrorReply) -> Reply:
+        service = int(documented.label or 0)
+        return error(documented.status, documented.text, code=documented.code, service=service)
 
     # --- serving ------------------------------------------------------------------------
 

@@ -5,20 +5,21 @@ https://docs.linkupapi.com/api-reference/v2/messages/get-conversation and
 https://docs.linkupapi.com/api-reference/v2/error-codes: the success envelope with
 `metadata.credits_consumed` (1 credit per 10 items returned, rounded up), the error
 envelope `{success: false, error: {code, message}}`, epoch-ms timestamps, newest-first
-listings, an opaque base64 inbox cursor and an epoch-ms message cursor.
+listings, an opaque inbox cursor (LinkedIn's own `DESCENDING&<ms>&<thread id>`, base64)
+and an epoch-ms message cursor.
 """
 
 from __future__ import annotations
 
-import base64
-import math
 from datetime import datetime, timezone
 from typing import Any
 
-from tests.emulators.inbox import Conversation, Message, SyntheticInbox
-from tests.emulators.server import Call, ProviderEmulator, Reply
+from tests.emulators import paging
+from tests.emulators.inbox import Conversation, Message
+from tests.emulators.server import Call, ErrorReply, ProviderEmulator, Reply
 
 DEFAULT_COUNT = 10
+INBOX_CURSOR = "DESCENDING"
 
 
 class LinkupEmulator(ProviderEmulator):
@@ -27,21 +28,22 @@ class LinkupEmulator(ProviderEmulator):
     provider = "linkup"
     inbox_route = "list_inbox"
     messages_route = "get_conversation"
-
-    def __init__(
-        self,
-        inbox: SyntheticInbox,
-        *,
-        api_key: str = "test-linkup-key",
-        account_id: str = "acc_test123",
-        latency: float = 0.0,
-    ) -> None:
-        super().__init__(inbox, latency=latency)
-        self.api_key = api_key
-        self.account_id = account_id
-        #: How a disconnected account answers: `ACCOUNT_INACTIVE` (403), or
-        #: `INVALID_ACCOUNT` (404) once it is removed from LinkupAPI.
-        self.disconnected_code = "ACCOUNT_INACTIVE"
+    credentials = {"api_key": "test-linkup-key", "account_id": "acc_test123"}
+    api_key: str
+    account_id: str
+    # https://docs.linkupapi.com/api-reference/v2/error-codes. A disconnected account
+    # answers ACCOUNT_INACTIVE; `disconnected_kind = "no_account"`: removed from LinkupAPI.
+    errors = {
+        "fatal": ErrorReply(402, "Not enough credits", "INSUFFICIENT_CREDITS"),
+        "rate_limited": ErrorReply(429, "Too many requests", "RATE_LIMITED"),
+        "server_error": ErrorReply(500, "Internal error", "INTERNAL_ERROR"),
+        "unauthorized": ErrorReply(403, "Invalid or missing API key", "INVALID_API_KEY"),
+        # Not on the error-code page: the shape a deleted conversation is taken to have.
+        "conversation_gone": ErrorReply(404, "Conversation not found", "NOT_FOUND"),
+        "bad_request": ErrorReply(400, "Invalid params", "INVALID_PARAMS"),
+        "disconnected": ErrorReply(403, "Account is inactive", "ACCOUNT_INACTIVE"),
+        "no_account": ErrorReply(404, "Account not found", "INVALID_ACCOUNT"),
+    }
 
     def route(self, call: Call) -> str:
         if call.method == "POST" and call.path == "/v2/messages" and isinstance(call.body, dict):
@@ -52,108 +54,46 @@ class LinkupEmulator(ProviderEmulator):
             return action
         return f"{call.method} {call.path}"
 
-    def bad_credentials(self) -> tuple[dict[str, Any], str]:
-        return self.config(api_key="wrong-key-0000"), "api_key"
-
-    def conversation_id(self, thread_id: str) -> str:
-        return self.inbox.conversation_urn(thread_id)
-
-    def message_id(self, message: Message) -> str:
-        return self.inbox.message_urn(message)
-
-    def error_reply(
-        self, kind: str, *, retry_after: str | None = None, message: str | None = None
-    ) -> Reply:
-        if kind == "fatal":
-            return error(402, "INSUFFICIENT_CREDITS", message or "Not enough credits")
-        if kind == "rate_limited":
-            reply = error(429, "RATE_LIMITED", "Too many requests")
-            if retry_after is not None:
-                reply.headers["Retry-After"] = retry_after
-            return reply
-        if kind == "server_error":
-            return error(500, "INTERNAL_ERROR", "Internal error")
-        if kind == "unauthorized":
-            return error(403, "INVALID_API_KEY", "Invalid or missing API key")
-        if kind == "conversation_gone":
-            # Not on the error-code page: the shape a deleted conversation is taken to have.
-            return error(404, "NOT_FOUND", "Conversation not found", "get_conversation")
-        raise ValueError(kind)
-
-    def disconnected_reply(self, call: Call) -> Reply:
-        """https://docs.linkupapi.com/api-reference/v2/error-codes: ACCOUNT_INACTIVE is
-        403, INVALID_ACCOUNT 404."""
-        if self.disconnected_code == "INVALID_ACCOUNT":
-            return error(404, "INVALID_ACCOUNT", "Account not found", call.route)
-        return error(403, "ACCOUNT_INACTIVE", "Account is inactive", call.route)
-
-    def config(self, **overrides: Any) -> dict[str, Any]:
-        """Tap settings that point at this emulator."""
-        return {
-            "provider": "linkup",
-            "api_key": self.api_key,
-            "account_id": self.account_id,
-            "api_url": self.url,
-            "backoff_base_seconds": 0,
-            **overrides,
-        }
-
-    # --- answers --------------------------------------------------------------------------
+    def error_body(self, documented: ErrorReply) -> Reply:
+        return error(documented.status, documented.code, documented.text)
 
     def answer(self, call: Call) -> Reply:
+        body = call.body if isinstance(call.body, dict) else {}
         if call.method != "POST" or call.path != "/v2/messages":
             # The real service answers unknown paths with INVALID_ACCOUNT, not a 404 route.
-            return error(404, "INVALID_ACCOUNT", "Account not found", call.route)
+            return self.error_reply("no_account")
         if call.headers.get("x-api-key") != self.api_key:
-            return error(403, "INVALID_API_KEY", "Invalid or missing API key", call.route)
-        body = call.body if isinstance(call.body, dict) else {}
+            return self.error_reply("unauthorized")
         if body.get("account_id") != self.account_id:
-            return error(404, "INVALID_ACCOUNT", "Account not found", call.route)
+            return self.error_reply("no_account")
         params = body.get("params") or {}
+        count = paging.number(params.get("count"), "Invalid count") or DEFAULT_COUNT
         if call.route == "list_inbox":
-            return self.list_inbox(params)
+            return self.list_inbox(params, count)
         if call.route == "get_conversation":
-            return self.get_conversation(params)
+            return self.get_conversation(params, count)
         return error(400, "INVALID_ACTION", f"Unknown action {call.route!r}", call.route)
 
-    def list_inbox(self, params: dict[str, Any]) -> Reply:
-        count = int(params.get("count") or DEFAULT_COUNT)
+    def list_inbox(self, params: dict[str, Any], count: int) -> Reply:
         listed = self.inbox.newest_first(str(params.get("category") or "INBOX"))
-        start = 0
-        if params.get("cursor"):
-            position = decode_inbox_cursor(str(params["cursor"]))
-            if position is None:
-                return error(400, "INVALID_PARAMS", "Invalid cursor", "list_inbox")
-            start = next(
-                (i for i, c in enumerate(listed) if (-c.last_activity_ms, c.thread_id) >= position),
-                len(listed),
-            )
-        page = listed[start : start + count]
-        rest = listed[start + count :]
-        next_cursor = encode_inbox_cursor(rest[0]) if rest else None
-        conversations = [self.conversation_item(c) for c in page]
-        return success(
-            "list_inbox",
-            self.account_id,
-            {
-                "conversations": conversations,
-                "total_results": len(page),
-                "next_cursor": next_cursor,
-            },
-            len(page),
-        )
+        cursor = params.get("cursor")
+        start = paging.position_of(str(cursor), INBOX_CURSOR, "Invalid cursor") if cursor else None
+        page, after = paging.page_at(listed, start, count)
+        data = {
+            "conversations": [self.conversation_item(c) for c in page],
+            "total_results": len(page),
+            "next_cursor": paging.opaque_cursor(after, INBOX_CURSOR),
+        }
+        return success("list_inbox", self.account_id, data, len(page))
 
-    def get_conversation(self, params: dict[str, Any]) -> Reply:
+    def get_conversation(self, params: dict[str, Any], count: int) -> Reply:
         thread_id = self.inbox.thread_id_of(str(params.get("conversation_id") or ""))
         if thread_id is None:
             return self.error_reply("conversation_gone")
         conversation = self.inbox.conversations[thread_id]
-        count = int(params.get("count") or DEFAULT_COUNT)
-        newest_first = list(reversed(conversation.messages))
-        if params.get("cursor"):
-            before = int(params["cursor"])
-            newest_first = [m for m in newest_first if m.sent_at_ms <= before]
-        page, rest = newest_first[:count], newest_first[count:]
+        cursor = paging.number(params.get("cursor"), "Invalid cursor")
+        start = paging.at_or_before(cursor) if cursor else None
+        page, after = paging.page_at(conversation.newest_first(), start, count)
         data: dict[str, Any] = {
             "total_message_count": len(conversation.messages),
             "unread_count": conversation.unread,
@@ -161,9 +101,9 @@ class LinkupEmulator(ProviderEmulator):
             "last_seen_at": conversation.last_activity_ms,
             "messages": [self.message_item(m) for m in page],
         }
-        if rest:
+        if after:
             # As in the doc's example: the time of the next, older message.
-            data["next_cursor"] = str(rest[0].sent_at_ms)
+            data["next_cursor"] = str(after.sent_at_ms)
         return success("get_conversation", self.account_id, data, len(page))
 
     # --- payload shapes -------------------------------------------------------------------
@@ -217,49 +157,19 @@ class LinkupEmulator(ProviderEmulator):
         }
 
 
-def encode_inbox_cursor(conversation: Conversation) -> str:
-    """LinkedIn's own shape, passed through by LinkupAPI: `DESCENDING&<ms>&<thread id>`."""
-    raw = f"DESCENDING&{conversation.last_activity_ms}&{conversation.thread_id}"
-    return base64.b64encode(raw.encode()).decode()
-
-
-def decode_inbox_cursor(cursor: str) -> tuple[int, str] | None:
-    try:
-        _, millis, thread_id = base64.b64decode(cursor).decode().split("&", 2)
-        return (-int(millis), thread_id)
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
 def success(action: str, account_id: str, data: dict[str, Any], items: int) -> Reply:
-    credits = math.ceil(items / 10)
-    return Reply(
-        200,
-        {
-            "success": True,
-            "data": data,
-            "metadata": {
-                "action": action,
-                "account_id": account_id,
-                "credits_consumed": credits,
-                "timestamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            },
-        },
-        credits=credits,
-    )
+    credits = paging.credits_for(items)
+    metadata = {"action": action, "account_id": account_id, "credits_consumed": credits}
+    body = {"success": True, "data": data, "metadata": {**metadata, "timestamp": now()}}
+    return Reply(200, body, credits=credits)
 
 
 def error(status: int, code: str, message: str, action: str = "") -> Reply:
     """The v2 error envelope; errors never consume credits."""
-    return Reply(
-        status,
-        {
-            "success": False,
-            "error": {"code": code, "message": message},
-            "metadata": {
-                "action": action,
-                "credits_consumed": 0,
-                "timestamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            },
-        },
-    )
+    metadata = {"action": action, "credits_consumed": 0, "timestamp": now()}
+    body = {"success": False, "error": {"code": code, "message": message}, "metadata": metadata}
+    return Reply(status, body)
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

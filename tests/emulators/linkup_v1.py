@@ -16,12 +16,12 @@ costs: this emulator bills an error the smallest bill, one credit, and a 500 not
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from tests.emulators.inbox import Conversation, Message, SyntheticInbox
-from tests.emulators.linkup import decode_inbox_cursor, encode_inbox_cursor
-from tests.emulators.server import Call, ProviderEmulator, Reply
+from tests.emulators import paging
+from tests.emulators.inbox import Conversation, Message
+from tests.emulators.linkup import INBOX_CURSOR
+from tests.emulators.server import Call, ErrorReply, ProviderEmulator, Reply
 
 INBOX_PATH = "/v1/messages/inbox"
 CONVERSATION_PATH = "/v1/messages/conversation"
@@ -34,23 +34,28 @@ SESSION_EXPIRED = "Invalid login_token: session expired"
 
 
 class LinkupV1Emulator(ProviderEmulator):
-    """Serves one LinkedIn session's synthetic inbox to one API key."""
+    """Serves one LinkedIn session's synthetic inbox to one API key (`country` left to
+    the tap's default, FR)."""
 
     provider = "linkup_v1"
     inbox_route = "inbox"
     messages_route = "conversation"
-
-    def __init__(
-        self,
-        inbox: SyntheticInbox,
-        *,
-        api_key: str = "test-linkup-v1-key",
-        login_token: str = "test-li-at-cookie-v1",
-        latency: float = 0.0,
-    ) -> None:
-        super().__init__(inbox, latency=latency)
-        self.api_key = api_key
-        self.login_token = login_token
+    credentials = {"api_key": "test-linkup-v1-key", "login_token": "test-li-at-cookie-v1"}
+    api_key: str
+    login_token: str
+    checked_credential = disconnected_setting = "login_token"
+    # Most of v1's errors come on HTTP 200 (its usual credential failure, the LinkedIn
+    # session, among them); how a deleted conversation answers is not documented.
+    errors = {
+        "fatal": ErrorReply(200, "Insufficient credits"),
+        "rate_limited": ErrorReply(429, "Rate limit exceeded: 300 requests per minute"),
+        "server_error": ErrorReply(500, "Internal server error"),
+        "unauthorized": ErrorReply(200, SESSION_EXPIRED),
+        "conversation_gone": ErrorReply(200, "Conversation not found"),
+        "bad_request": ErrorReply(200, "Invalid parameters"),
+        # The LinkedIn session behind the `login_token` ended (the member logged out).
+        "disconnected": ErrorReply(200, SESSION_EXPIRED),
+    }
 
     def route(self, call: Call) -> str:
         if call.method == "POST" and call.path == INBOX_PATH:
@@ -61,53 +66,8 @@ class LinkupV1Emulator(ProviderEmulator):
             return self.messages_route
         return f"{call.method} {call.path}"
 
-    def bad_credentials(self) -> tuple[dict[str, Any], str]:
-        return self.config(login_token="expired-li-at-0000"), "login_token"
-
-    def conversation_id(self, thread_id: str) -> str:
-        return self.inbox.conversation_urn(thread_id)
-
-    def message_id(self, message: Message) -> str:
-        return self.inbox.message_urn(message)
-
-    def error_reply(
-        self, kind: str, *, retry_after: str | None = None, message: str | None = None
-    ) -> Reply:
-        if kind == "fatal":
-            return error(200, message or "Insufficient credits")
-        if kind == "rate_limited":
-            reply = error(429, message or "Rate limit exceeded: 300 requests per minute")
-            if retry_after is not None:
-                reply.headers["Retry-After"] = retry_after
-            return reply
-        if kind == "server_error":
-            return error(500, message or "Internal server error")
-        if kind == "unauthorized":
-            # v1's usual credential failure: the LinkedIn session, on HTTP 200.
-            return error(200, message or SESSION_EXPIRED)
-        if kind == "conversation_gone":
-            # Not documented: the shape a deleted conversation is taken to have.
-            return error(200, message or "Conversation not found")
-        raise ValueError(kind)
-
-    def config(self, **overrides: Any) -> dict[str, Any]:
-        """Tap settings that point at this emulator (`country` left to its default, FR)."""
-        return {
-            "provider": "linkup_v1",
-            "api_key": self.api_key,
-            "login_token": self.login_token,
-            "api_url": self.url,
-            "backoff_base_seconds": 0,
-            **overrides,
-        }
-
-    disconnected_setting = "login_token"
-
-    def disconnected_reply(self, call: Call) -> Reply:
-        """The LinkedIn session behind the `login_token` ended (the member logged out)."""
-        return error(200, SESSION_EXPIRED)
-
-    # --- answers --------------------------------------------------------------------------
+    def error_body(self, documented: ErrorReply) -> Reply:
+        return error(documented.status, documented.text)
 
     def answer(self, call: Call) -> Reply:
         if call.route not in (self.inbox_route, self.messages_route):
@@ -119,48 +79,39 @@ class LinkupV1Emulator(ProviderEmulator):
             return error(200, SESSION_EXPIRED)
         if body.get("country") not in COUNTRIES:
             return error(200, f"Invalid country {body.get('country')!r}")
+        size = paging.number(body.get("total_results"), "Invalid total_results")
         if call.route == self.inbox_route:
-            return self.messages_inbox(body)
-        return self.messages_conversation(body)
+            return self.messages_inbox(body, size or DEFAULT_TOTAL_RESULTS)
+        return self.messages_conversation(body, size or DEFAULT_TOTAL_RESULTS)
 
-    def messages_inbox(self, body: dict[str, Any]) -> Reply:
-        total_results = int(body.get("total_results") or DEFAULT_TOTAL_RESULTS)
+    def messages_inbox(self, body: dict[str, Any], size: int) -> Reply:
         listed = self.inbox.newest_first(str(body.get("category") or "INBOX"))
-        start = 0
-        if body.get("next_cursor"):
-            position = decode_inbox_cursor(str(body["next_cursor"]))
-            if position is None:
-                return error(200, "Invalid next_cursor")
-            start = next(
-                (i for i, c in enumerate(listed) if (-c.last_activity_ms, c.thread_id) >= position),
-                len(listed),
-            )
-        page = listed[start : start + total_results]
-        rest = listed[start + total_results :]
+        cursor = body.get("next_cursor")
+        start = (
+            paging.position_of(str(cursor), INBOX_CURSOR, "Invalid next_cursor") if cursor else None
+        )
+        page, after = paging.page_at(listed, start, size)
         return success(
             {
                 "conversations": [self.conversation_item(c) for c in page],
                 "total_results": len(page),
-                "next_cursor": encode_inbox_cursor(rest[0]) if rest else None,
+                "next_cursor": paging.opaque_cursor(after, INBOX_CURSOR),
             },
             len(page),
         )
 
-    def messages_conversation(self, body: dict[str, Any]) -> Reply:
+    def messages_conversation(self, body: dict[str, Any], size: int) -> Reply:
         thread_id = self.inbox.thread_id_of(str(body.get("conversation_id") or ""))
         if thread_id is None:
             return self.error_reply("conversation_gone")
         conversation = self.inbox.conversations[thread_id]
-        total_results = int(body.get("total_results") or DEFAULT_TOTAL_RESULTS)
-        newest_first = list(reversed(conversation.messages))
-        if body.get("cursor"):
-            before = int(body["cursor"])
-            newest_first = [m for m in newest_first if m.sent_at_ms <= before]
-        page, rest = newest_first[:total_results], newest_first[total_results:]
+        cursor = paging.number(body.get("cursor"), "Invalid cursor")
+        start = paging.at_or_before(cursor) if cursor else None
+        page, after = paging.page_at(conversation.newest_first(), start, size)
         # As v2 does: the cursor is the time of the next, older message. On the last page
         # a cursor is still sent (the oldest message's time), so `has_next_page: false`
         # is what ends the listing, as the doc says.
-        cursor_message = rest[0] if rest else (page[-1] if page else None)
+        cursor_message = after or (page[-1] if page else None)
         return success(
             {
                 "conversation_id": self.inbox.conversation_urn(thread_id),
@@ -172,7 +123,7 @@ class LinkupV1Emulator(ProviderEmulator):
                 "last_seen_message": conversation.unread == 0,
                 "last_seen_at": conversation.last_activity_ms,
                 "messages": [self.message_item(m) for m in page],
-                "has_next_page": bool(rest),
+                "has_next_page": after is not None,
                 "next_cursor": str(cursor_message.sent_at_ms) if cursor_message else None,
             },
             len(page),
@@ -228,7 +179,7 @@ class LinkupV1Emulator(ProviderEmulator):
 
 def success(data: dict[str, Any], items: int) -> Reply:
     """v1's success envelope; billed 1 credit per 10 results, rounded up."""
-    return Reply(200, {"status": "success", "data": data}, credits=math.ceil(items / 10))
+    return Reply(200, {"status": "success", "data": data}, credits=paging.credits_for(items))
 
 
 def error(status: int, message: str) -> Reply:

@@ -12,14 +12,15 @@ import socket
 import threading
 import time
 from collections import Counter, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 from typing_extensions import Self
 
 from tap_linkedin_messages.normalize import ms_to_rfc3339
+from tests.emulators.paging import BadRequestError
 
 if TYPE_CHECKING:
     from tests.emulators.inbox import Message, SyntheticInbox
@@ -39,6 +40,19 @@ class Reply:
         if self.raw is not None:
             return self.raw
         return json.dumps(self.body).encode()
+
+
+@dataclass(frozen=True)
+class ErrorReply:
+    """A provider's documented answer to one kind of failure, laid out by its emulator's
+    `error_body` in the provider's error envelope."""
+
+    status: int
+    text: str
+    code: str = ""
+    #: A second label where the provider has one (Unipile's `title`, LinkedIn's
+    #: `serviceErrorCode`).
+    label: str | int = ""
 
 
 @dataclass
@@ -159,6 +173,10 @@ class EmulatorServer:
         """An answer that comes before `answer` looks at the request (None: none)."""
         return None
 
+    def bad_request(self, refusal: BadRequestError) -> Reply:
+        """The answer to a parameter `answer` refused."""
+        raise NotImplementedError
+
     # --- serving --------------------------------------------------------------------------
 
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
@@ -188,7 +206,10 @@ class EmulatorServer:
         elif fault is not None and fault.reply is not None:
             reply = fault.reply
         else:
-            reply = self.refused(call) or self.answer(call)
+            try:
+                reply = self.refused(call) or self.answer(call)
+            except BadRequestError as refusal:
+                reply = self.bad_request(refusal)
         self._last_reply[call.route] = reply
         call.status = reply.status
         call.credits = reply.credits
@@ -248,13 +269,28 @@ class ProviderEmulator(EmulatorServer):
     #: the wrong file than a member who never wrote a message).
     empty_inbox_is_an_error: bool = False
 
-    #: The setting the tap's error names when the provider no longer serves the account.
+    #: The setting the tap's error names when the provider no longer serves the account,
+    #: and the row of `errors` it answers with.
     disconnected_setting: str = "account_id"
+    disconnected_kind = "disconnected"
+    #: The settings that read this emulator's account, with their defaults (each is also
+    #: an attribute, which tests read and set), and the one `bad_credentials` gets wrong.
+    credentials: ClassVar[dict[str, str]] = {}
+    checked_credential = "api_key"
+    #: What `api_url` adds to the server's address.
+    api_path = ""
+    #: The provider's documented answer to each kind of failure `error_reply` is asked
+    #: for, and `bad_request` (a parameter refused) and `disconnected` where it has them.
+    errors: ClassVar[dict[str, ErrorReply]] = {}
 
-    def __init__(self, inbox: SyntheticInbox, *, latency: float = 0.0) -> None:
+    def __init__(self, inbox: SyntheticInbox, *, latency: float = 0.0, **credentials: str) -> None:
         super().__init__(latency=latency)
         self.inbox = inbox
         self.disconnected = False
+        for name, default in self.credentials.items():
+            setattr(self, name, credentials.pop(name, default))
+        if credentials:
+            raise TypeError(f"{type(self).__name__} has no credential {sorted(credentials)}")
 
     def disconnect(self) -> str:
         """From now on, answer every request as the provider answers for an account it no
@@ -272,23 +308,30 @@ class ProviderEmulator(EmulatorServer):
 
     def disconnected_reply(self, call: Call) -> Reply | None:
         """The provider's answer to `call` for a disconnected account (None: as usual)."""
-        raise NotImplementedError
+        return self.error_reply(self.disconnected_kind)
 
     def config(self, **overrides: Any) -> dict[str, Any]:
         """Tap settings that read this emulator's inbox (credentials included)."""
-        raise NotImplementedError
+        return {
+            "provider": self.provider,
+            **{name: getattr(self, name) for name in self.credentials},
+            "api_url": self.url + self.api_path,
+            "backoff_base_seconds": 0,
+            **overrides,
+        }
 
     def bad_credentials(self) -> tuple[dict[str, Any], str]:
         """Settings with a wrong credential, and the setting the error must name."""
-        raise NotImplementedError
+        wrong = {self.checked_credential: "wrong-credential-0000"}
+        return self.config(**wrong), self.checked_credential
 
     def conversation_id(self, thread_id: str) -> str:
         """The `conversation_id` the tap should emit for a thread."""
-        raise NotImplementedError
+        return self.inbox.conversation_urn(thread_id)
 
     def message_id(self, message: Message) -> str:
         """The `message_id` the tap should emit for a message."""
-        raise NotImplementedError
+        return self.inbox.message_urn(message)
 
     def sent_at(self, sent_at_ms: int) -> str:
         """The `sent_at` the tap should emit for a message sent at `sent_at_ms`."""
@@ -305,4 +348,15 @@ class ProviderEmulator(EmulatorServer):
         messages asked for after it was deleted) and `fatal` (any other error that
         retrying cannot fix, e.g. `success: false` with a non-transient code).
         """
+        documented = self.errors[kind]
+        reply = self.error_body(replace(documented, text=message) if message else documented)
+        if retry_after is not None:
+            reply.headers["Retry-After"] = retry_after
+        return reply
+
+    def error_body(self, error: ErrorReply) -> Reply:
+        """`error` in the provider's error envelope."""
         raise NotImplementedError
+
+    def bad_request(self, refusal: BadRequestError) -> Reply:
+        return self.error_reply("bad_request", message=str(refusal))

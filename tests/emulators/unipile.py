@@ -37,14 +37,14 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
-import math
 import re
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote
 
 from tap_linkedin_messages.normalize import ms_to_rfc3339, rfc3339_to_ms
+from tests.emulators import paging
 from tests.emulators.inbox import Conversation, Message, Person, SyntheticInbox
-from tests.emulators.server import Call, ProviderEmulator, Reply
+from tests.emulators.server import Call, ErrorReply, ProviderEmulator, Reply
 
 CHATS_PATH = "/api/v1/chats"
 CHAT_MESSAGES_PATH = re.compile(r"/api/v1/chats/([^/]+)/messages")
@@ -55,12 +55,9 @@ MAX_LIMIT = 250
 DEFAULT_LIMIT = 100
 # The only datetime form `after`/`before` accept.
 ISO_MILLIS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
+Item = TypeVar("Item", Conversation, Message)
 # `content_type` of chats the synthetic inbox types as LinkupAPI does.
 CONTENT_TYPES = {"inmail": "inmail", "Sponsored": "sponsored"}
-
-
-class BadRequestError(ValueError):
-    """A query parameter the emulator refuses, with the reference's 400 wording."""
 
 
 class UnipileEmulator(ProviderEmulator):
@@ -72,18 +69,51 @@ class UnipileEmulator(ProviderEmulator):
     tells_is_me = True
     dates_empty_conversations = False
 
-    def __init__(
-        self,
-        inbox: SyntheticInbox,
-        *,
-        api_key: str = "test-unipile-key",
-        account_id: str = "unipile_acc_test",
-        latency: float = 0.0,
-    ) -> None:
-        super().__init__(inbox, latency=latency)
+    credentials = {"api_key": "test-unipile-key", "account_id": "unipile_acc_test"}
+    api_key: str
+    account_id: str
+    errors = {
+        "fatal": ErrorReply(
+            403,
+            "Valid authentication but insufficient permissions.",
+            "errors/insufficient_permissions",
+            "Insufficient permissions",
+        ),
+        # The type the providers reference records for Unipile's rate limit.
+        "rate_limited": ErrorReply(
+            429, "Retry later.", "api/too_many_requests", "Too many requests"
+        ),
+        "server_error": ErrorReply(
+            500, "Something broke.", "errors/unexpected_error", "Unexpected error"
+        ),
+        "unauthorized": ErrorReply(
+            401,
+            "The provided credentials are invalid.",
+            "errors/invalid_credentials",
+            "Invalid credentials",
+        ),
+        "conversation_gone": ErrorReply(
+            404,
+            "The requested resource were not found.",
+            "errors/resource_not_found",
+            "Resource not found.",
+        ),
+        "bad_request": ErrorReply(
+            400, "Invalid parameters", "errors/invalid_parameters", "Invalid parameters"
+        ),
+        # Among the 401 answers each route of
+        # https://developer.unipile.com/reference/chatscontroller_deletechat lists.
+        "disconnected": ErrorReply(
+            401,
+            "The account appears to be disconnected from the provider service.",
+            "errors/disconnected_account",
+            "Disconnected account",
+        ),
+    }
+
+    def __init__(self, inbox: SyntheticInbox, *, latency: float = 0.0, **credentials: str) -> None:
+        super().__init__(inbox, latency=latency, **credentials)
         self._chats: dict[str, str] = {}
-        self.api_key = api_key
-        self.account_id = account_id
         self.account_status = "OK"
         #: Chats listed with a null `timestamp` although they hold messages (the field is
         #: nullable in Unipile's SDK, `src/schemas/chat.schema.ts`).
@@ -103,20 +133,6 @@ class UnipileEmulator(ProviderEmulator):
             return "get_account"
         return f"{call.method} {call.path}"
 
-    def config(self, **overrides: Any) -> dict[str, Any]:
-        """Tap settings that point at this emulator."""
-        return {
-            "provider": "unipile",
-            "api_key": self.api_key,
-            "account_id": self.account_id,
-            "api_url": self.url,
-            "backoff_base_seconds": 0,
-            **overrides,
-        }
-
-    def bad_credentials(self) -> tuple[dict[str, Any], str]:
-        return self.config(api_key="wrong-key-0000"), "api_key"
-
     def conversation_id(self, thread_id: str) -> str:
         return chat_id(thread_id)
 
@@ -129,39 +145,8 @@ class UnipileEmulator(ProviderEmulator):
             self._chats = {chat_id(thread): thread for thread in list(self.inbox.conversations)}
         return self._chats.get(chat)
 
-    def error_reply(
-        self, kind: str, *, retry_after: str | None = None, message: str | None = None
-    ) -> Reply:
-        if kind == "fatal":
-            return problem(
-                403,
-                "errors/insufficient_permissions",
-                "Insufficient permissions",
-                message or "Valid authentication but insufficient permissions.",
-            )
-        if kind == "rate_limited":
-            # The type the providers reference records for Unipile's rate limit.
-            reply = problem(429, "api/too_many_requests", "Too many requests", "Retry later.")
-            if retry_after is not None:
-                reply.headers["Retry-After"] = retry_after
-            return reply
-        if kind == "server_error":
-            return problem(500, "errors/unexpected_error", "Unexpected error", "Something broke.")
-        if kind == "unauthorized":
-            return problem(
-                401,
-                "errors/invalid_credentials",
-                "Invalid credentials",
-                "The provided credentials are invalid.",
-            )
-        if kind == "conversation_gone":
-            return problem(
-                404,
-                "errors/resource_not_found",
-                "Resource not found.",
-                "The requested resource were not found.",
-            )
-        raise ValueError(kind)
+    def error_body(self, documented: ErrorReply) -> Reply:
+        return problem(documented.status, documented.code, str(documented.label), documented.text)
 
     def disconnect(self) -> str:
         self.account_status = "CREDENTIALS"
@@ -173,17 +158,8 @@ class UnipileEmulator(ProviderEmulator):
 
     def disconnected_reply(self, call: Call) -> Reply | None:
         """The account still answers its status (its sources say it is disconnected); its
-        chats answer 401 `errors/disconnected_account`, "The account appears to be
-        disconnected from the provider service." (among the 401 answers each route of
-        https://developer.unipile.com/reference/chatscontroller_deletechat lists)."""
-        if call.route == "get_account":
-            return None
-        return problem(
-            401,
-            "errors/disconnected_account",
-            "Disconnected account",
-            "The account appears to be disconnected from the provider service.",
-        )
+        chats answer 401 `errors/disconnected_account`."""
+        return None if call.route == "get_account" else super().disconnected_reply(call)
 
     # --- answers --------------------------------------------------------------------------
 
@@ -196,45 +172,38 @@ class UnipileEmulator(ProviderEmulator):
             return problem(401, "errors/missing_credentials", "Missing credentials", "No key.")
         if key != self.api_key:
             return self.error_reply("unauthorized")
-        try:
-            if call.route == self.inbox_route:
-                return self.list_chats(call)
-            if call.route == "list_chat_attendees":
-                return self.list_chat_attendees(call)
-            if call.route == "get_account":
-                return self.get_account(call)
-            return self.list_chat_messages(call)
-        except BadRequestError as bad:
-            return problem(400, "errors/invalid_parameters", "Invalid parameters", str(bad))
+        if call.route == self.inbox_route:
+            return self.list_chats(call)
+        if call.route == "list_chat_attendees":
+            return self.list_chat_attendees(call)
+        if call.route == "get_account":
+            return self.get_account(call)
+        return self.list_chat_messages(call)
 
     def list_chats(self, call: Call) -> Reply:
         if query(call, "account_id") != self.account_id:
             return problem(404, "errors/resource_not_found", "Resource not found.", "No account.")
         unread = query(call, "unread")
         if unread not in (None, "true", "false"):
-            raise BadRequestError("unread must be a boolean")
+            raise paging.BadRequestError("unread must be a boolean")
         listed = self.inbox.newest_first("UNREAD" if unread == "true" else "INBOX")
         if unread == "false":
             listed = [c for c in listed if not c.unread]
         after = after_ms(call)
         if after is not None:
             listed = [c for c in listed if c.last_activity_ms > after]
-        page, cursor = paginate(
-            call, "chats", [((-c.last_activity_ms, c.thread_id), c) for c in listed]
-        )
+        page, cursor = paginate(call, "chats", listed)
         return listing("ChatList", [self.chat_item(c) for c in page], cursor)
 
     def list_chat_messages(self, call: Call) -> Reply:
         if call.thread_id is None:
             return self.error_reply("conversation_gone")
         conversation = self.inbox.conversations[call.thread_id]
-        messages = sorted(conversation.messages, key=lambda m: -m.sent_at_ms)
+        messages = sorted(conversation.messages, key=lambda m: m.position)
         after = after_ms(call)
         if after is not None:
             messages = [m for m in messages if m.sent_at_ms > after]
-        page, cursor = paginate(
-            call, "messages", [((-m.sent_at_ms, m.message_key), m) for m in messages]
-        )
+        page, cursor = paginate(call, "messages", messages)
         return listing("MessageList", [self.message_item(conversation, m) for m in page], cursor)
 
     def list_chat_attendees(self, call: Call) -> Reply:
@@ -382,58 +351,26 @@ def after_ms(call: Call) -> int | None:
     if after is None:
         return None
     if not ISO_MILLIS.fullmatch(after):
-        raise BadRequestError("after must be an ISO 8601 UTC datetime (YYYY-MM-DDTHH:MM:SS.sssZ)")
+        raise paging.BadRequestError(
+            "after must be an ISO 8601 UTC datetime (YYYY-MM-DDTHH:MM:SS.sssZ)"
+        )
     return rfc3339_to_ms(after)
 
 
-def limit_of(call: Call) -> int:
-    raw = query(call, "limit")
-    if raw is None:
-        return DEFAULT_LIMIT
-    try:
-        limit = int(raw)
-    except ValueError:
-        raise BadRequestError("limit must be an integer between 1 and 250") from None
-    if limit < 1:
-        raise BadRequestError("limit must be an integer between 1 and 250")
-    return min(limit, MAX_LIMIT)
-
-
-def paginate(
-    call: Call, listing_name: str, keyed: list[tuple[tuple[int, str], Any]]
-) -> tuple[list[Any], str | None]:
+def paginate(call: Call, listing_name: str, listed: list[Item]) -> tuple[list[Item], str | None]:
     """One page of a newest-first listing from the `cursor` position; the next cursor."""
-    start = 0
     cursor = query(call, "cursor")
-    if cursor:
-        position = decode_cursor(cursor, listing_name)
-        start = next((i for i, (key, _) in enumerate(keyed) if key >= position), len(keyed))
-    limit = limit_of(call)
-    page, rest = keyed[start : start + limit], keyed[start + limit :]
-    next_cursor = encode_cursor(listing_name, rest[0][0]) if rest else None
-    return [item for _, item in page], next_cursor
-
-
-def encode_cursor(listing_name: str, position: tuple[int, str]) -> str:
-    raw = f"{listing_name}&{-position[0]}&{position[1]}"
-    return base64.urlsafe_b64encode(raw.encode()).decode()
-
-
-def decode_cursor(cursor: str, listing_name: str) -> tuple[int, str]:
-    try:
-        name, millis, key = base64.urlsafe_b64decode(cursor).decode().split("&", 2)
-        if name != listing_name:
-            raise ValueError(name)
-        return (-int(millis), key)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequestError("cursor is invalid") from None
+    start = paging.position_of(cursor, listing_name, "cursor is invalid") if cursor else None
+    limit = paging.number(query(call, "limit"), "limit must be an integer between 1 and 250")
+    page, after = paging.page_at(listed, start, min(limit or DEFAULT_LIMIT, MAX_LIMIT))
+    return page, paging.opaque_cursor(after, listing_name)
 
 
 def listing(object_name: str, items: list[dict[str, Any]], cursor: str | None) -> Reply:
     return Reply(
         200,
         {"object": object_name, "items": items, "cursor": cursor},
-        credits=math.ceil(len(items) / 10),
+        credits=paging.credits_for(len(items)),
     )
 
 
