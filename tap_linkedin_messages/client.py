@@ -110,6 +110,13 @@ class InboxStream(Stream):
         )
         return walker.records()
 
+    def log_sync_costs(self) -> None:
+        """The SDK's "Total Sync costs for stream ..." line, from the run's ledger: walkers
+        make the requests, one walker per walk, so the stream's own tally stays empty."""
+        costs = self.ledger.costs_of(self.name)
+        if costs["requests"]:
+            self.logger.info("Total Sync costs for stream %s: %s", self.name, costs)
+
     # --- incremental reads ---------------------------------------------------------------
 
     def incremental_cutoff(self, context: Context | None) -> Cutoff | None:

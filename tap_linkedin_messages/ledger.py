@@ -61,6 +61,10 @@ class CreditLedger:
             self.account_credits[account] += credits
             self._reserved -= reserved
 
+    def costs_of(self, stream: str) -> dict[str, int]:
+        """A stream's requests and credits so far."""
+        return {"requests": self.requests[stream], "credits": self.credits[stream]}
+
     def emitted(self, account: str) -> None:
         """Book one record emitted for an account (the streams do, in the main thread)."""
         self.account_records[account] += 1

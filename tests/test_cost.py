@@ -116,6 +116,11 @@ def test_the_ledger_equals_what_the_provider_billed(
     summary = [line for line in run.stderr.splitlines() if "Credits used:" in line]
     assert len(summary) == 1
     assert f"Credits used: {linkup.credits} (" in summary[0]
+    # And the SDK's own line for the stream that logs at INFO (the messages stream's
+    # logger shows its per-conversation detail only at DEBUG), from the same ledger.
+    (per_stream,) = [line for line in run.stderr.splitlines() if "Total Sync costs" in line]
+    costs = {"requests": linkup.count("list_inbox"), "credits": linkup.credits_of("list_inbox")}
+    assert per_stream.endswith(f"Total Sync costs for stream conversations: {costs}")
 
 
 def test_max_credits_stops_before_the_budget_and_a_rerun_loses_nothing(

@@ -146,6 +146,9 @@ class EmulatorServer:
     def count(self, route: str | None = None) -> int:
         return sum(1 for call in self.calls if route is None or call.route == route)
 
+    def credits_of(self, route: str) -> int:
+        return sum(call.credits for call in self.calls if call.route == route)
+
     def routes(self) -> Counter[str]:
         return Counter(call.route for call in self.calls)
 
