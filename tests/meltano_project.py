@@ -9,17 +9,15 @@ PyPI (as `make demo` does).
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+#: Made by the script `make demo` and `make analyze` use, which says what goes in it.
 MELTANO_VENV = REPO / ".venv-meltano"
-MELTANO_REQUIREMENT = "meltano[postgres]>=4,<5"  # `postgres`: the psycopg 3 driver
 EXTRACTOR, PRIVATE_EXTRACTOR = "tap-linkedin-messages", "tap-linkedin-messages--private"
 #: Every plugin of meltano.yml the tests run (`dbt-postgres` shares `dbt-duckdb`'s
 #: virtualenv: it inherits it with the same `pip_url`).
@@ -104,34 +102,11 @@ class Meltano:
             )
 
 
-def pip_install(python: Path, requirement: str) -> None:
-    subprocess.run(
-        [
-            str(python),
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            requirement,
-        ],
-        check=True,
-    )
-
-
 @pytest.fixture(scope="session")
 def meltano(tmp_path_factory: pytest.TempPathFactory) -> Meltano:
-    """Meltano in `.venv-meltano` (created as `make demo` does if missing, with the
-    PostgreSQL driver added), and the plugins installed once for the session."""
-    python = MELTANO_VENV / "bin" / "python"
-    if not (MELTANO_VENV / "bin" / "meltano").exists():
-        subprocess.run(
-            [shutil.which("python3") or sys.executable, "-m", "venv", str(MELTANO_VENV)],
-            check=True,
-        )
-        pip_install(python, MELTANO_REQUIREMENT)
-    elif subprocess.run([str(python), "-c", "import psycopg"], capture_output=True).returncode:
-        pip_install(python, MELTANO_REQUIREMENT)
+    """Meltano in `.venv-meltano` (made by `scripts/meltano_venv.sh` if missing, as
+    `make demo` does), and the plugins installed once for the session."""
+    subprocess.run(["bash", "-c", ". scripts/meltano_venv.sh"], cwd=REPO, check=True)
     project = Meltano(MELTANO_VENV / "bin" / "meltano", tmp_path_factory.mktemp("meltano-sys"))
     project("install", *PLUGINS, env=project.env())
     return project
