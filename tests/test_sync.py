@@ -15,7 +15,7 @@ from tap_linkedin_messages.normalize import ms_to_rfc3339, rfc3339_to_ms
 from tap_linkedin_messages.providers import ProviderError
 from tests.conftest import run_cli, run_tap
 from tests.emulators.inbox import SyntheticInbox
-from tests.emulators.linkup import LinkupEmulator, error, success
+from tests.emulators.linkup import LinkupEmulator, error, message_item, success
 from tests.emulators.server import Fault
 
 
@@ -250,7 +250,7 @@ def test_a_message_without_its_timestamp_stops_the_run_naming_where(
     linkup: LinkupEmulator, inbox: SyntheticInbox, tmp_path: Path
 ) -> None:
     broken = inbox.newest_first()[0]
-    item = linkup.message_item(broken.messages[-1])
+    item = message_item(inbox, broken.messages[-1])
     del item["timestamp"]
     page = success("get_conversation", linkup.account_id, {"messages": [item]}, 1)
     linkup.inject(Fault(route="get_conversation", reply=page))

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from tests.emulators import paging
-from tests.emulators.inbox import Conversation, Message
+from tests.emulators.inbox import Conversation, Message, SyntheticInbox
 from tests.emulators.server import Call, ErrorReply, ProviderEmulator, Reply
 
 DEFAULT_COUNT = 10
@@ -80,7 +80,7 @@ class LinkupEmulator(ProviderEmulator):
         start = paging.position_of(str(cursor), INBOX_CURSOR, "Invalid cursor") if cursor else None
         page, after = paging.page_at(listed, start, count)
         data = {
-            "conversations": [self.conversation_item(c) for c in page],
+            "conversations": [conversation_item(self.inbox, c) for c in page],
             "total_results": len(page),
             "next_cursor": paging.opaque_cursor(after, INBOX_CURSOR),
         }
@@ -99,62 +99,64 @@ class LinkupEmulator(ProviderEmulator):
             "unread_count": conversation.unread,
             "last_seen_message": conversation.unread == 0,
             "last_seen_at": conversation.last_activity_ms,
-            "messages": [self.message_item(m) for m in page],
+            "messages": [message_item(self.inbox, m) for m in page],
         }
         if after:
             # As in the doc's example: the time of the next, older message.
             data["next_cursor"] = str(after.sent_at_ms)
         return success("get_conversation", self.account_id, data, len(page))
 
-    # --- payload shapes -------------------------------------------------------------------
 
-    def conversation_item(self, conversation: Conversation) -> dict[str, Any]:
-        other = conversation.participants[0]
-        participant: dict[str, Any] = {
-            "name": other.name,
-            "headline": other.headline,
-            "profile_url": other.profile_url,
-            "profile_picture": other.picture_url,
-        }
-        if other.is_organization:
-            participant["is_organization"] = True
-        item: dict[str, Any] = {
-            "conversation_id": self.inbox.conversation_urn(conversation.thread_id),
-            "participant": participant,
-            "unread": conversation.unread,
-            "type": conversation.type,
-        }
-        if conversation.messages:
-            last = conversation.messages[-1]
-            item["last_message"] = {
-                "text": last.text,
-                "time": last.sent_at_ms,
-                "sender": {
-                    "name": last.sender.name,
-                    "headline": last.sender.headline,
-                    # The member's own URL in LinkedIn's member-id form, as in the
-                    # reference's inbox example; everyone else's is their vanity URL.
-                    "profile_url": self.inbox.listed_profile_url(last.sender),
-                    "profile_picture": last.sender.picture_url,
-                    "is_me": last.sender is self.inbox.owner,
-                },
-            }
-        return item
-
-    def message_item(self, message: Message) -> dict[str, Any]:
-        return {
-            "text": message.text,
-            "timestamp": message.sent_at_ms,
-            "sender": message.sender.name,
-            "sender_info": {
-                "first_name": message.sender.first_name,
-                "last_name": message.sender.last_name,
-                # get_conversation writes profile URLs with a trailing slash (its example).
-                "profile_url": message.sender.profile_url + "/",
+def conversation_item(inbox: SyntheticInbox, conversation: Conversation) -> dict[str, Any]:
+    """One `list_inbox` conversation."""
+    other = conversation.participants[0]
+    participant: dict[str, Any] = {
+        "name": other.name,
+        "headline": other.headline,
+        "profile_url": other.profile_url,
+        "profile_picture": other.picture_url,
+    }
+    if other.is_organization:
+        participant["is_organization"] = True
+    item: dict[str, Any] = {
+        "conversation_id": inbox.conversation_urn(conversation.thread_id),
+        "participant": participant,
+        "unread": conversation.unread,
+        "type": conversation.type,
+    }
+    if conversation.messages:
+        last = conversation.messages[-1]
+        item["last_message"] = {
+            "text": last.text,
+            "time": last.sent_at_ms,
+            "sender": {
+                "name": last.sender.name,
+                "headline": last.sender.headline,
+                # The member's own URL in LinkedIn's member-id form, as in the
+                # reference's inbox example; everyone else's is their vanity URL.
+                "profile_url": inbox.listed_profile_url(last.sender),
+                "profile_picture": last.sender.picture_url,
+                "is_me": last.sender is inbox.owner,
             },
-            "message_type": message.message_type,
-            "entity_urn": self.inbox.message_urn(message),
         }
+    return item
+
+
+def message_item(inbox: SyntheticInbox, message: Message) -> dict[str, Any]:
+    """One `get_conversation` message."""
+    return {
+        "text": message.text,
+        "timestamp": message.sent_at_ms,
+        "sender": message.sender.name,
+        "sender_info": {
+            "first_name": message.sender.first_name,
+            "last_name": message.sender.last_name,
+            # get_conversation writes profile URLs with a trailing slash (its example).
+            "profile_url": message.sender.profile_url + "/",
+        },
+        "message_type": message.message_type,
+        "entity_urn": inbox.message_urn(message),
+    }
 
 
 def success(action: str, account_id: str, data: dict[str, Any], items: int) -> Reply:

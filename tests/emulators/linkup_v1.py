@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.emulators import paging
+from tests.emulators import linkup, paging
 from tests.emulators.inbox import Conversation, Message
 from tests.emulators.linkup import INBOX_CURSOR
 from tests.emulators.server import Call, ErrorReply, ProviderEmulator, Reply
@@ -129,52 +129,20 @@ class LinkupV1Emulator(ProviderEmulator):
             len(page),
         )
 
-    # --- payload shapes -------------------------------------------------------------------
+    # --- payload shapes: v2's, without what v2 added ----------------------------------------
 
     def conversation_item(self, conversation: Conversation) -> dict[str, Any]:
-        other = conversation.participants[0]
-        item: dict[str, Any] = {
-            "conversation_id": self.inbox.conversation_urn(conversation.thread_id),
-            # v1 describes only the other participant, and has no `is_organization`.
-            "participant": {
-                "name": other.name,
-                "headline": other.headline,
-                "profile_url": other.profile_url,
-                "profile_picture": other.picture_url,
-            },
-            "unread": conversation.unread,
-            "type": conversation.type,
-        }
-        if conversation.messages:
-            last = conversation.messages[-1]
-            item["last_message"] = {
-                "text": last.text,
-                "time": last.sent_at_ms,
-                # No `is_me` in v1 (v2 added it).
-                "sender": {
-                    "name": last.sender.name,
-                    "headline": last.sender.headline,
-                    # The member's own URL in LinkedIn's member-id form, as in the
-                    # reference's inbox example; everyone else's is their vanity URL.
-                    "profile_url": self.inbox.listed_profile_url(last.sender),
-                    "profile_picture": last.sender.picture_url,
-                },
-            }
+        """v1 has no `is_organization` on the participant and no `is_me` on the sender."""
+        item = linkup.conversation_item(self.inbox, conversation)
+        item["participant"].pop("is_organization", None)
+        item.get("last_message", {}).get("sender", {}).pop("is_me", None)
         return item
 
     def message_item(self, message: Message) -> dict[str, Any]:
-        return {
-            "text": message.text,
-            "timestamp": message.sent_at_ms,
-            "sender": message.sender.name,
-            # No `profile_url` in v1's `sender_info` (v2 added it).
-            "sender_info": {
-                "first_name": message.sender.first_name,
-                "last_name": message.sender.last_name,
-            },
-            "message_type": message.message_type,
-            "entity_urn": self.inbox.message_urn(message),
-        }
+        """v1's `sender_info` has no `profile_url`."""
+        item = linkup.message_item(self.inbox, message)
+        del item["sender_info"]["profile_url"]
+        return item
 
 
 def success(data: dict[str, Any], items: int) -> Reply:
