@@ -16,14 +16,14 @@ from typing import Protocol, TypeVar
 Position = tuple[int, str]
 
 
-class Listed(Protocol):
+class InboxItem(Protocol):
     """A conversation or message of the synthetic inbox."""
 
     @property
     def position(self) -> Position: ...
 
 
-Item = TypeVar("Item", bound=Listed)
+Item = TypeVar("Item", bound=InboxItem)
 
 
 class BadRequestError(ValueError):
@@ -52,7 +52,7 @@ def before(millis: int) -> Position:
     return (1 - millis, "")
 
 
-def opaque_cursor(item: Listed | None, tag: str, prefix: str = "") -> str | None:
+def opaque_cursor(item: InboxItem | None, tag: str, prefix: str = "") -> str | None:
     """`prefix` + base64url of `tag&ms&key` for the item a page starts at (None: no
     more pages): a cursor the tap can only hand back."""
     if item is None:
