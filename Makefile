@@ -4,8 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BASE ?= HEAD
 
-.PHONY: install test lint typecheck pytest demo analyze docs bench clean
+.PHONY: install test lint typecheck pytest demo analyze docs bench compare clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +41,11 @@ analyze: $(STAMP)
 ## make bench: cost and speed against the emulators; writes benchmarks/RESULTS.md
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+## make compare BASE=<rev>: the tap's Singer output at <rev> (default HEAD) against this
+## checkout's, uncommitted changes included, for every provider; fails on any difference
+compare: $(STAMP)
+	$(BIN)/python scripts/compare_outputs.py $(BASE)
 
 ## make docs: regenerate the README settings table and meltano.yml settings from tap.py
 docs: $(STAMP)
