@@ -135,7 +135,8 @@ class ConnectSafelyEmulator(ProviderEmulator):
             return self.error_reply("unauthorized")
         account = query(call, "accountId")
         if account is not None and account != self.account_id:
-            return failure(404, "LinkedIn account not found")
+            # An account the key does not serve: the same 404 as one no longer connected.
+            return self.error_reply("disconnected")
         if call.route == self.inbox_route:
             return self.list_conversations(call)
         return self.conversation_messages(call)

@@ -76,7 +76,7 @@ class LinkupV1Emulator(ProviderEmulator):
             return error(401, "Invalid API key")
         body = call.body if isinstance(call.body, dict) else {}
         if body.get("login_token") != self.login_token:
-            return error(200, SESSION_EXPIRED)
+            return self.error_reply("unauthorized")
         if body.get("country") not in COUNTRIES:
             return error(200, f"Invalid country {body.get('country')!r}")
         size = paging.number(body.get("total_results"), "Invalid total_results")

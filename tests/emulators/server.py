@@ -283,7 +283,8 @@ class ProviderEmulator(EmulatorServer):
     #: What `api_url` adds to the server's address.
     api_path = ""
     #: The provider's documented answer to each kind of failure `error_reply` is asked
-    #: for, and `bad_request` (a parameter refused) and `disconnected` where it has them.
+    #: for, and `bad_request` (a parameter refused: its text is then the refusal's) and
+    #: `disconnected` where it has them.
     errors: ClassVar[dict[str, ErrorReply]] = {}
 
     def __init__(self, inbox: SyntheticInbox, *, latency: float = 0.0, **credentials: str) -> None:
