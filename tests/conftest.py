@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import gzip
 import io
 import json
 import os
@@ -74,6 +75,10 @@ class SyncOutput:
     tap: TapLinkedInMessages | None = None
     #: The one line a run that failed ended with (`run_tap(..., fails=True)`).
     error: str | None = None
+    #: BATCH messages read (their records are in `records`, as if sent one by one).
+    batches: int = 0
+    #: Per stream, how many STATE messages came before its last BATCH message.
+    states_before_batch: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, stdout: str) -> SyncOutput:
@@ -85,6 +90,14 @@ class SyncOutput:
             elif message["type"] == "STATE":
                 output.states.append(message["value"])
                 output.state = message["value"]
+            elif message["type"] == "BATCH":
+                # `batch_config` with gzipped JSONL files on a `file://` root.
+                output.batches += 1
+                output.states_before_batch[message["stream"]] = len(output.states)
+                for url in message["manifest"]:
+                    with gzip.open(url.removeprefix("file://"), "rt") as lines:
+                        batch = [json.loads(line) for line in lines]
+                    output.records.setdefault(message["stream"], []).extend(batch)
         return output
 
     def of(self, stream: str) -> list[dict[str, Any]]:
