@@ -25,10 +25,16 @@ def ms_to_rfc3339(epoch_ms: int | float | str | None) -> str | None:
     """
     if epoch_ms is None or epoch_ms == "":
         return None
-    millis = int(epoch_ms)
-    # `time.gmtime`, not datetime arithmetic: the same string at half the cost, once per
-    # message of every provider.
-    seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(millis // 1000))
+    try:
+        if isinstance(epoch_ms, bool):
+            raise TypeError
+        millis = int(epoch_ms)
+        # `time.gmtime`, not datetime arithmetic: the same string at half the cost, once
+        # per message of every provider.
+        seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(millis // 1000))
+    except (ValueError, TypeError, OSError, OverflowError):
+        msg = f"{str(epoch_ms)[:40]!r} is no time in epoch milliseconds"
+        raise ValueError(msg) from None
     return f"{seconds}.{millis % 1000:03d}Z"
 
 

@@ -18,7 +18,7 @@ from singer_sdk.pagination import BaseAPIPaginator
 from tap_linkedin_messages.errors import ProviderError
 from tap_linkedin_messages.normalize import datetime_to_rfc3339, parse_timestamp
 from tap_linkedin_messages.providers.base import HttpSource
-from tap_linkedin_messages.providers.pages import EMPTY_PAGE, Route
+from tap_linkedin_messages.providers.pages import EMPTY_PAGE, Route, UnreadablePageError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -245,7 +245,14 @@ class Read:
             raise RuntimeError(msg)
         _, payload, page = self.answer
         if page is None:
-            page = EMPTY_PAGE if payload is None else self.listing.page(payload)
+            try:
+                page = EMPTY_PAGE if payload is None else self.listing.page(payload)
+            except UnreadablePageError as unreadable:
+                msg = (
+                    f"{self.source.name}: {self.listing.route} page {self.pages + 1} of "
+                    f"{self.label}: {unreadable}; stopping, nothing of this page emitted"
+                )
+                raise ProviderError(msg) from None
             self.answer = (response, payload, page)
         return page
 

@@ -4,12 +4,16 @@ on what is not, skip a conversation that vanished, and never lose or duplicate a
 
 from __future__ import annotations
 
+import copy
+import json
 import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tap_linkedin_messages.providers import PROVIDERS as ADAPTERS
+from tap_linkedin_messages.providers import ConversationApi
 from tests.conftest import run_cli
 from tests.emulators import EMULATORS, emulator_class
 from tests.emulators.inbox import SyntheticInbox
@@ -242,3 +246,50 @@ def test_secrets_never_reach_the_output_of_a_failing_run(
     for secret in secrets:
         assert secret not in run.stderr
         assert secret not in run.stdout
+
+
+def listing_of(emulator: ProviderEmulator) -> str:
+    """Where a page of `pages(emulator)` keeps its items (a JSONPath to a list)."""
+    adapter = ADAPTERS[emulator.provider]
+    if issubclass(adapter, ConversationApi):
+        return str(adapter.conversation_shape.items).removesuffix("[*]")
+    return "$.elements"  # LinkedIn's Rest.li collections
+
+
+def without(container: str) -> Any:
+    """A rewrite that drops the list at `container` from a reply, and its credits."""
+
+    def rewrite(reply: Reply) -> Reply:
+        body = copy.deepcopy(reply.body)
+        *parents, key = container.removeprefix("$.").split(".")
+        holder = body
+        for parent in parents:
+            holder = holder[parent]
+        del holder[key]
+        return Reply(reply.status, body, dict(reply.headers))
+
+    return rewrite
+
+
+def test_an_answer_without_its_list_stops_the_run_and_loses_nothing(
+    emulator: ProviderEmulator, tmp_path: Path
+) -> None:
+    """A page read as empty would end its listing early, and the bookmark would pass
+    what it held: an answer without the list its documentation names stops the run with
+    one line (`tests/test_pages.py`: which list), and the next run, from the state this
+    one left, emits all of it."""
+    container = listing_of(emulator)
+    emulator.inject(Fault(route=pages(emulator), rewrite=without(container), after=1))
+    stopped = run_cli(tmp_path, emulator.config(page_size=3))
+    assert stopped.returncode == 1, stopped.stderr
+    said = f"{emulator.provider}: "
+    errors = [line for line in stopped.stderr.splitlines() if "| ERROR" in line and said in line]
+    assert len(errors) == 1, stopped.stderr
+    assert "Traceback" not in stopped.stderr
+
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps(stopped.output.state))
+    resumed = run_cli(tmp_path, emulator.config(page_size=3), "--state", str(state))
+    assert resumed.returncode == 0, resumed.stderr
+    emitted = stopped.output.of("messages") + resumed.output.of("messages")
+    assert sorted({r["message_id"] for r in emitted}) == all_message_ids(emulator)

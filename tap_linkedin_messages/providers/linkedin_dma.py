@@ -97,7 +97,7 @@ from tap_linkedin_messages.providers.linkedin_dma_changelog import (
     event_key,
     is_message_event,
 )
-from tap_linkedin_messages.providers.pages import ApiRequest, Listing, Page, Route
+from tap_linkedin_messages.providers.pages import ApiRequest, Listing, Page, Route, listed
 from tap_linkedin_messages.records import Record
 
 if TYPE_CHECKING:
@@ -161,7 +161,7 @@ def snapshot_rows(payload: dict[str, Any]) -> list[dict[str, str]]:
     """The INBOX rows of one snapshot page, keys normalised as the export's headers are."""
     return [
         {str(key).strip().upper(): _cell(value) for key, value in row.items()}
-        for element in payload.get("elements") or []
+        for element in listed("$.elements", payload)
         if element.get("snapshotDomain") in (None, SNAPSHOT_DOMAIN)
         for row in element.get("snapshotData") or []
         if isinstance(row, dict)
@@ -363,7 +363,7 @@ class LinkedInDmaProvider(HttpSource, MessageListing):
         seen = set(start.events)
 
         def page(payload: Any) -> Page:
-            events = [e for e in payload.get("elements") or [] if isinstance(e, dict)]
+            events = [e for e in listed("$.elements", payload) if isinstance(e, dict)]
             new = [e for e in events if event_key(e) not in seen]
             seen.update(event_key(e) for e in new)
             if reached is not None:

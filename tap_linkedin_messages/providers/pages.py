@@ -106,6 +106,22 @@ def first(expression: str, payload: Any) -> Any:
     return next(iter(extract_jsonpath(expression, payload)), None)
 
 
+class UnreadablePageError(ValueError):
+    """An answer that does not hold its listing as documented (what is wrong, for the
+    run's one line): read as an empty page, it would end the listing early, and the
+    bookmark would pass what it held."""
+
+
+def listed(container: str, payload: Any) -> list[Any]:
+    """The list at `container` (a JSONPath): an empty list is an empty page; no list
+    there at all is an `UnreadablePageError`."""
+    found = first(container, payload) if isinstance(payload, dict) else None
+    if not isinstance(found, list):
+        msg = f"the answer holds no `{container.removeprefix('$.')}` list"
+        raise UnreadablePageError(msg)
+    return found
+
+
 @dataclass(frozen=True)
 class PageShape:
     """Where a provider's answer keeps its items and its next cursor, and how an item
@@ -126,9 +142,13 @@ class PageShape:
 
     def read(self, payload: Any, credits_for: Callable[[int], int], **fields: Any) -> Page:
         """The page in `payload`; `fields` go to the record builder (the category)."""
-        items = self.items(payload) if callable(self.items) else self._all(self.items, payload)
+        items = (
+            self.items(payload)
+            if callable(self.items)
+            else listed(self.items.removesuffix("[*]"), payload)
+        )
         build = partial(self.record, **fields) if fields else self.record
-        records = [build(item) for item in items if isinstance(item, dict)]
+        records = [built_record(build, item, number) for number, item in enumerate(items, 1)]
         built = len(records)
         if self.requires:
             records = [record for record in records if record.get(self.requires)]
@@ -144,9 +164,23 @@ class PageShape:
             left_out=built - len(records),
         )
 
-    @staticmethod
-    def _all(expression: str, payload: Any) -> list[Any]:
-        return list(extract_jsonpath(expression, payload)) if isinstance(payload, dict) else []
+
+#: What a record builder raises on a value of the wrong type or range (a time that is
+#: no time, an object where a string was documented).
+MALFORMED_VALUE = (ValueError, TypeError, AttributeError, KeyError, OSError, OverflowError)
+
+
+def built_record(build: Callable[[Any], Record], item: Any, number: int) -> Record:
+    """Item `number` of a page as our record; an `UnreadablePageError` saying which item, where
+    it is no object or holds a value its builder cannot read."""
+    if not isinstance(item, dict):
+        msg = f"item {number} is {type(item).__name__}, not an object"
+        raise UnreadablePageError(msg)
+    try:
+        return build(item)
+    except MALFORMED_VALUE as error:
+        msg = f"item {number} holds a value that cannot be read ({error})"
+        raise UnreadablePageError(msg) from None
 
 
 class Route(str, Enum):

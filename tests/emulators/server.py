@@ -23,6 +23,8 @@ from tap_linkedin_messages.normalize import ms_to_rfc3339
 from tests.emulators.paging import BadRequestError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tests.emulators.inbox import Message, SyntheticInbox
 
 
@@ -67,6 +69,8 @@ class Fault:
     replay: bool = False
     #: Let this many requests of the route pass first.
     after: int = 0
+    #: Answer with the emulator's own reply, changed (a provider off its documented shape).
+    rewrite: Callable[[Reply], Reply] | None = None
 
 
 @dataclass
@@ -213,6 +217,8 @@ class EmulatorServer:
                 reply = self.refused(call) or self.answer(call)
             except BadRequestError as refusal:
                 reply = self.bad_request(refusal)
+            if fault is not None and fault.rewrite is not None:
+                reply = fault.rewrite(reply)
         self._last_reply[call.route] = reply
         call.status = reply.status
         call.credits = reply.credits
