@@ -871,6 +871,28 @@ def test_a_file_cut_off_inside_a_quoted_cell_is_damaged_and_nothing_is_emitted(
     assert [line for line in run.stderr.splitlines() if "| ERROR" in line and "cut off" in line]
 
 
+def test_a_file_cut_off_between_two_cells_is_damaged_and_a_short_row_before_is_not(
+    tmp_path: Path,
+) -> None:
+    """A download that stops right after the last row's DATE cell: read with its missing
+    cells empty, the message came out with no text, under an id built from that text, and
+    the whole archive, read next, added the real message as a second one. The last row is
+    refused; a short row before it (its last cells empty, left out) is read as before."""
+    rows = [*ROWS, row("2-CUT", ANA, [ME], "2026-01-03 08:00:00 UTC", "A message, cut")]
+    data = csv_bytes(rows, COLUMNS)
+    last = data.rstrip(b"\r\n").rsplit(b"\r\n", 1)[1]
+    cells = last.split(b'","')[: COLUMNS.index("DATE") + 1]
+    path = tmp_path / "messages.csv"
+    path.write_bytes(data[: data.rindex(last)] + b'","'.join(cells) + b'"')
+    with pytest.raises(ProviderError, match=r"row 5 is cut off after its cell \d+ of \d+"):
+        read(path)
+
+    header, first, rest = data.split(b"\r\n", 2)
+    assert first.endswith(b',""')  # its ATTACHMENTS cell is empty: written short, it is left out
+    path.write_bytes(b"\r\n".join([header, first.removesuffix(b',""'), rest]))
+    assert len(read(path)) == len(rows)
+
+
 def test_a_quote_the_csv_grammar_cannot_close_is_damage_too(tmp_path: Path) -> None:
     """Text after a quoted cell's closing quote (`"ab"cd`) is no CSV a writer makes."""
     data = csv_bytes(ROWS, COLUMNS).replace(b'"Hello both"', b'"Hello" both')

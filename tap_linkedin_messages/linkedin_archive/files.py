@@ -86,27 +86,34 @@ def csv_rows(path: Path, member: str | None, encoding: str) -> Iterator[dict[str
             width = len(names)
             # A column with no name (a trailing comma in the header) is left out.
             unnamed = "" in names
+            cells = width
             for values in reader:
                 if not any(values):
                     continue  # a blank line
                 rows += 1
-                if len(values) < width:
-                    values += [""] * (width - len(values))
+                cells = len(values)
+                if cells < width:
+                    values += [""] * (width - cells)
                 row = dict(zip(names, values, strict=False))
                 if unnamed:
                     row.pop("", None)
                 yield row
         except csv.Error as error:
-            raise damaged(origin, rows + 1, error) from None
+            cut = "unexpected end of data" in str(error)
+            what = "is cut off inside a quoted cell" if cut else f"is damaged ({error})"
+            raise damaged(origin, rows + 1, what) from None
+    if cells < width:
+        # A download cut between two cells: read, its last message would have its text
+        # missing, under an id built from that text, and the archive downloaded again
+        # would add a second copy. (A short row before the last is padded: rows end
+        # early where their last cells are empty.)
+        raise damaged(origin, rows, f"is cut off after its cell {cells} of {width}")
 
 
-def damaged(origin: str, number: int, error: csv.Error) -> ProviderError:
-    """The one line for a file the CSV grammar cannot read to its end."""
-    what = (
-        "is cut off inside a quoted cell (a download that did not finish?)"
-        if "unexpected end of data" in str(error)
-        else f"is damaged ({error})"
-    )
+def damaged(origin: str, number: int, what: str) -> ProviderError:
+    """The one line for a file that cannot be read to its end."""
+    if what.startswith("is cut off"):
+        what += " (a download that did not finish?)"
     msg = (
         f"linkedin_export: {origin} row {number} {what}; nothing of the export is read - "
         "download it again (check `export_path`)"
