@@ -2,20 +2,67 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from typing import TYPE_CHECKING
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, quote_plus, urlsplit
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
 MASK = "***"
+#: Shorter values are no credential any provider issues, and masking them would garble
+#: every line (a key `k` would mask each "k"); they are left as they are.
+MIN_SECRET_LENGTH = 4
+#: The settings whose values are secrets (in the tap's config and in `accounts` entries).
+SECRET_SETTINGS = ("api_key", "login_token", "access_token")
+
+
+def secrets_in(config: Any) -> set[str]:
+    """Every secret a config holds, however malformed: the values of `SECRET_SETTINGS`
+    (strings, or strings inside what was given instead) and a password in an `api_url`,
+    at any depth (`accounts` entries included), for masking before the config is checked:
+    the SDK's validation errors quote the values they reject."""
+    found: set[str] = set()
+    if isinstance(config, dict):
+        for key, value in config.items():
+            if key in SECRET_SETTINGS:
+                found |= strings_in(value)
+            elif key == "api_url" and isinstance(value, str):
+                password = urlsplit(value).password
+                found |= {password} if password else set()
+            else:
+                found |= secrets_in(value)
+    elif isinstance(config, list):
+        for value in config:
+            found |= secrets_in(value)
+    return found
+
+
+def strings_in(value: Any) -> set[str]:
+    """The scalars in a value, as strings."""
+    if isinstance(value, dict):
+        return {s for item in value.values() for s in strings_in(item)}
+    if isinstance(value, list):
+        return {s for item in value for s in strings_in(item)}
+    return {str(value)} if value not in (None, "") else set()
+
+
+@lru_cache(maxsize=64)
+def written_forms(secret: str) -> tuple[str, ...]:
+    """A secret as a provider may echo it back: as is, URL-encoded (in a link or a query)
+    and JSON-escaped; the longest first, so no form is left half masked."""
+    forms = {secret, quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1]}
+    return tuple(sorted(forms, key=len, reverse=True))
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every secret value masked."""
+    """`text` with every secret value masked, in every form it may be written in."""
     for secret in secrets:
-        if secret:
-            text = text.replace(secret, MASK)
+        if len(secret) >= MIN_SECRET_LENGTH:
+            for form in written_forms(secret):
+                text = text.replace(form, MASK)
     return text
 
 

@@ -16,6 +16,7 @@ from tap_linkedin_messages.concurrency import RequestGate
 from tap_linkedin_messages.ledger import CreditLedger
 from tap_linkedin_messages.providers import DEFAULT_PROVIDER, PROVIDERS, ProviderError
 from tap_linkedin_messages.providers.base import ALL_CATEGORIES, CONNECTION_SETTINGS
+from tap_linkedin_messages.redaction import mask_secrets_in_logs, secrets_in
 from tap_linkedin_messages.strategies import strategy_for
 from tap_linkedin_messages.streams import ConversationsStream, MessagesStream
 from tap_linkedin_messages.walker import Sessions
@@ -207,7 +208,13 @@ class TapLinkedInMessages(Tap):
 
     @classmethod
     def invoke(cls, *args: Any, **kwargs: Any) -> None:
-        """Run; a provider answer that retrying cannot fix ends the run with one line."""
+        """Run; a provider answer that retrying cannot fix ends the run with one line.
+
+        The config's secrets are masked in every log line from the start: the SDK's
+        validation errors quote the values they reject (`['sk-…'] is not of type
+        'string'`)."""
+        config = kwargs.get("config")
+        mask_secrets_in_logs(secrets_in(getattr(config, "config", None)))
         try:
             super().invoke(*args, **kwargs)
         except ProviderError as error:
@@ -224,6 +231,7 @@ class TapLinkedInMessages(Tap):
             super().cb_test(ctx, param, value)
             return
         config = ctx.params.get("config")
+        mask_secrets_in_logs(secrets_in(config.config if config else None))
         try:
             tap = cls(
                 config=config.config if config else None,

@@ -45,6 +45,22 @@ if TYPE_CHECKING:
     RequestFunc = Any
 
 
+class CrossHostRedirectError(requests.exceptions.InvalidURL):
+    """A provider answer redirecting to another host: not followed."""
+
+
+class ProviderSession(requests.Session):
+    """Follows a redirect on the provider's own host only (ConnectSafely moves routes
+    that way). requests drops only `Authorization` when a redirect changes host, so a
+    key sent in its own header (`x-api-key`) would go to the other host along with it."""
+
+    def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: Any) -> None:
+        if self.should_strip_auth(response.request.url, prepared_request.url):
+            msg = "the provider redirected to another host, not followed (the key stays here)"
+            raise CrossHostRedirectError(msg)
+        super().rebuild_auth(prepared_request, response)
+
+
 class Sessions:
     """One `requests.Session` per thread and host, its proxies read from the environment
     once: requests reads the proxy environment again on every send when a session trusts
@@ -60,7 +76,7 @@ class Sessions:
         with self._lock:
             session = self._sessions.get(key)
             if session is None:
-                session = requests.Session()
+                session = ProviderSession()
                 session.trust_env = False
                 session.proxies.update(get_environ_proxies(host))
                 session.verify = (

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tap_linkedin_messages.redaction import MASK, redact
 from tests.conftest import run_cli
 from tests.emulators.inbox import SyntheticInbox
 from tests.emulators.linkup import LinkupEmulator
@@ -111,7 +112,8 @@ def test_an_api_url_where_nothing_listens_is_one_line_naming_api_url(
         "api_key": "sk-day-one-secret",
         "access_token": "dma-day-one-secret",
         "account_id": "acc_1",
-        "api_url": f"http://127.0.0.1:{a_port_nobody_listens_on()}",
+        # A password in the URL is a secret too.
+        "api_url": f"http://me:pw-day-one-secret@127.0.0.1:{a_port_nobody_listens_on()}",
         "max_retries": 1,
         "backoff_base_seconds": 0,
     }
@@ -225,3 +227,41 @@ def test_the_connection_test_reports_a_bad_setting_in_one_line(tmp_path: Path) -
         assert run.returncode == 1, expected
         assert "Traceback" not in run.stderr
         assert any(expected in line for line in error_lines(run.stderr)), run.stderr
+
+
+@pytest.mark.parametrize(
+    ("secret", "echoed"),
+    [
+        ("sk_live/Abc+Def=Gh", "sk_live/Abc+Def=Gh"),  # as is
+        ("sk_live/Abc+Def=Gh", "sk_live%2FAbc%2BDef%3DGh"),  # URL-encoded, in a link shown
+        ("sk live/Abc", "sk+live%2FAbc"),  # form-encoded, in a query string
+        ('sk"live\\Abc', 'sk\\"live\\\\Abc'),  # JSON-escaped, in a body quoted back
+    ],
+)
+def test_a_secret_is_masked_in_the_forms_a_provider_may_echo_it_in(
+    secret: str, echoed: str
+) -> None:
+    assert redact(f"key {echoed} rejected", [secret]) == f"key {MASK} rejected"
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("api_key", ["sk-quoted-back-secret"]),
+        ("accounts", {"account_id": "acc_2", "api_key": "sk-quoted-back-secret"}),
+        (
+            "accounts",
+            [{"account_id": "acc_2", "api_key": 42, "login_token": "sk-quoted-back-secret"}],
+        ),
+    ],
+)
+@pytest.mark.parametrize("test_only", [False, True], ids=["run", "test"])
+def test_a_setting_refused_for_its_shape_is_named_without_its_secret(
+    linkup: LinkupEmulator, tmp_path: Path, setting: str, value: object, test_only: bool
+) -> None:
+    """The SDK's validation errors quote the value they reject (`['sk-…'] is not of type
+    'string'`): the secrets in it are masked like every other line."""
+    run = run_cli(tmp_path, linkup.config(**{setting: value}), *(["--test"] if test_only else []))
+    assert run.returncode == 1
+    assert any(f"config['{setting}']" in line for line in error_lines(run.stderr)), run.stderr
+    assert "quoted-back-secret" not in run.stderr + run.stdout

@@ -6,7 +6,11 @@ exceptions, raised by requests against 127.0.0.1, except a name that does not re
 from __future__ import annotations
 
 import socket
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -20,8 +24,10 @@ from tap_linkedin_messages.providers.error_rules import (
     rule,
 )
 from tap_linkedin_messages.providers.pages import Route
+from tests.conftest import run_cli
 from tests.emulators.inbox import SyntheticInbox
 from tests.emulators.linkup import LinkupEmulator
+from tests.emulators.server import Fault, Reply
 from tests.test_config import a_port_nobody_listens_on
 
 SECRET = "sk-no-answer-secret"
@@ -105,3 +111,41 @@ def test_no_answer_is_not_decided_by_a_row_meant_for_answers() -> None:
     assert not rule(Outcome.FAIL, "its text", text="refused").matches(failure)
     assert not any(row.matches(failure) for row in LAST_RULES)
     assert rule(Outcome.FAIL, "no answer", status={NO_ANSWER}).matches(failure)
+
+
+def test_a_redirect_to_another_host_is_not_followed_and_the_key_stays_home(
+    tmp_path: Path,
+) -> None:
+    """requests drops only `Authorization` when a redirect changes host: LinkupAPI's
+    `x-api-key` would have reached the other host."""
+    keys_seen: list[str | None] = []
+
+    class OtherHost(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            keys_seen.append(self.headers.get("x-api-key"))
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    other = ThreadingHTTPServer(("127.0.0.2", 0), OtherHost)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    inbox = SyntheticInbox.generate(seed=3, conversations=2, messages=2)
+    try:
+        with LinkupEmulator(inbox) as emulator:
+            emulator.api_key = SECRET
+            location = f"http://127.0.0.2:{other.server_port}/v2/messages"
+            emulator.inject(Fault(reply=Reply(307, headers={"Location": location})))
+            run = run_cli(tmp_path, emulator.config())
+    finally:
+        other.shutdown()
+        other.server_close()
+    assert keys_seen == []
+    assert run.returncode == 1
+    errors = [line for line in run.stderr.splitlines() if "| ERROR" in line and "linkup:" in line]
+    assert len(errors) == 1, run.stderr
+    assert "a redirect to another host, not followed" in errors[0]
+    assert "`api_url`" in errors[0]
+    assert SECRET not in run.stderr + run.stdout

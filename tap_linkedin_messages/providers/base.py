@@ -42,7 +42,7 @@ from tap_linkedin_messages.providers.pages import (
     People,
     Route,
 )
-from tap_linkedin_messages.redaction import redact
+from tap_linkedin_messages.redaction import SECRET_SETTINGS, redact, secrets_in
 from tap_linkedin_messages.whole_reads import NOTHING_TO_SETTLE, Progress, Settle
 
 if TYPE_CHECKING:
@@ -125,12 +125,10 @@ class Source(ABC):
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        """Values that must never appear in a log line or an error message."""
-        return tuple(
-            str(self.config[key])
-            for key in ("api_key", "login_token", "access_token")
-            if self.config.get(key)
-        )
+        """Values that must never appear in a log line or an error message (the
+        credentials, and a password written into `api_url`)."""
+        own = {key: self.config.get(key) for key in (*SECRET_SETTINGS, "api_url")}
+        return tuple(sorted(secrets_in(own)))
 
     def redact(self, text: str) -> str:
         """`text` with every secret value masked, for anything we log or raise."""

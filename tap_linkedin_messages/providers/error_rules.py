@@ -190,6 +190,13 @@ NO_ANSWER_RULES = (
         text="Connection refused",
         reason="connection refused",
     ),
+    rule(
+        Outcome.FAIL,
+        CHECK_API_URL,
+        status={NO_ANSWER},
+        text=r"^CrossHostRedirectError\b",
+        reason="a redirect to another host, not followed",
+    ),
     rule(Outcome.FAIL, CHECK_API_URL, status={NO_ANSWER}, reason="{code}"),
 )
 #: The text of an error body that holds neither a code nor a message.
