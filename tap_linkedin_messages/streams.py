@@ -209,8 +209,6 @@ class ConversationsStream(InboxStream):
             "account_id": record["account_id"],
             "conversation_id": record["conversation_id"],
             "thread_id": record.get("thread_id"),
-            # Set when the last run read this conversation up to that time.
-            "previous_activity_at": self._window.previous.get(record["conversation_id"]),
             **self.strategy.who_is_who(record),
         }
 
@@ -316,14 +314,6 @@ class MessagesStream(InboxStream):
     def changed_at(self, record: Record) -> str:
         """Sent, or edited or deleted since: an edit of an old message is news too."""
         return changed_at(record)
-
-    def incremental_cutoff(self, context: Context | None) -> Cutoff | None:
-        """The stream's cutoff, or later: a conversation the last run read up to a time."""
-        cutoff = super().incremental_cutoff(context)
-        previous = (context or {}).get("previous_activity_at")
-        if previous and (cutoff is None or previous > cutoff.value):
-            return Cutoff(previous, inclusive=False)
-        return cutoff
 
     def kept(self, row: Record, read: Read) -> Record | None:
         """Attach the conversation, fill `sender.is_me` where it can be told, drop old ones."""

@@ -194,6 +194,31 @@ def test_a_message_that_arrives_late_is_emitted_exactly_once(make_emulator: Any)
     assert third.records == {}
 
 
+def test_a_late_message_in_a_conversation_the_last_run_read_in_its_lookback_is_found(
+    make_emulator: Any,
+) -> None:
+    """A conversation inside the last run's lookback window (its activity kept in the
+    state) gets a new message and, indexed late, one stamped 30 s before its previous
+    activity: both are emitted. Before, the read of a conversation in the window started
+    at its previous activity, past the late one; a conversation outside the window was
+    read from the bookmark minus `lookback_minutes`, and found it."""
+    inbox = SyntheticInbox.generate(seed=5, conversations=6, messages=3, spacing_ms=60_000)
+    emulator = make_emulator(inbox)
+    if not emulator.reads_conversations_one_by_one:
+        pytest.skip("lists messages: what is new is what the source reveals, not a time")
+    config = emulator.config(lookback_minutes=10)
+    first = run_tap(config)
+    newest, second = sorted(inbox.conversations.values(), key=lambda c: -c.last_activity_ms)[:2]
+    assert newest.last_activity_ms - second.last_activity_ms < 10 * 60_000  # in the window
+    (partition,) = first.state["bookmarks"]["conversations"]["partitions"]
+    assert emulator.conversation_id(second.thread_id) in partition["lookback_window"]
+    late = inbox.add_message(second.thread_id, sent_at_ms=second.last_activity_ms - 30_000)
+    new = inbox.add_message(second.thread_id)
+
+    emitted = {r["message_id"] for r in run_tap(config, state=first.state).of("messages")}
+    assert {emulator.message_id(late), emulator.message_id(new)} <= emitted
+
+
 def test_a_conversation_longer_than_several_pages(make_emulator: Any) -> None:
     inbox = SyntheticInbox.generate(
         seed=23, conversations=3, messages=lambda i: 23 if i == 1 else 2
