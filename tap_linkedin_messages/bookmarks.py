@@ -14,6 +14,27 @@ from tap_linkedin_messages.normalize import datetime_to_rfc3339, parse_timestamp
 LOOKBACK_WINDOW = "lookback_window"
 # Key of the position a source that tells what is new keeps there instead (opaque here).
 POSITION = "position"
+# Key of the streams the window or the position was kept for, where a run emitted only
+# one of the two: they say what that stream emitted, not the other.
+KEPT_FOR = "kept_for"
+BOTH_STREAMS = ("conversations", "messages")
+
+
+def kept_for_selection(state: dict[str, Any], selected: tuple[str, ...]) -> bool:
+    """Whether the window and position in an account's state were kept by runs that
+    emitted every stream selected now (a stream selected again after runs without it
+    must not take what the other emitted for its own)."""
+    return set(selected) <= set(state.get(KEPT_FOR, BOTH_STREAMS))
+
+
+def keep_for_selection(state: dict[str, Any], selected: tuple[str, ...]) -> None:
+    """Say which streams the window and position just kept were emitted for."""
+    if set(selected) >= set(BOTH_STREAMS):
+        state.pop(KEPT_FOR, None)
+    else:
+        state[KEPT_FOR] = sorted(selected)
+
+
 # A bound on the window kept in memory (the inbox is read newest first, so only the
 # first conversations of a run can fall in it).
 WINDOW_PRUNE_AT = 1000

@@ -18,6 +18,8 @@ from tap_linkedin_messages.bookmarks import (
     LookbackWindow,
     cap_at_sync_start,
     hold_progress,
+    keep_for_selection,
+    kept_for_selection,
 )
 from tap_linkedin_messages.client import InboxStream
 from tap_linkedin_messages.normalize import datetime_to_rfc3339, parse_timestamp
@@ -61,24 +63,34 @@ class ConversationsStream(InboxStream):
         return [{"account_id": account_id} for account_id in self.accounts.ids]
 
     def incremental_cutoff(self, context: Context | None) -> Cutoff | None:
-        """This stream's bookmark; or, when only `messages` is selected (this stream then
-        emits nothing and keeps no bookmark), the messages' bookmark: a conversation with
-        no activity since then has no message the last run did not emit."""
-        if self.selected or not self.strategy.follows_bookmarks:
-            return super().incremental_cutoff(context)
+        """The earliest bookmark of the streams this run emits: each gets what its own
+        last runs did not emit. `messages` alone selected: this stream emits nothing and
+        keeps no bookmark; a stream selected again after runs without it has none, and
+        the listing is read whole."""
+        own = super().incremental_cutoff(context)
         (messages,) = self.child_streams
+        if not self.strategy.follows_bookmarks or not messages.selected:
+            return own
         # The bookmark as the last run left it: the SDK's public getter answers only once
         # a stream's own sync has begun (it reads `starting_replication_value`), and
         # `messages` syncs after this listing. Pinned by tests/test_selection.py.
         bookmark = messages.get_context_state(context).get("replication_key_value")
-        if not bookmark:
-            return super().incremental_cutoff(context)
-        return self.cutoff_from(parse_timestamp(bookmark))
+        theirs = self.cutoff_from(parse_timestamp(bookmark)) if bookmark else self.floor()
+        if not self.selected or theirs is None:
+            return theirs
+        return own if own is None or own.value <= theirs.value else theirs
+
+    @property
+    def selection(self) -> tuple[str, ...]:
+        """The streams this run emits."""
+        return tuple(stream.name for stream in (self, *self.child_streams) if stream.selected)
 
     def partition_read(self, context: Context) -> Read:
         """An account's read, with the position its last run left (`POSITION`)."""
         read = super().partition_read(context)
-        read.resume_from = self.get_context_state(context).get(POSITION)
+        state = self.get_context_state(context)
+        if kept_for_selection(state, self.selection):
+            read.resume_from = state.get(POSITION)
         return read
 
     def read_partition(self, read: Read) -> Iterable[Record]:
@@ -119,12 +131,14 @@ class ConversationsStream(InboxStream):
         signpost = self.get_replication_key_signpost(context)
         cap_at_sync_start(state, signpost)
         by_activity = self.strategy.follows_bookmarks
-        self._window = window = LookbackWindow(state.get(LOOKBACK_WINDOW) if by_activity else None)
+        previous = state.get(LOOKBACK_WINDOW) if kept_for_selection(state, self.selection) else None
+        self._window = window = LookbackWindow(previous if by_activity else None)
         with messages.account_records(context, read.source):
             conversations = self.strategy.conversations(self, read)
             reached = yield from self.until_failed(read.account_id, conversations)
         if reached is not None:
             state[POSITION] = reached
+        keep_for_selection(state, self.selection)
         if not by_activity:
             state.pop(LOOKBACK_WINDOW, None)  # an earlier version's: no cutoff here
             return

@@ -13,22 +13,24 @@ from typing import Any
 import pytest
 
 from tap_linkedin_messages.tap import TapLinkedInMessages
-from tests.conftest import SyncOutput, run_tap
+from tests.conftest import SyncOutput, run_tap, set_fork_mode
+from tests.emulators import SOURCES, emulator_class
 from tests.emulators.inbox import SyntheticInbox
 from tests.emulators.linkup import LinkupEmulator
 
 
-def only_messages(config: dict[str, Any]) -> dict[str, Any]:
+def selecting(config: dict[str, Any], *streams: str) -> dict[str, Any]:
+    """The tap's catalog with only `streams` selected."""
     catalog = TapLinkedInMessages(config=config).catalog_dict
     for entry in catalog["streams"]:
         for metadata in entry["metadata"]:
             if metadata["breadcrumb"] == []:
-                metadata["metadata"]["selected"] = entry["tap_stream_id"] == "messages"
+                metadata["metadata"]["selected"] = entry["tap_stream_id"] in streams
     return catalog
 
 
 def run(config: dict[str, Any], state: dict[str, Any] | None = None) -> SyncOutput:
-    return run_tap(config, state, catalog=only_messages(config))
+    return run_tap(config, state, catalog=selecting(config, "messages"))
 
 
 def test_only_messages_selected_reads_only_what_changed(caplog: pytest.LogCaptureFixture) -> None:
@@ -69,3 +71,31 @@ def test_only_messages_selected_reads_only_what_changed(caplog: pytest.LogCaptur
         inbox.conversation_urn(threads[3]),
         inbox.conversation_urn(threads[5]),
     }
+
+
+@pytest.mark.parametrize("provider", sorted(SOURCES))
+@pytest.mark.parametrize(
+    ("first_only", "then"), [("conversations", "messages"), ("messages", "conversations")]
+)
+def test_a_stream_selected_again_gets_everything_it_never_emitted(
+    provider: str, first_only: str, then: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run with one stream selected keeps state for what that stream emitted (its
+    bookmark, the lookback window, a source's position): before, the other stream,
+    selected again, took it for its own, and never emitted the messages of unchanged
+    conversations, or the conversations of the window (all of them, for the archives)."""
+    set_fork_mode(monkeypatch, "in-process")
+    inbox = SyntheticInbox.generate(seed=5, conversations=12, messages=3, spacing_ms=60_000)
+    emulator = emulator_class(provider)(inbox).start()
+    try:
+        config = emulator.config()
+        first = run_tap(config, catalog=selecting(config, first_only))
+        assert set(first.records) == {first_only}
+        both = run_tap(config, first.state, catalog=selecting(config, first_only, then))
+        again = run_tap(config, both.state, catalog=selecting(config, first_only, then))
+    finally:
+        emulator.stop()
+    expected = {"conversations": len(inbox.conversations), "messages": inbox.message_count()}
+    emitted = {r["message_id" if then == "messages" else "conversation_id"] for r in both.of(then)}
+    assert len(emitted) == expected[then]
+    assert again.records == {}  # and the state both streams kept then is whole
