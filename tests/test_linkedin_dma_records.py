@@ -721,6 +721,34 @@ def test_hourly_runs_read_the_changelog_only(
     assert int(emulator.calls[0].query["startTime"][0]) == latest
 
 
+@pytest.mark.parametrize(("page_size", "batch"), [(10, 9), (10, 11), (100, 51)])
+def test_more_events_in_one_millisecond_than_a_page_do_not_end_the_changelog(
+    dma_emulator: Any, caplog: pytest.LogCaptureFixture, page_size: int, batch: int
+) -> None:
+    """The changelog pages by an inclusive `startTime` alone
+    (https://learn.microsoft.com/en-us/linkedin/dma/member-data-portability/shared/member-changelog-api):
+    a full page of events all processed in one millisecond comes back the same, with
+    nothing new. Taken as the end, the message processed after them was never read, and
+    the position later moved past it; now the read goes on from the next millisecond and
+    says what it may miss. (`count` is at most 50: 51 events fill a default page.)"""
+    inbox = SyntheticInbox.generate(seed=7, conversations=3, messages=2)
+    emulator = dma_emulator(inbox)
+    config = emulator.config(page_size=page_size)
+    first = run_tap(config)
+    invitation = load_fixture("linkedin_dma_changelog.json")["elements"][-1]
+    at = (emulator.consented_at_ms or 0) + 1
+    emulator.extra_events += [
+        {**invitation, "id": 5_000_000 + i, "activityId": f"batch-{i}", "processedAt": at}
+        for i in range(batch)
+    ]
+    added = inbox.add_message(next(iter(inbox.conversations)))
+    emulator.process_now()
+    second = run_tap(config, state=first.state)
+    assert [r["message_id"] for r in second.of("messages")] == [added.message_key]
+    warned = "events processed at" in caplog.text
+    assert warned is (batch >= min(page_size, 50))
+
+
 def test_a_quiet_inbox_reads_the_changelog_whatever_its_newest_messages_age(
     dma_emulator: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

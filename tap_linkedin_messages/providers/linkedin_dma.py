@@ -96,6 +96,7 @@ from tap_linkedin_messages.providers.linkedin_dma_changelog import (
     Reached,
     event_key,
     is_message_event,
+    past_a_full_millisecond,
 )
 from tap_linkedin_messages.providers.pages import ApiRequest, Listing, Page, Route, listed
 from tap_linkedin_messages.records import Record
@@ -361,6 +362,7 @@ class LinkedInDmaProvider(HttpSource, MessageListing):
         """The changelog from `start` (up to `end`): each page's events go to `read`, and
         how far it got to `reached`."""
         seen = set(start.events)
+        asked = [CHANGELOG_MAX_COUNT]  # the count of the request in flight
 
         def page(payload: Any) -> Page:
             events = [e for e in listed("$.elements", payload) if isinstance(e, dict)]
@@ -370,16 +372,19 @@ class LinkedInDmaProvider(HttpSource, MessageListing):
                 reached.saw(new)
             times = [int(e["processedAt"]) for e in events if e.get("processedAt") is not None]
             latest = max(times) if new and times else None
+            if not new and times and len(events) >= asked[0]:
+                latest = past_a_full_millisecond(self.name, max(times), len(events))
             more = latest is not None and (end is None or latest < end)
             found = read([e for e in new if is_message_event(e)])
             cursor = str(latest) if more else None
             return Page(found, cursor, credits=self.credits_for(len(events)), items=len(events))
 
         def request(cursor: str | None, page_size: int) -> ApiRequest:
+            asked[0] = min(page_size, CHANGELOG_MAX_COUNT)
             params = {
                 "q": "memberAndApplication",
                 "startTime": int(cursor) if cursor else start.processed_at,
-                "count": min(page_size, CHANGELOG_MAX_COUNT),
+                "count": asked[0],
             }
             return ApiRequest("GET", CHANGELOG_PATH, params=params)
 

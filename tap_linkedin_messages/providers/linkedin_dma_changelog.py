@@ -245,6 +245,22 @@ class Reached:
         return ChangelogPosition(self.latest, frozenset(self.events))
 
 
+def past_a_full_millisecond(provider: str, at: int, count: int) -> int:
+    """Where the changelog reads on from after a full page of events already read, all
+    processed in millisecond `at`: paged by an inclusive `startTime` alone, it shows only
+    a page of them, and the next millisecond is the only way on. (Read as the end instead,
+    every event after them was never read, and the position then moved past them.)"""
+    LOGGER.warning(
+        "%s: changelog: more than %d events processed at %s, a page's worth: the changelog "
+        "pages by time alone and shows only those; reading on from the next millisecond "
+        "(messages among the rest of that millisecond may not be read)",
+        provider,
+        count,
+        ms_to_rfc3339(at),
+    )
+    return at + 1
+
+
 #: Of a message created: its `sent_at`, `conversation_id` and `thread_id`.
 Created = tuple[str | None, str | None, str | None]
 
