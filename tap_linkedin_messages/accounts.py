@@ -16,9 +16,12 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk.metrics import Status, get_metrics_logger
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 from tap_linkedin_messages.providers import ProviderError
-from tap_linkedin_messages.providers.base import DEFAULT_ACCOUNT
+from tap_linkedin_messages.providers.base import DEFAULT_ACCOUNT, HttpSource
+from tap_linkedin_messages.reads import start_date_floor
 from tap_linkedin_messages.redaction import mask_secrets_in_logs
 
 if TYPE_CHECKING:
@@ -32,6 +35,27 @@ NAMED_SETTING = re.compile(r"`([a-z][a-z0-9_]*)`")
 #: Up to this many accounts, the run's summary has a line for each; beyond, a line for
 #: each failed one (and the total).
 SUMMARY_LISTS_EVERY_ACCOUNT_UP_TO = 20
+
+
+def check_start_date(start_date: str | None) -> None:
+    """A `start_date` of the right shape that is no date (`2024-13-45`): one line now,
+    not a traceback once the first stream starts."""
+    try:
+        start_date_floor(start_date)
+    except ValueError as error:  # pendulum's ParserError too
+        msg = f"{start_date!r} is no date-time ({error}) in config['start_date']"
+        raise ProviderError(msg) from None
+
+
+def check_api_url(source: Source) -> None:
+    """An `api_url` of the right shape that no request can go to (a port past 65535)."""
+    url = getattr(source, "api_url", None) if isinstance(source, HttpSource) else None
+    try:
+        parse_url(url or "")
+    except LocationParseError:
+        shown = source.redact(str(url))
+        msg = f"{source.name}: {shown!r} is no URL requests can go to - check the `api_url` setting"
+        raise ProviderError(msg) from None
 
 
 class AccountsFailedError(ProviderError):
@@ -55,9 +79,11 @@ class Accounts:
         self.failed: dict[str, str] = {}
         # A failure met in one conversation's read, for the account's read to end on.
         self._pending: dict[str, ProviderError] = {}
+        check_start_date(config.get("start_date"))
         for entry in entries:
             account_id = str(entry.get("account_id") or config.get("account_id") or DEFAULT_ACCOUNT)
             source = adapter({**config, **entry})
+            check_api_url(source)
             missing = [key for key in adapter.required_settings if not source.config.get(key)]
             if missing and config.get("accounts"):
                 msg = (

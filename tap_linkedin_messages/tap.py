@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import sys
 from typing import TYPE_CHECKING, Any, cast
 
@@ -34,6 +35,14 @@ PROVIDER_SETTINGS = {
     for properties in (CONNECTION_SETTINGS, *(p.settings for p in PROVIDERS.values()))
     for prop in properties.wrapped.values()
 }
+
+
+def _as_account_setting(prop: th.Property) -> th.Property:
+    """A setting as an `accounts` entry takes it: without its default, which the SDK would
+    write into every entry, over the tap's own value (`country: US` read as FR)."""
+    entry_setting = copy.copy(prop)
+    entry_setting.default = None
+    return entry_setting
 
 
 def _provider_is(name: str) -> dict:
@@ -70,7 +79,13 @@ class TapLinkedInMessages(Tap):
                 th.ArrayType(
                     th.ObjectType(
                         th.Property("account_id", th.StringType(min_length=1), required=True),
-                        *(p for name, p in PROVIDER_SETTINGS.items() if name != "account_id"),
+                        *(
+                            _as_account_setting(p)
+                            for name, p in PROVIDER_SETTINGS.items()
+                            if name != "account_id"
+                        ),
+                        # A misspelt or misplaced setting (`provider`) is named, not ignored.
+                        additional_properties=False,
                     )
                 ),
                 title="Accounts",

@@ -12,6 +12,7 @@ import pytest
 from tap_linkedin_messages.accounts import Accounts
 from tap_linkedin_messages.ledger import CreditLedger
 from tap_linkedin_messages.providers import LinkupProvider, ProviderError
+from tap_linkedin_messages.tap import TapLinkedInMessages
 from tests.conftest import run_cli, run_tap
 from tests.emulators.inbox import SyntheticInbox
 from tests.emulators.linkup import LinkupEmulator, error
@@ -81,6 +82,27 @@ def test_each_account_is_read_with_its_own_credentials_and_keeps_its_own_bookmar
     marks = bookmarks(second.state, "messages")
     assert marks["acc_sales"] == bookmarks(first.state, "messages")["acc_sales"]
     assert marks["acc_hiring"] > bookmarks(first.state, "messages")["acc_hiring"]
+
+
+def test_an_entry_takes_the_taps_settings_it_does_not_set_not_their_defaults() -> None:
+    """The SDK writes a setting's default into each `accounts` entry that leaves it out;
+    merged over the tap's config, `country: US` was read as FR and `exclude_folders: []`
+    as SPAM left out, for every account."""
+    config = {
+        "provider": "linkup_v1",
+        "api_key": "sk-shared-key",
+        "country": "US",
+        "exclude_folders": [],
+        "accounts": [
+            {"account_id": "acc_1", "login_token": "token-1"},
+            {"account_id": "acc_2", "login_token": "token-2", "country": "DE"},
+        ],
+    }
+    tap = TapLinkedInMessages(config=config)
+    accounts = tap.streams["conversations"].accounts  # type: ignore[attr-defined]
+    assert accounts.source("acc_1").config["country"] == "US"
+    assert accounts.source("acc_1").config["exclude_folders"] == []
+    assert accounts.source("acc_2").config["country"] == "DE"
 
 
 def test_a_missing_credential_in_one_account_names_it(tmp_path: Path) -> None:

@@ -39,6 +39,12 @@ def test_a_missing_credential_fails_at_start_naming_it(
         ("start_date", "last tuesday"),
         ("inbox_categories", ["ARCHIVE"]),
         ("page_size", 0),
+        # Of the right shape, but no date, no port, no object: each was a traceback.
+        ("start_date", "2024-13-45"),
+        ("api_url", "http://127.0.0.1:99999"),
+        ("accounts", ["acc_test123"]),
+        # A setting an entry cannot take was ignored: the run read with the tap's provider.
+        ("accounts", [{"account_id": "acc_test123", "provider": "unipile"}]),
     ],
 )
 def test_a_malformed_setting_fails_at_start_naming_it(
@@ -46,7 +52,9 @@ def test_a_malformed_setting_fails_at_start_naming_it(
 ) -> None:
     run = run_cli(tmp_path, linkup.config(**{setting: value}))
     assert run.returncode == 1
-    assert any(f"config['{setting}']" in line for line in error_lines(run.stderr)), run.stderr
+    naming = [f"config['{setting}']", f"`{setting}`"]
+    assert any(any(name in line for name in naming) for line in error_lines(run.stderr)), run.stderr
+    assert "Traceback" not in run.stderr
     assert linkup.count() == 0
 
 
