@@ -52,8 +52,8 @@ class ConversationsStream(InboxStream):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Conversation ids already emitted this run: a conversation listed in two
-        # categories is read (and paid for) once.
+        # Conversation ids already emitted for the account being read: a conversation
+        # listed in two categories is read (and paid for) once.
         self._emitted: set[str] = set()
         self._window = LookbackWindow(None)
 
@@ -130,6 +130,7 @@ class ConversationsStream(InboxStream):
         # Pinned by tests/test_sync.py::test_bookmark_never_moves_past_the_start_of_the_sync.
         signpost = self.get_replication_key_signpost(context)
         cap_at_sync_start(state, signpost)
+        self._emitted = set()  # a conversation two accounts share is each one's
         by_activity = self.strategy.follows_bookmarks
         previous = state.get(LOOKBACK_WINDOW) if kept_for_selection(state, self.selection) else None
         self._window = window = LookbackWindow(previous if by_activity else None)

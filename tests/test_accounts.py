@@ -84,6 +84,33 @@ def test_each_account_is_read_with_its_own_credentials_and_keeps_its_own_bookmar
     assert marks["acc_hiring"] > bookmarks(first.state, "messages")["acc_hiring"]
 
 
+def test_a_conversation_two_accounts_share_is_emitted_for_each() -> None:
+    """Reading several categories, a conversation found again is read once: once per
+    account (two members of one team share a thread, under the same id where the
+    provider's id does not name the member), not once per run."""
+    sales, hiring = (
+        LinkupEmulator(
+            SyntheticInbox.generate(seed=83, conversations=3, messages=2),
+            api_key=f"key-{name}-83",
+            account_id=f"acc_{name}",
+        ).start()
+        for name in ("sales", "hiring")
+    )
+    try:
+        config = {**accounts_config(sales, hiring), "inbox_categories": ["INBOX", "UNREAD"]}
+        output = run_tap(config)
+    finally:
+        sales.stop()
+        hiring.stop()
+    assert sales.inbox.conversation_urn(next(iter(sales.inbox.conversations))) in {
+        hiring.inbox.conversation_urn(t) for t in hiring.inbox.conversations
+    }
+    for account_id in ("acc_sales", "acc_hiring"):
+        conversations = [r for r in output.of("conversations") if r["account_id"] == account_id]
+        messages = [r for r in output.of("messages") if r["account_id"] == account_id]
+        assert (len(conversations), len(messages)) == (3, 6), account_id
+
+
 def test_an_entry_takes_the_taps_settings_it_does_not_set_not_their_defaults() -> None:
     """The SDK writes a setting's default into each `accounts` entry that leaves it out;
     merged over the tap's config, `country: US` was read as FR and `exclude_folders: []`
