@@ -82,6 +82,9 @@ class Accounts:
         check_start_date(config.get("start_date"))
         for entry in entries:
             account_id = str(entry.get("account_id") or config.get("account_id") or DEFAULT_ACCOUNT)
+            if account_id in self._sources:
+                msg = f"the `accounts` setting lists {account_id} twice: give each account once"
+                raise ProviderError(msg)
             source = adapter({**config, **entry})
             check_api_url(source)
             missing = [key for key in adapter.required_settings if not source.config.get(key)]

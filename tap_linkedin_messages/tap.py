@@ -204,7 +204,11 @@ class TapLinkedInMessages(Tap):
                 },
             )
         ]
-        + [{"properties": {"start_date": {"pattern": _ISO_DATE_TIME}}}],
+        + [
+            {"properties": {"start_date": {"pattern": _ISO_DATE_TIME}}},
+            # No category: nothing would be read, and the run would pass for one that was.
+            {"properties": {"inbox_categories": {"minItems": 1}}},
+        ],
     }
 
     def discover_streams(self) -> list[Stream]:

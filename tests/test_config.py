@@ -45,6 +45,11 @@ def test_a_missing_credential_fails_at_start_naming_it(
         ("accounts", ["acc_test123"]),
         # A setting an entry cannot take was ignored: the run read with the tap's provider.
         ("accounts", [{"account_id": "acc_test123", "provider": "unipile"}]),
+        # Were taken: nothing read and exit 0; the later entry winning; a version no
+        # LinkedIn API has.
+        ("inbox_categories", []),
+        ("accounts", [{"account_id": "acc_test123"}, {"account_id": "acc_test123"}]),
+        ("linkedin_version", "abc"),
     ],
 )
 def test_a_malformed_setting_fails_at_start_naming_it(

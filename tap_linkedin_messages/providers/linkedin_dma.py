@@ -214,7 +214,7 @@ class LinkedInDmaProvider(HttpSource, MessageListing):
         ),
         th.Property(
             "linkedin_version",
-            th.StringType(min_length=1),
+            th.StringType(pattern=r"^\d{6}(\.\d{2})?$"),
             default=DEFAULT_LINKEDIN_VERSION,
             title="LinkedIn-Version",
             description=(

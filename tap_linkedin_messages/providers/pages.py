@@ -159,7 +159,8 @@ class PageShape:
         return Page(
             records=records,
             next_cursor=str(cursor) if cursor not in (None, "") else None,
-            credits=billed if isinstance(billed, int) else credits_for(len(items)),
+            # A count the provider could not have billed (negative, a flag) is not taken.
+            credits=billed if type(billed) is int and billed >= 0 else credits_for(len(items)),
             items=len(items),
             left_out=built - len(records),
         )
