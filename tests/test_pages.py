@@ -42,3 +42,11 @@ def test_an_item_off_its_shape_is_named_by_its_place(item: object, said: str) ->
     with pytest.raises(UnreadablePageError) as raised:
         page_of({"messages": [{"timestamp": 1}, item]})
     assert said in str(raised.value)
+
+
+@pytest.mark.parametrize("billed", [-5, True, "7", 2.5])
+def test_a_bill_that_is_no_count_gives_way_to_the_per_item_rule(billed: object) -> None:
+    """A negative count would let a run pass `max_credits`; a flag or a string is no bill."""
+    payload = {"success": True, "data": {"messages": [{}] * 3}, "metadata": {}}
+    payload["metadata"]["credits_consumed"] = billed  # type: ignore[index]
+    assert LINKUP.conversation_page(payload).credits == 1  # 3 items: 1 per 10, rounded up
