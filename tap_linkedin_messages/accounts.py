@@ -49,9 +49,11 @@ def check_start_date(start_date: str | None) -> None:
 
 def check_api_url(source: Source) -> None:
     """An `api_url` of the right shape that no request can go to (a port past 65535)."""
-    url = getattr(source, "api_url", None) if isinstance(source, HttpSource) else None
+    if not isinstance(source, HttpSource):
+        return
+    url = source.api_url
     try:
-        parse_url(url or "")
+        parse_url(url)
     except LocationParseError:
         shown = source.redact(str(url))
         msg = f"{source.name}: {shown!r} is no URL requests can go to - check the `api_url` setting"
@@ -86,7 +88,6 @@ class Accounts:
                 msg = f"the `accounts` setting lists {account_id} twice: give each account once"
                 raise ProviderError(msg)
             source = adapter({**config, **entry})
-            check_api_url(source)
             missing = [key for key in adapter.required_settings if not source.config.get(key)]
             if missing and config.get("accounts"):
                 msg = (
@@ -95,6 +96,7 @@ class Accounts:
                 )
                 raise ProviderError(msg)
             mask_secrets_in_logs(source.secrets)
+            check_api_url(source)
             self._sources[account_id] = source
             self._own[account_id] = frozenset(
                 key for key, value in entry.items() if value not in (None, "")
